@@ -1,0 +1,47 @@
+"""closs: every loss function of torch.nn, value and gradient, on NumPy arrays, on the CPU.
+
+    import closs
+    closs.functional.mse_loss(x, y)                 # torch.nn.functional's signature
+    loss, grad = closs.nn.MSELoss().value_and_grad(x, y)
+
+See docs/architecture.md for how the C core, Cython and Python layers fit.
+"""
+
+from closs import _core
+from closs._errors import DTypeError, ShapeError
+
+__version__ = "0.1.0"
+
+if _core.version_number() != 100:  # 0.1.0: the Python package and its C core agree
+    raise ImportError(f"closs {__version__} found C core version {_core.version_number()}")
+
+
+def get_num_threads():
+    """Threads the kernels use (OMP_NUM_THREADS, else all cores, unless set)."""
+    return _core.get_num_threads()
+
+
+def set_num_threads(n):
+    """Sets the threads the kernels use; n >= 1."""
+    if int(n) != n or n < 1:
+        raise ValueError(f"set_num_threads expects an integer >= 1, got {n!r}")
+    _core.set_num_threads(int(n))
+
+
+def build_info():
+    """One line: compiler, OpenMP, SIMD level."""
+    return _core.build_info()
+
+
+from closs import functional, nn  # noqa: E402
+
+__all__ = [
+    "functional",
+    "nn",
+    "get_num_threads",
+    "set_num_threads",
+    "build_info",
+    "ShapeError",
+    "DTypeError",
+    "__version__",
+]

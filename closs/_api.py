@@ -1,0 +1,306 @@
+"""The one argument-normalisation path of closs, and the prepared loss call.
+
+Every functional loss and every Module goes through here:
+
+1. ``as_array`` turns lists, NumPy arrays and CPU torch tensors into ndarrays;
+2. ``float_dtype`` picks float32 or float64 as NumPy promotes (integer and bool
+   arrays count as float64);
+3. ``reduction_code`` parses the reduction (and the deprecated size_average /
+   reduce pair, with torch's DeprecationWarning);
+4. a ``LossCall`` subclass holds flat, contiguous arrays of that dtype and knows
+   how to call its Cython kernel for the value, the gradient or both;
+5. ``LossCall`` allocates outputs, checks ``grad_output`` and ``out`` buffers and
+   sums broadcast gradients back to the input's shape.
+
+A new loss family adds a LossCall subclass (its ``_run`` method) and a prepare
+function; nothing else here changes.
+"""
+
+import sys
+import warnings
+
+import numpy as np
+
+from closs import _core
+from closs._errors import DTypeError, ShapeError
+
+FORWARD, BACKWARD, FUSED = _core.FORWARD, _core.BACKWARD, _core.FUSED
+REDUCTIONS = {"none": 0, "mean": 1, "sum": 2, "batchmean": 3}
+_KERNEL_DTYPE = {np.dtype(np.float32): "float", np.dtype(np.float64): "double"}
+
+
+# --------------------------------------------------------------------------- arguments
+
+
+def user_stacklevel():
+    """The stacklevel that points a warning at the first frame outside closs."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_globals.get("__name__", "").startswith("closs"):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+def as_array(x, name="input"):
+    """An ndarray view of x: ndarrays as they are, CPU torch tensors without a copy."""
+    if isinstance(x, np.ndarray):
+        return x
+    if type(x).__module__.startswith("torch"):
+        x = x.detach()
+        if x.device.type != "cpu":
+            raise ValueError(f"{name} is a torch tensor on {x.device}; closs runs on the CPU")
+        return x.numpy()
+    try:
+        return np.asarray(x)
+    except (TypeError, ValueError) as e:
+        raise DTypeError(f"{name} cannot be converted to an array: {e}") from None
+
+
+def float_dtype(*arrays):
+    """float64 if any array is float64 or integer/bool, else float32 (NumPy promotion)."""
+    result = np.float32
+    for a in arrays:
+        if a is None:
+            continue
+        kind, size = a.dtype.kind, a.dtype.itemsize
+        if kind == "f" and size <= 4:
+            continue
+        if (kind == "f" and size == 8) or kind in "iub":
+            result = np.float64
+        else:
+            raise DTypeError(f"expected a float, integer or bool array, got dtype {a.dtype}")
+    return np.dtype(result)
+
+
+def reduction_code(reduction, size_average=None, reduce=None, allowed=("none", "mean", "sum")):
+    """The C reduction code; maps the deprecated size_average/reduce pair as torch does."""
+    if size_average is not None or reduce is not None:
+        size_average = True if size_average is None else size_average
+        reduce = True if reduce is None else reduce
+        reduction = "mean" if size_average and reduce else "sum" if reduce else "none"
+        warnings.warn(
+            f"size_average and reduce args will be deprecated, please use reduction='{reduction}' instead.",
+            DeprecationWarning,
+            stacklevel=user_stacklevel(),
+        )
+    if reduction not in allowed:
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    return REDUCTIONS[reduction]
+
+
+def broadcast_shape(*shapes):
+    """np.broadcast_shapes with torch's message on failure."""
+    try:
+        return np.broadcast_shapes(*shapes)
+    except ValueError:
+        a, b = shapes[0], shapes[1]
+        nd = max(len(a), len(b))
+        a, b = (1,) * (nd - len(a)) + tuple(a), (1,) * (nd - len(b)) + tuple(b)
+        for d in range(nd):
+            if a[d] != b[d] and 1 not in (a[d], b[d]):
+                raise ShapeError(
+                    f"The size of tensor a ({a[d]}) must match the size of tensor b ({b[d]}) "
+                    f"at non-singleton dimension {d}"
+                ) from None
+        raise ShapeError(f"shapes {shapes} cannot be broadcast together") from None
+
+
+def flat(a, shape, dtype):
+    """a broadcast to shape, as a flat C-contiguous array of dtype (a view when possible)."""
+    if a.shape != shape:
+        a = np.broadcast_to(a, shape)
+    return np.ascontiguousarray(a, dtype=dtype).reshape(-1)
+
+
+def warn_target_size(input_shape, target_shape):
+    warnings.warn(
+        f"Using a target size ({_size(target_shape)}) that is different to the input size "
+        f"({_size(input_shape)}). This will likely lead to incorrect results due to broadcasting. "
+        "Please ensure they have the same size.",
+        UserWarning,
+        stacklevel=user_stacklevel(),
+    )
+
+
+def _size(shape):
+    return f"torch.Size([{', '.join(map(str, shape))}])"
+
+
+def _unbroadcast(g, shape):
+    """Sums g over the axes along which an array of `shape` was broadcast."""
+    if g.shape == shape:
+        return g
+    lead = g.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + d for d, s in enumerate(shape) if s == 1 and g.shape[lead + d] != 1
+    )
+    return g.sum(axis=axes).reshape(shape)
+
+
+# --------------------------------------------------------------------------- calls
+
+
+class GradSpec:
+    """A differentiable argument: the shape the kernel computes, the user's shape and dtype."""
+
+    __slots__ = ("computed", "shape", "dtype")
+
+    def __init__(self, computed, shape, dtype):
+        self.computed, self.shape, self.dtype = computed, shape, dtype
+
+
+class LossCall:
+    """A loss call whose arguments are normalised; runs the value, gradient or both.
+
+    Subclasses set ``dtype``, ``reduction``, ``out_shape`` (the shape of the
+    'none' output), ``grads`` (GradSpecs in argument order) and implement
+    ``_run(op, out, grad_output, grad_inputs)`` on flat arrays.
+    """
+
+    __slots__ = ("dtype", "reduction", "out_shape", "grads", "kernel")
+    single_grad = True  # False: gradients come back as a tuple
+
+    def _run(self, op, out, grad_output, grad_inputs):
+        raise NotImplementedError
+
+    # value ----------------------------------------------------------------
+    def _value_buffer(self):
+        if self.reduction == 0:
+            return np.empty(self.out_shape, self.dtype)
+        return np.empty(1, self.dtype)
+
+    def _wrap_value(self, out):
+        return out if self.reduction == 0 else out[0]
+
+    def value(self):
+        out = self._value_buffer()
+        self._run(FORWARD, out.reshape(-1), None, None)
+        return self._wrap_value(out)
+
+    # gradient -------------------------------------------------------------
+    def _grad_output(self, grad_output):
+        if grad_output is None:
+            return None
+        g = as_array(grad_output, "grad_output")
+        if self.reduction == 0:
+            if g.shape != self.out_shape:
+                raise ShapeError(
+                    f"grad_output has shape {g.shape}, expected the loss's shape {self.out_shape}"
+                )
+            return np.ascontiguousarray(g, dtype=self.dtype).reshape(-1)
+        if g.size != 1:
+            raise ShapeError(f"grad_output of a reduced loss must be a scalar, got shape {g.shape}")
+        return np.asarray(g, dtype=self.dtype).reshape(1)
+
+    def _grad_buffers(self, out):
+        """Flat buffers for the kernel, and the user's arrays they end up in."""
+        if out is None:
+            outs = (None,) * len(self.grads)
+        elif self.single_grad:
+            outs = (out,)
+        else:
+            outs = tuple(out)
+            if len(outs) != len(self.grads):
+                raise ValueError(f"out must be a tuple of {len(self.grads)} arrays")
+        buffers, results = [], []
+        for spec, o in zip(self.grads, outs):
+            if o is not None:
+                if not isinstance(o, np.ndarray) or o.shape != spec.shape or o.dtype != spec.dtype:
+                    raise ShapeError(
+                        f"out must be an ndarray of shape {spec.shape} and dtype {spec.dtype}"
+                    )
+                if not o.flags.writeable:
+                    raise ValueError("out is read-only")
+            direct = spec.computed == spec.shape and spec.dtype == self.dtype
+            if direct and o is not None and o.flags.c_contiguous:
+                buf = o
+            elif direct and o is None:
+                buf = o = np.empty(spec.shape, self.dtype)
+            else:
+                buf = np.empty(spec.computed, self.dtype)
+            buffers.append(buf)
+            results.append(o)
+        return buffers, results
+
+    def _finish(self, buffers, results):
+        final = []
+        for spec, buf, o in zip(self.grads, buffers, results):
+            if buf is not o:
+                g = _unbroadcast(buf, spec.shape)
+                if o is None:
+                    o = g.astype(spec.dtype, copy=False)
+                else:
+                    np.copyto(o, g, casting="unsafe")
+            final.append(o)
+        return final[0] if self.single_grad else tuple(final)
+
+    def grad(self, grad_output=None, out=None):
+        go = self._grad_output(grad_output)
+        buffers, results = self._grad_buffers(out)
+        self._run(BACKWARD, None, go, [b.reshape(-1) for b in buffers])
+        return self._finish(buffers, results)
+
+    def value_and_grad(self, out=None):
+        value = self._value_buffer()
+        buffers, results = self._grad_buffers(out)
+        self._run(FUSED, value.reshape(-1), None, [b.reshape(-1) for b in buffers])
+        return self._wrap_value(value), self._finish(buffers, results)
+
+
+def kernel_for(family, dtype):
+    """The dtype's specialisation of a fused Cython function (skips fused dispatch)."""
+    return family[_KERNEL_DTYPE[dtype]]
+
+
+# --------------------------------------------------------------------------- families
+
+
+class PointwiseCall(LossCall):
+    """An element-wise loss L(x, y) * w on the broadcast shape of input and target."""
+
+    __slots__ = ("kind", "x", "y", "w", "param", "sum_scale")
+
+    def _run(self, op, out, grad_output, grad_inputs):
+        gx = grad_inputs[0] if grad_inputs else None
+        if self.sum_scale is None:
+            self.kernel(self.kind, op, self.x, self.y, self.w, self.param, self.reduction,
+                        out, grad_output, gx)
+            return
+        # A weighted mean whose denominator is not the kernel's: run as a sum, then scale.
+        scale = self.sum_scale
+        if op == BACKWARD:
+            go = np.array([scale if grad_output is None else grad_output[0] * scale], self.dtype)
+            self.kernel(self.kind, op, self.x, self.y, self.w, self.param, 2, None, go, gx)
+            return
+        self.kernel(self.kind, op, self.x, self.y, self.w, self.param, 2, out, None, gx)
+        out *= scale
+        if gx is not None:
+            gx *= scale
+
+
+def pointwise(kind, input, target, reduction, weight=None, param=0.0, weighted_mean_by_sum=False):
+    """Prepares an element-wise loss: torch's broadcasting (with its warning) and weight rules.
+
+    weighted_mean_by_sum: a weighted 'mean' divides by the sum of the weight array
+    of the input's size (torch's l1_loss and mse_loss), not by the element count.
+    """
+    x, y = as_array(input, "input"), as_array(target, "target")
+    w = None if weight is None else as_array(weight, "weight")
+    dtype = float_dtype(x, y, w)
+    if y.shape != x.shape:
+        warn_target_size(x.shape, y.shape)
+    shape = broadcast_shape(x.shape, y.shape)
+    if w is not None and w.shape != x.shape:
+        raise ValueError("Weights and input must have the same size.")
+    c = PointwiseCall()
+    c.kind, c.dtype, c.reduction, c.param = kind, dtype, reduction, param
+    c.kernel = kernel_for(_core.regression, dtype)
+    c.out_shape = shape
+    c.x, c.y = flat(x, shape, dtype), flat(y, shape, dtype)
+    c.w = None if w is None else flat(w, shape, dtype)
+    c.sum_scale = None
+    if w is not None and reduction == 1 and weighted_mean_by_sum and shape != x.shape:
+        with np.errstate(divide="ignore"):
+            c.sum_scale = np.float64(1.0) / w.sum(dtype=np.float64)
+    gdtype = x.dtype if x.dtype in _KERNEL_DTYPE else dtype
+    c.grads = (GradSpec(shape, x.shape, gdtype),)
+    return c

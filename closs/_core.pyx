@@ -1,0 +1,133 @@
+# Cython wrappers of the C core: typed memoryviews in, one nogil call, one status check.
+#
+# Each loss family has one fused-type function per dtype pair (float/double) that
+# checks buffer lengths (so no C call can read or write past an array), takes the
+# pointers, releases the GIL and dispatches on (loss kind, operation). The Python
+# layer (closs/_api.py) picks the specialisation once per call with
+# family["float"] / family["double"], avoiding Cython's fused dispatch cost.
+from libc.stdint cimport int64_t
+from cython cimport floating
+
+from closs._closs cimport *
+from closs._errors import ShapeError
+
+# Operations, shared with closs/_api.py.
+FORWARD, BACKWARD, FUSED = 0, 1, 2
+# Regression kinds, shared with closs/_api.py.
+L1, MSE, SMOOTH_L1, HUBER = 0, 1, 2, 3
+
+_EXCEPTIONS = {
+    CLOSS_ERR_NULL_POINTER: ValueError,
+    CLOSS_ERR_INVALID_SIZE: ShapeError,
+    CLOSS_ERR_INVALID_REDUCTION: ValueError,
+    CLOSS_ERR_INVALID_ARGUMENT: ValueError,
+    CLOSS_ERR_INDEX_OUT_OF_RANGE: IndexError,
+    CLOSS_ERR_OUT_OF_MEMORY: MemoryError,
+}
+
+
+cdef int check(closs_status st) except -1:
+    """Raises the Python exception of a C status (the one path for every call)."""
+    if st != CLOSS_OK:
+        raise _EXCEPTIONS.get(st, RuntimeError)(closs_status_string(st).decode())
+    return 0
+
+
+cdef inline const floating *cptr(const floating[::1] a) noexcept:
+    return NULL if a is None or a.shape[0] == 0 else &a[0]
+
+
+cdef inline floating *mptr(floating[::1] a) noexcept:
+    return NULL if a is None or a.shape[0] == 0 else &a[0]
+
+
+cdef int check_len(object a, Py_ssize_t have, Py_ssize_t want, str what) except -1:
+    if a is not None and have != want:
+        raise ShapeError(f"{what} has {have} elements, expected {want}")
+    return 0
+
+
+def version_number():
+    return closs_version_number()
+
+
+def build_info():
+    return closs_build_info().decode()
+
+
+def has_openmp():
+    return bool(closs_has_openmp())
+
+
+def set_num_threads(int n):
+    check(closs_set_num_threads(n))
+
+
+def get_num_threads():
+    return closs_get_num_threads()
+
+
+cdef closs_status regression_call(int kind, int op, int64_t n, const floating *x,
+                                  const floating *y, const floating *w, double p,
+                                  closs_reduction r, floating *out, const floating *go,
+                                  floating *gx) noexcept nogil:
+    if floating is float:
+        if kind == L1:
+            if op == FORWARD: return closs_l1_loss_f32(n, x, y, w, r, out)
+            if op == BACKWARD: return closs_l1_loss_backward_f32(n, x, y, w, r, go, gx)
+            return closs_l1_loss_fused_f32(n, x, y, w, r, out, gx)
+        if kind == MSE:
+            if op == FORWARD: return closs_mse_loss_f32(n, x, y, w, r, out)
+            if op == BACKWARD: return closs_mse_loss_backward_f32(n, x, y, w, r, go, gx)
+            return closs_mse_loss_fused_f32(n, x, y, w, r, out, gx)
+        if kind == SMOOTH_L1:
+            if op == FORWARD: return closs_smooth_l1_loss_f32(n, x, y, w, p, r, out)
+            if op == BACKWARD: return closs_smooth_l1_loss_backward_f32(n, x, y, w, p, r, go, gx)
+            return closs_smooth_l1_loss_fused_f32(n, x, y, w, p, r, out, gx)
+        if op == FORWARD: return closs_huber_loss_f32(n, x, y, w, p, r, out)
+        if op == BACKWARD: return closs_huber_loss_backward_f32(n, x, y, w, p, r, go, gx)
+        return closs_huber_loss_fused_f32(n, x, y, w, p, r, out, gx)
+    else:
+        if kind == L1:
+            if op == FORWARD: return closs_l1_loss_f64(n, x, y, w, r, out)
+            if op == BACKWARD: return closs_l1_loss_backward_f64(n, x, y, w, r, go, gx)
+            return closs_l1_loss_fused_f64(n, x, y, w, r, out, gx)
+        if kind == MSE:
+            if op == FORWARD: return closs_mse_loss_f64(n, x, y, w, r, out)
+            if op == BACKWARD: return closs_mse_loss_backward_f64(n, x, y, w, r, go, gx)
+            return closs_mse_loss_fused_f64(n, x, y, w, r, out, gx)
+        if kind == SMOOTH_L1:
+            if op == FORWARD: return closs_smooth_l1_loss_f64(n, x, y, w, p, r, out)
+            if op == BACKWARD: return closs_smooth_l1_loss_backward_f64(n, x, y, w, p, r, go, gx)
+            return closs_smooth_l1_loss_fused_f64(n, x, y, w, p, r, out, gx)
+        if op == FORWARD: return closs_huber_loss_f64(n, x, y, w, p, r, out)
+        if op == BACKWARD: return closs_huber_loss_backward_f64(n, x, y, w, p, r, go, gx)
+        return closs_huber_loss_fused_f64(n, x, y, w, p, r, out, gx)
+
+
+def regression(int kind, int op, const floating[::1] x not None, const floating[::1] y not None,
+               const floating[::1] w, double param, int reduction,
+               floating[::1] out, const floating[::1] go, floating[::1] gx):
+    """One regression loss call: op FORWARD fills out, BACKWARD fills gx from go,
+    FUSED fills out and gx. Arrays are flat; out and go hold n values for
+    reduction 'none' (0), one otherwise."""
+    cdef int64_t n = x.shape[0]
+    cdef Py_ssize_t nout = n if reduction == CLOSS_REDUCTION_NONE else 1
+    check_len(y, y.shape[0], n, "target")
+    check_len(w, 0 if w is None else w.shape[0], n, "weight")
+    check_len(out, 0 if out is None else out.shape[0], nout, "out")
+    check_len(go, 0 if go is None else go.shape[0], nout, "grad_output")
+    check_len(gx, 0 if gx is None else gx.shape[0], n, "grad_input")
+    if (op != BACKWARD and out is None) or (op != FORWARD and gx is None):
+        raise ValueError("missing output buffer")
+    cdef closs_status st
+    cdef const floating *px = cptr(x)
+    cdef const floating *py = cptr(y)
+    cdef const floating *pw = cptr(w)
+    cdef const floating *pgo = cptr(go)
+    cdef floating *pout = mptr(out)
+    cdef floating *pgx = mptr(gx)
+    with nogil:
+        st = regression_call(kind, op, n, px, py, pw, param, <closs_reduction>reduction,
+                             pout, pgo, pgx)
+    check(st)

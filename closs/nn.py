@@ -1,0 +1,90 @@
+"""closs.nn - torch.nn's loss Modules with explicit gradients.
+
+    crit = closs.nn.MSELoss()
+    loss = crit(input, target)            # forward; remembers its arguments
+    g = crit.backward()                   # d loss / d input of the last forward
+    loss, g = crit.value_and_grad(input, target)   # one fused pass
+
+Each Module holds its constructor options and composes the functional
+preparer of its loss (closs.functional._<name>_call); it adds no numerics.
+"""
+
+from closs import functional as F
+
+__all__ = ["L1Loss", "MSELoss", "SmoothL1Loss", "HuberLoss"]
+
+
+class _Loss:
+    """Base of every loss Module: forward / backward / value_and_grad over a prepared call."""
+
+    def __init__(self, size_average=None, reduce=None, reduction="mean"):
+        if size_average is not None or reduce is not None:
+            from closs._api import reduction_code
+
+            reduction = {0: "none", 1: "mean", 2: "sum"}[
+                reduction_code(reduction, size_average, reduce)
+            ]
+        self.reduction = reduction
+        self._last = None
+
+    def _prepare(self, *args):
+        raise NotImplementedError
+
+    def forward(self, *args):
+        call = self._prepare(*args)
+        self._last = call
+        return call.value()
+
+    __call__ = forward
+
+    def backward(self, grad_output=None, out=None):
+        """Gradient of the last forward (vector-Jacobian product with grad_output)."""
+        if self._last is None:
+            raise RuntimeError(f"{type(self).__name__}.backward() called before forward()")
+        return self._last.grad(grad_output, out)
+
+    def value_and_grad(self, *args, out=None):
+        """The loss and its gradient in one fused pass (grad_output = ones)."""
+        call = self._prepare(*args)
+        self._last = call
+        return call.value_and_grad(out)
+
+    def extra_repr(self):
+        return f"reduction={self.reduction!r}"
+
+    def __repr__(self):
+        return f"{type(self).__name__}({self.extra_repr()})"
+
+
+class L1Loss(_Loss):
+    def _prepare(self, input, target):
+        return F._l1_call(input, target, reduction=self.reduction)
+
+
+class MSELoss(_Loss):
+    def _prepare(self, input, target):
+        return F._mse_call(input, target, reduction=self.reduction)
+
+
+class SmoothL1Loss(_Loss):
+    def __init__(self, size_average=None, reduce=None, reduction="mean", beta=1.0):
+        super().__init__(size_average, reduce, reduction)
+        self.beta = beta
+
+    def _prepare(self, input, target):
+        return F._smooth_l1_call(input, target, reduction=self.reduction, beta=self.beta)
+
+    def extra_repr(self):
+        return f"reduction={self.reduction!r}, beta={self.beta}"
+
+
+class HuberLoss(_Loss):
+    def __init__(self, reduction="mean", delta=1.0):
+        super().__init__(reduction=reduction)
+        self.delta = delta
+
+    def _prepare(self, input, target):
+        return F._huber_call(input, target, reduction=self.reduction, delta=self.delta)
+
+    def extra_repr(self):
+        return f"reduction={self.reduction!r}, delta={self.delta}"

@@ -1,0 +1,136 @@
+/*
+ * closs.h - the loss functions of PyTorch's torch.nn, value and gradient, in C99.
+ *
+ * Layering (each tier only calls the one below it):
+ *   1. point math     static inline functions of one element (numerics.h and the
+ *                     POINT macro of each loss): formula, domain, constants.
+ *   2. array kernels  one body per loss, instantiated for float and double by the
+ *                     preprocessor (pointwise.h), run in fixed blocks by one driver
+ *                     (parallel.c) that owns OpenMP and the deterministic reduction.
+ *   3. this API       forward, backward (vector-Jacobian product) and fused
+ *                     forward+gradient per loss and per dtype; status codes only.
+ *   4. Python         Cython memoryview wrappers (nogil) and the torch-like
+ *                     functional / Module layer that validates and allocates.
+ *
+ * Conventions, for every function below:
+ *   - Arrays are contiguous, caller-owned, and do not alias unless stated.
+ *     When n is 0 the array pointers may be NULL.
+ *   - Optional arrays (weight ...) are NULL for "absent".
+ *   - `out` receives n values for CLOSS_REDUCTION_NONE, one value otherwise.
+ *   - `grad_output` follows the reduction: one value for MEAN/SUM, n values for
+ *     NONE; NULL means ones. Fused functions use ones.
+ *   - Reductions accumulate in double over blocks whose boundaries depend on n
+ *     only, so results are bit-identical for any thread count.
+ *   - Functions never print, never abort and never allocate per element; they
+ *     return CLOSS_OK or a status explaining what was wrong with the arguments.
+ *
+ * ABI: enum values are fixed and never renumbered; new values are appended.
+ */
+#ifndef CLOSS_H
+#define CLOSS_H
+
+#include <stdint.h>
+
+#define CLOSS_VERSION_MAJOR 0
+#define CLOSS_VERSION_MINOR 1
+#define CLOSS_VERSION_PATCH 0
+#define CLOSS_VERSION_NUMBER \
+    (CLOSS_VERSION_MAJOR * 10000 + CLOSS_VERSION_MINOR * 100 + CLOSS_VERSION_PATCH)
+
+#if defined(_WIN32) && defined(CLOSS_SHARED_BUILD)
+#define CLOSS_API __declspec(dllexport)
+#elif defined(__GNUC__)
+#define CLOSS_API __attribute__((visibility("default")))
+#else
+#define CLOSS_API
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum closs_status {
+    CLOSS_OK = 0,
+    CLOSS_ERR_NULL_POINTER = 1,   /* a required array is NULL */
+    CLOSS_ERR_INVALID_SIZE = 2,   /* a negative or inconsistent size */
+    CLOSS_ERR_INVALID_REDUCTION = 3,
+    CLOSS_ERR_INVALID_ARGUMENT = 4, /* a parameter outside its domain (beta < 0 ...) */
+    CLOSS_ERR_INDEX_OUT_OF_RANGE = 5, /* a class index outside [0, C) */
+    CLOSS_ERR_OUT_OF_MEMORY = 6
+} closs_status;
+
+typedef enum closs_reduction {
+    CLOSS_REDUCTION_NONE = 0,
+    CLOSS_REDUCTION_MEAN = 1,
+    CLOSS_REDUCTION_SUM = 2,
+    CLOSS_REDUCTION_BATCHMEAN = 3 /* kl_div only */
+} closs_reduction;
+
+/* A static string naming the status ("CLOSS_OK", ...) followed by a description. */
+CLOSS_API const char *closs_status_string(closs_status status);
+
+/* The library's version as CLOSS_VERSION_NUMBER computes it, to detect a
+ * header / library mismatch. */
+CLOSS_API int closs_version_number(void);
+
+/* 1 when the library was built with OpenMP. */
+CLOSS_API int closs_has_openmp(void);
+
+/* A static one-line description of the build: compiler, OpenMP, SIMD level
+ * compiled and SIMD level running. */
+CLOSS_API const char *closs_build_info(void);
+
+/* Threads used by the kernels. The default follows OMP_NUM_THREADS, else the
+ * number of cores. n < 1 is CLOSS_ERR_INVALID_ARGUMENT. Without OpenMP the
+ * count is recorded but kernels run serially. */
+CLOSS_API closs_status closs_set_num_threads(int n);
+CLOSS_API int closs_get_num_threads(void);
+
+/* ---------------------------------------------------------------------------
+ * Regression losses: element-wise on n elements, optional element-wise weight.
+ *
+ *   l1_loss         |x - y|
+ *   mse_loss        (x - y)^2
+ *   smooth_l1_loss  0.5 (x - y)^2 / beta  if |x - y| < beta, else |x - y| - 0.5 beta
+ *                   (beta >= 0; beta == 0 is l1_loss)
+ *   huber_loss      0.5 (x - y)^2         if |x - y| < delta, else delta (|x - y| - 0.5 delta)
+ *                   (delta > 0)
+ *
+ * With a weight, each element's loss is multiplied by weight[i]. MEAN divides the
+ * sum by n, except for l1_loss and mse_loss with a weight, which divide by the sum
+ * of the weights (as torch.nn.functional does).
+ *
+ * For each NAME and each T/SFX in {float/f32, double/f64}:
+ *   closs_NAME_SFX(n, input, target, weight, [param,] reduction, out)
+ *   closs_NAME_backward_SFX(n, input, target, weight, [param,] reduction,
+ *                           grad_output, grad_input)
+ *   closs_NAME_fused_SFX(n, input, target, weight, [param,] reduction,
+ *                        out, grad_input)
+ * grad_input may alias input or target (each element is read before it is written).
+ * ------------------------------------------------------------------------- */
+/* The trailing arguments are the weight and the loss's parameters. */
+#define CLOSS_DECLARE_REGRESSION(NAME, T, SFX, ...)                                   \
+    CLOSS_API closs_status closs_##NAME##_##SFX(                                      \
+        int64_t n, const T *input, const T *target, __VA_ARGS__,                      \
+        closs_reduction reduction, T *out);                                           \
+    CLOSS_API closs_status closs_##NAME##_backward_##SFX(                             \
+        int64_t n, const T *input, const T *target, __VA_ARGS__,                      \
+        closs_reduction reduction, const T *grad_output, T *grad_input);              \
+    CLOSS_API closs_status closs_##NAME##_fused_##SFX(                                \
+        int64_t n, const T *input, const T *target, __VA_ARGS__,                      \
+        closs_reduction reduction, T *out, T *grad_input)
+
+CLOSS_DECLARE_REGRESSION(l1_loss, float, f32, const float *weight);
+CLOSS_DECLARE_REGRESSION(l1_loss, double, f64, const double *weight);
+CLOSS_DECLARE_REGRESSION(mse_loss, float, f32, const float *weight);
+CLOSS_DECLARE_REGRESSION(mse_loss, double, f64, const double *weight);
+CLOSS_DECLARE_REGRESSION(smooth_l1_loss, float, f32, const float *weight, double beta);
+CLOSS_DECLARE_REGRESSION(smooth_l1_loss, double, f64, const double *weight, double beta);
+CLOSS_DECLARE_REGRESSION(huber_loss, float, f32, const float *weight, double delta);
+CLOSS_DECLARE_REGRESSION(huber_loss, double, f64, const double *weight, double delta);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CLOSS_H */

@@ -1,0 +1,80 @@
+/*
+ * closs_internal.h - what every kernel file shares and no user sees:
+ * name pasting, the SIMD dispatch attribute, argument checks and the one
+ * block driver that owns threading and the deterministic reduction.
+ */
+#ifndef CLOSS_INTERNAL_H
+#define CLOSS_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "closs.h"
+
+#define CLOSS_CAT_(a, b) a##b
+#define CLOSS_CAT(a, b) CLOSS_CAT_(a, b)
+#define CLOSS_CAT3(a, b, c) CLOSS_CAT(CLOSS_CAT(a, b), c)
+
+#if defined(__GNUC__)
+#define CLOSS_INLINE static inline __attribute__((always_inline))
+#else
+#define CLOSS_INLINE static inline
+#endif
+
+/* Runtime SIMD dispatch for hot array kernels: GCC emits an AVX2 clone and a
+ * baseline clone and picks one at load time, so one binary runs on any x86-64.
+ * Off (-Dsimd_dispatch=disabled) the baseline code alone is built. */
+#if defined(CLOSS_SIMD_DISPATCH) && defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
+#define CLOSS_KERNEL __attribute__((target_clones("avx2", "default")))
+#else
+#define CLOSS_KERNEL
+#endif
+
+/* Independent double accumulators per block: wide enough for AVX2 on float
+ * input, and fixed, so the summation order depends on the data alone. */
+#define CLOSS_LANES 16
+
+/* A block kernel processes elements [begin, end) of the work described by ctx
+ * and returns its partial sum (0 when it reduces nothing). */
+typedef double (*closs_block_fn)(const void *ctx, int64_t begin, int64_t end);
+
+/*
+ * closs_blocks - the one driver of every array kernel.
+ * Splits [0, n) into at most CLOSS_MAX_BLOCKS blocks of at least
+ * CLOSS_BLOCK_MIN elements whose boundaries depend on n alone, runs fn on each
+ * (on a team of threads when n >= parallel_min and more than one thread is
+ * allowed) and returns the partial sums added in block order. The result is
+ * therefore bit-identical for any number of threads.
+ */
+#define CLOSS_BLOCK_MIN 4096
+#define CLOSS_MAX_BLOCKS 1024
+double closs_blocks(int64_t n, int64_t parallel_min, closs_block_fn fn, const void *ctx);
+
+/* Element count above which a streaming kernel (a few flops per element) is
+ * worth a team of threads: measured with benchmarks/bench.py --threshold. */
+#define CLOSS_STREAM_PARALLEL_MIN ((int64_t)1 << 16)
+
+/* Sums of arrays in the blocked order of closs_blocks. */
+double closs_sum_f32(int64_t n, const float *a);
+double closs_sum_f64(int64_t n, const double *a);
+
+/* Adds the lanes of an accumulator in a fixed order. */
+CLOSS_INLINE double closs_lanes_sum(const double acc[CLOSS_LANES])
+{
+    double s = 0.0;
+    for (int k = 0; k < CLOSS_LANES; ++k) s += acc[k];
+    return s;
+}
+
+/* Argument checks shared by every entry point. */
+CLOSS_INLINE int closs_reduction_valid(closs_reduction r)
+{
+    return r == CLOSS_REDUCTION_NONE || r == CLOSS_REDUCTION_MEAN || r == CLOSS_REDUCTION_SUM;
+}
+
+#define CLOSS_REQUIRE(cond, status) \
+    do {                            \
+        if (!(cond)) return (status); \
+    } while (0)
+
+#endif /* CLOSS_INTERNAL_H */

@@ -1,0 +1,98 @@
+/*
+ * pointwise.c - the drivers of the element-wise losses (pointwise_driver.h).
+ */
+#include "pointwise_driver.h"
+
+static double load_scalar(const void *p, int is_f64)
+{
+    return is_f64 ? *(const double *)p : (double)*(const float *)p;
+}
+
+static void store_scalar(void *p, double v, int is_f64)
+{
+    if (is_f64)
+        *(double *)p = v;
+    else
+        *(float *)p = (float)v;
+}
+
+/* Checks shared by the three drivers; n == 0 accepts NULL arrays. */
+static closs_status check_args(const closs_pw_args *a, const void *out)
+{
+    CLOSS_REQUIRE(a->n >= 0, CLOSS_ERR_INVALID_SIZE);
+    CLOSS_REQUIRE(closs_reduction_valid(a->reduction), CLOSS_ERR_INVALID_REDUCTION);
+    CLOSS_REQUIRE(a->n == 0 || (a->x && a->y), CLOSS_ERR_NULL_POINTER);
+    CLOSS_REQUIRE(out || (a->n == 0 && a->reduction == CLOSS_REDUCTION_NONE),
+                  CLOSS_ERR_NULL_POINTER);
+    return CLOSS_OK;
+}
+
+/* The denominator of MEAN: n, or the sum of the weights where the loss says so. */
+static double mean_denominator(const closs_pw_kernels *k, const closs_pw_args *a)
+{
+    if (a->w && k->mean_by_wsum)
+        return a->is_f64 ? closs_sum_f64(a->n, a->w) : closs_sum_f32(a->n, a->w);
+    return (double)a->n;
+}
+
+static closs_pw_ctx make_ctx(const closs_pw_args *a)
+{
+    closs_pw_ctx c = {a->x, a->y, a->w, NULL, NULL, NULL, a->p0, a->p1, 1.0};
+    return c;
+}
+
+closs_status closs_pw_forward(const closs_pw_kernels *k, const closs_pw_args *a, void *out)
+{
+    closs_status st = check_args(a, out);
+    if (st != CLOSS_OK) return st;
+    const int hw = a->w != NULL;
+    closs_pw_ctx c = make_ctx(a);
+    if (a->reduction == CLOSS_REDUCTION_NONE) {
+        c.out = out;
+        closs_blocks(a->n, CLOSS_STREAM_PARALLEL_MIN, k->value[hw], &c);
+        return CLOSS_OK;
+    }
+    double s = closs_blocks(a->n, CLOSS_STREAM_PARALLEL_MIN, k->sum[hw], &c);
+    if (a->reduction == CLOSS_REDUCTION_MEAN) s /= mean_denominator(k, a);
+    store_scalar(out, s, a->is_f64);
+    return CLOSS_OK;
+}
+
+closs_status closs_pw_backward(const closs_pw_kernels *k, const closs_pw_args *a,
+                               const void *grad_output, void *grad_input)
+{
+    closs_status st = check_args(a, grad_input);
+    if (st != CLOSS_OK) return st;
+    const int hw = a->w != NULL;
+    const int go_vec = a->reduction == CLOSS_REDUCTION_NONE && grad_output != NULL;
+    closs_pw_ctx c = make_ctx(a);
+    c.gx = grad_input;
+    c.go = go_vec ? grad_output : NULL;
+    if (a->reduction != CLOSS_REDUCTION_NONE) {
+        c.gscale = grad_output ? load_scalar(grad_output, a->is_f64) : 1.0;
+        if (a->reduction == CLOSS_REDUCTION_MEAN) c.gscale /= mean_denominator(k, a);
+    }
+    closs_blocks(a->n, CLOSS_STREAM_PARALLEL_MIN, k->grad[hw][go_vec], &c);
+    return CLOSS_OK;
+}
+
+closs_status closs_pw_fused(const closs_pw_kernels *k, const closs_pw_args *a, void *out,
+                            void *grad_input)
+{
+    closs_status st = check_args(a, out);
+    if (st != CLOSS_OK) return st;
+    CLOSS_REQUIRE(grad_input || a->n == 0, CLOSS_ERR_NULL_POINTER);
+    const int hw = a->w != NULL;
+    closs_pw_ctx c = make_ctx(a);
+    c.gx = grad_input;
+    if (a->reduction == CLOSS_REDUCTION_NONE) {
+        c.out = out;
+        closs_blocks(a->n, CLOSS_STREAM_PARALLEL_MIN, k->fused[hw], &c);
+        return CLOSS_OK;
+    }
+    const double denom = a->reduction == CLOSS_REDUCTION_MEAN ? mean_denominator(k, a) : 1.0;
+    c.gscale = 1.0 / denom;
+    double s = closs_blocks(a->n, CLOSS_STREAM_PARALLEL_MIN, k->fused_sum[hw], &c);
+    store_scalar(out, s / denom, a->is_f64);
+    return CLOSS_OK;
+}

@@ -1,0 +1,45 @@
+/*
+ * pointwise_driver.h - what the element-wise losses share: the work description
+ * their block kernels read, and the three drivers that turn (args, reduction)
+ * into block runs. One driver serves float and double: the only typed work here
+ * is reading a scalar grad_output and storing a reduced value.
+ */
+#ifndef CLOSS_POINTWISE_DRIVER_H
+#define CLOSS_POINTWISE_DRIVER_H
+
+#include "closs_internal.h"
+
+/* What a block kernel reads and writes; arrays are of the kernel's dtype. */
+typedef struct closs_pw_ctx {
+    const void *x, *y, *w, *go; /* go: per-element grad_output, or NULL */
+    void *out, *gx;
+    double p0, p1;              /* the loss's parameters */
+    double gscale;              /* scalar grad_output over the mean's denominator */
+} closs_pw_ctx;
+
+/* One loss's block kernels, by [has weight] (and [per-element grad_output]). */
+typedef struct closs_pw_kernels {
+    closs_block_fn value[2];     /* out[i] = w L */
+    closs_block_fn sum[2];       /* returns sum of w L */
+    closs_block_fn grad[2][2];   /* gx[i] = w dL * (go[i] or gscale) */
+    closs_block_fn fused[2];     /* out[i] = w L, gx[i] = w dL */
+    closs_block_fn fused_sum[2]; /* returns sum of w L, gx[i] = w dL gscale */
+    int mean_by_wsum;            /* weighted MEAN divides by the sum of the weights */
+} closs_pw_kernels;
+
+/* A public call's arguments, untyped. */
+typedef struct closs_pw_args {
+    int64_t n;
+    const void *x, *y, *w;
+    double p0, p1;
+    closs_reduction reduction;
+    int is_f64;
+} closs_pw_args;
+
+closs_status closs_pw_forward(const closs_pw_kernels *k, const closs_pw_args *a, void *out);
+closs_status closs_pw_backward(const closs_pw_kernels *k, const closs_pw_args *a,
+                               const void *grad_output, void *grad_input);
+closs_status closs_pw_fused(const closs_pw_kernels *k, const closs_pw_args *a, void *out,
+                            void *grad_input);
+
+#endif /* CLOSS_POINTWISE_DRIVER_H */

@@ -1,0 +1,23 @@
+/*
+ * pointwise_loss.h - instantiates pointwise.h for float and double, then
+ * forgets the loss's definitions so that the next loss can be defined.
+ */
+#define PW_T float
+#define PW_SFX f32
+#include "pointwise.h"
+#undef PW_T
+#undef PW_SFX
+
+#define PW_T double
+#define PW_SFX f64
+#include "pointwise.h"
+#undef PW_T
+#undef PW_SFX
+
+#undef PW_NAME
+#undef PW_POINT
+#undef PW_PARAM
+#undef PW_P0
+#undef PW_P1
+#undef PW_PARAM_OK
+#undef PW_MEAN_BY_WSUM
