@@ -8,7 +8,7 @@ See docs/architecture.md for how the C core, Cython and Python layers fit.
 """
 
 from closs import _core
-from closs._errors import DTypeError, ShapeError
+from closs._errors import DTypeError, ParameterError, ShapeError
 
 __version__ = "0.1.0"
 
@@ -43,5 +43,6 @@ __all__ = [
     "build_info",
     "ShapeError",
     "DTypeError",
+    "ParameterError",
     "__version__",
 ]

@@ -24,7 +24,7 @@ import numpy as np
 from closs import _core
 from closs._errors import DTypeError, ShapeError
 
-FORWARD, BACKWARD, FUSED = _core.FORWARD, _core.BACKWARD, _core.FUSED
+FORWARD, BACKWARD, FUSED = (int(op) for op in _core.Op)
 REDUCTIONS = {"none": 0, "mean": 1, "sum": 2, "batchmean": 3}
 _KERNEL_DTYPE = {np.dtype(np.float32): "float", np.dtype(np.float64): "double"}
 

@@ -11,10 +11,17 @@ from cython cimport floating
 from closs._closs cimport *
 from closs._errors import ShapeError
 
-# Operations, shared with closs/_api.py.
-FORWARD, BACKWARD, FUSED = 0, 1, 2
-# Regression kinds, shared with closs/_api.py.
-L1, MSE, SMOOTH_L1, HUBER = 0, 1, 2, 3
+# Operations and loss kinds, C constants here and Python ints for closs/_api.py.
+cpdef enum Op:
+    FORWARD = 0
+    BACKWARD = 1
+    FUSED = 2
+
+cpdef enum Regression:
+    L1 = 0
+    MSE = 1
+    SMOOTH_L1 = 2
+    HUBER = 3
 
 _EXCEPTIONS = {
     CLOSS_ERR_NULL_POINTER: ValueError,

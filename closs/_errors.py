@@ -1,13 +1,13 @@
-"""closs's exceptions: precise Python types that also match torch's categories.
-
-torch raises RuntimeError for shape and dtype problems; closs raises these
-subclasses so that `except ValueError` and `except RuntimeError` both work.
-"""
+"""closs's exceptions: each is also the builtin that torch would raise for the same mistake."""
 
 
 class ShapeError(ValueError, RuntimeError):
-    """Arrays whose shapes do not fit the loss (torch raises RuntimeError)."""
+    """Arrays whose shapes do not fit together (torch raises RuntimeError or ValueError)."""
 
 
 class DTypeError(TypeError, RuntimeError):
-    """An array of a dtype the argument cannot take (torch raises RuntimeError)."""
+    """An array of a dtype the loss cannot take."""
+
+
+class ParameterError(ValueError, RuntimeError):
+    """A loss parameter outside its domain (torch raises RuntimeError)."""

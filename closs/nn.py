@@ -5,6 +5,10 @@
     g = crit.backward()                   # d loss / d input of the last forward
     loss, g = crit.value_and_grad(input, target)   # one fused pass
 
+L1Loss, MSELoss and HuberLoss take torch 2.13's element-wise weight as an
+optional keyword of forward / value_and_grad (torch's Modules have no way to pass
+it; functional.l1_loss & co. take it as torch's do).
+
 Each Module holds its constructor options and composes the functional
 preparer of its loss (closs.functional._<name>_call); it adds no numerics.
 """
@@ -30,8 +34,8 @@ class _Loss:
     def _prepare(self, *args):
         raise NotImplementedError
 
-    def forward(self, *args):
-        call = self._prepare(*args)
+    def forward(self, *args, **kwargs):
+        call = self._prepare(*args, **kwargs)
         self._last = call
         return call.value()
 
@@ -43,9 +47,9 @@ class _Loss:
             raise RuntimeError(f"{type(self).__name__}.backward() called before forward()")
         return self._last.grad(grad_output, out)
 
-    def value_and_grad(self, *args, out=None):
+    def value_and_grad(self, *args, out=None, **kwargs):
         """The loss and its gradient in one fused pass (grad_output = ones)."""
-        call = self._prepare(*args)
+        call = self._prepare(*args, **kwargs)
         self._last = call
         return call.value_and_grad(out)
 
@@ -57,13 +61,13 @@ class _Loss:
 
 
 class L1Loss(_Loss):
-    def _prepare(self, input, target):
-        return F._l1_call(input, target, reduction=self.reduction)
+    def _prepare(self, input, target, weight=None):
+        return F._l1_call(input, target, reduction=self.reduction, weight=weight)
 
 
 class MSELoss(_Loss):
-    def _prepare(self, input, target):
-        return F._mse_call(input, target, reduction=self.reduction)
+    def _prepare(self, input, target, weight=None):
+        return F._mse_call(input, target, reduction=self.reduction, weight=weight)
 
 
 class SmoothL1Loss(_Loss):
@@ -83,8 +87,8 @@ class HuberLoss(_Loss):
         super().__init__(reduction=reduction)
         self.delta = delta
 
-    def _prepare(self, input, target):
-        return F._huber_call(input, target, reduction=self.reduction, delta=self.delta)
+    def _prepare(self, input, target, weight=None):
+        return F._huber_call(input, target, reduction=self.reduction, delta=self.delta, weight=weight)
 
     def extra_repr(self):
         return f"reduction={self.reduction!r}, delta={self.delta}"

@@ -106,7 +106,6 @@ CLOSS_API int closs_get_num_threads(void);
  *                           grad_output, grad_input)
  *   closs_NAME_fused_SFX(n, input, target, weight, [param,] reduction,
  *                        out, grad_input)
- * grad_input may alias input or target (each element is read before it is written).
  * ------------------------------------------------------------------------- */
 /* The trailing arguments are the weight and the loss's parameters. */
 #define CLOSS_DECLARE_REGRESSION(NAME, T, SFX, ...)                                   \

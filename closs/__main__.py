@@ -1,0 +1,78 @@
+"""python -m closs: the build, a self-check against the NumPy references, a timing table."""
+
+import sys
+import time
+
+import numpy as np
+
+import closs
+from closs._registry import LOSSES, materialise
+
+
+def self_check(rng):
+    """Every loss, option and reduction in float64 against its NumPy reference."""
+    failures, checks = [], 0
+    for loss in LOSSES.values():
+        for options in loss.grid:
+            for reduction in loss.reductions:
+                args = loss.make_args(rng, (7, 5), np.float64)
+                opts = materialise(loss, options, rng, (7, 5), np.float64)
+                call = loss.prepare(*args, reduction=reduction, **opts)
+                value, grad = call.value_and_grad()
+                ref_value, ref_grad = loss.reference(*args, reduction=reduction, **opts)
+                ok = np.allclose(value, ref_value, rtol=1e-12, atol=0) and np.allclose(
+                    grad, ref_grad, rtol=1e-12, atol=1e-15
+                )
+                checks += 1
+                if not ok:
+                    failures.append(f"{loss.name} {options} reduction={reduction}")
+    return checks, failures
+
+
+def median_time(fn, budget=0.2):
+    fn()
+    times, start = [], time.perf_counter()
+    while len(times) < 5 or (time.perf_counter() - start < budget and len(times) < 1000):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return float(np.median(times))
+
+
+def timing_table(rng, n=1_000_000):
+    try:
+        import torch
+        import torch.nn.functional as TF
+    except ImportError:
+        torch = None
+    print(f"\nforward, reduction='mean', float32, {n:.0e} elements, median ms "
+          f"(benchmarks/bench.py has the full suite)")
+    header = f"{'loss':<16}{'closs':>9}{'numpy':>9}" + (f"{'torch':>9}" if torch else "")
+    print(header)
+    for loss in LOSSES.values():
+        x, y = loss.make_args(rng, (n,), np.float32)
+        fn = getattr(closs.functional, loss.name)
+        row = [median_time(lambda: fn(x, y)), median_time(lambda: loss.numpy_forward(x, y))]
+        if torch:
+            tx, ty, tfn = torch.from_numpy(x), torch.from_numpy(y), getattr(TF, loss.name)
+            row.append(median_time(lambda: tfn(tx, ty)))
+        print(f"{loss.name:<16}" + "".join(f"{t * 1e3:9.3f}" for t in row))
+
+
+def main():
+    print(f"closs {closs.__version__}  ({closs.build_info()})")
+    print(f"threads: {closs.get_num_threads()}")
+    rng = np.random.default_rng(0)
+    checks, failures = self_check(rng)
+    if failures:
+        print(f"self-check: {len(failures)} of {checks} FAILED:")
+        for f in failures:
+            print("  " + f)
+        return 1
+    print(f"self-check: {checks} cases match the NumPy references")
+    timing_table(rng)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
