@@ -16,14 +16,14 @@ static void store_scalar(void *p, double v, int is_f64)
         *(float *)p = (float)v;
 }
 
-/* Checks shared by the three drivers; n == 0 accepts NULL arrays. */
-static closs_status check_args(const closs_pw_args *a, const void *out)
+/* Checks shared by the three drivers. out holds n values when per_element, else
+ * one; n == 0 accepts NULL for arrays of n values. */
+static closs_status check_args(const closs_pw_args *a, const void *out, int per_element)
 {
     CLOSS_REQUIRE(a->n >= 0, CLOSS_ERR_INVALID_SIZE);
     CLOSS_REQUIRE(closs_reduction_valid(a->reduction), CLOSS_ERR_INVALID_REDUCTION);
     CLOSS_REQUIRE(a->n == 0 || (a->x && a->y), CLOSS_ERR_NULL_POINTER);
-    CLOSS_REQUIRE(out || (a->n == 0 && a->reduction == CLOSS_REDUCTION_NONE),
-                  CLOSS_ERR_NULL_POINTER);
+    CLOSS_REQUIRE(out || (a->n == 0 && per_element), CLOSS_ERR_NULL_POINTER);
     return CLOSS_OK;
 }
 
@@ -43,7 +43,7 @@ static closs_pw_ctx make_ctx(const closs_pw_args *a)
 
 closs_status closs_pw_forward(const closs_pw_kernels *k, const closs_pw_args *a, void *out)
 {
-    closs_status st = check_args(a, out);
+    closs_status st = check_args(a, out, a->reduction == CLOSS_REDUCTION_NONE);
     if (st != CLOSS_OK) return st;
     const int hw = a->w != NULL;
     closs_pw_ctx c = make_ctx(a);
@@ -61,7 +61,7 @@ closs_status closs_pw_forward(const closs_pw_kernels *k, const closs_pw_args *a,
 closs_status closs_pw_backward(const closs_pw_kernels *k, const closs_pw_args *a,
                                const void *grad_output, void *grad_input)
 {
-    closs_status st = check_args(a, grad_input);
+    closs_status st = check_args(a, grad_input, 1);
     if (st != CLOSS_OK) return st;
     const int hw = a->w != NULL;
     const int go_vec = a->reduction == CLOSS_REDUCTION_NONE && grad_output != NULL;
@@ -79,7 +79,7 @@ closs_status closs_pw_backward(const closs_pw_kernels *k, const closs_pw_args *a
 closs_status closs_pw_fused(const closs_pw_kernels *k, const closs_pw_args *a, void *out,
                             void *grad_input)
 {
-    closs_status st = check_args(a, out);
+    closs_status st = check_args(a, out, a->reduction == CLOSS_REDUCTION_NONE);
     if (st != CLOSS_OK) return st;
     CLOSS_REQUIRE(grad_input || a->n == 0, CLOSS_ERR_NULL_POINTER);
     const int hw = a->w != NULL;
