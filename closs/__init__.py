@@ -7,7 +7,13 @@
 See docs/architecture.md for how the C core, Cython and Python layers fit.
 """
 
-from closs import _core
+try:
+    from closs import _core
+except ImportError as e:  # the source folder, not the built package
+    raise ImportError(
+        "closs's compiled extension is missing: this is the source tree, not a build. "
+        "Install with `pip install --no-build-isolation -e .` (see README.md)"
+    ) from e
 from closs._errors import DTypeError, ParameterError, ShapeError
 
 __version__ = "0.1.0"
