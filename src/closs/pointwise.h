@@ -7,7 +7,8 @@
  *   PW_POINT(x, y, p0, p1, v, g)
  *                    a statement setting v = L(x, y) and g = dL/dx, in PW_T; the
  *                    unused one is removed by the compiler
- *   PW_PARAM         the public parameter declaration and a comma, or nothing
+ *   PW_PARAM         the public parameter declaration and a comma (undefined
+ *                    for a loss without parameters, with the next two)
  *   PW_P0, PW_P1     the parameters as doubles (0.0 when unused)
  *   PW_PARAM_OK      true when the parameters are in the loss's domain
  *   PW_MEAN_BY_WSUM  1 when a weighted MEAN divides by the weight sum, 0 for n

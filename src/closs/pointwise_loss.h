@@ -1,7 +1,15 @@
 /*
  * pointwise_loss.h - instantiates pointwise.h for float and double, then
  * forgets the loss's definitions so that the next loss can be defined.
+ * A loss without parameters leaves PW_PARAM undefined.
  */
+#ifndef PW_PARAM
+#define PW_PARAM
+#define PW_P0 0.0
+#define PW_P1 0.0
+#define PW_PARAM_OK 1
+#endif
+
 #define PW_T float
 #define PW_SFX f32
 #include "pointwise.h"

@@ -20,10 +20,6 @@
         v = fabs(d);                 \
         g = L1_SIGN(d);              \
     } while (0)
-#define PW_PARAM
-#define PW_P0 0.0
-#define PW_P1 0.0
-#define PW_PARAM_OK 1
 #define PW_MEAN_BY_WSUM 1
 #include "pointwise_loss.h"
 
@@ -34,10 +30,6 @@
         v = d * d;                   \
         g = 2 * d;                   \
     } while (0)
-#define PW_PARAM
-#define PW_P0 0.0
-#define PW_P1 0.0
-#define PW_PARAM_OK 1
 #define PW_MEAN_BY_WSUM 1
 #include "pointwise_loss.h"
 

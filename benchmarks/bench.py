@@ -1,0 +1,474 @@
+"""closs's benchmark suite: closs against PyTorch (CPU) and NumPy, side by side.
+
+    python benchmarks/bench.py                 # the full table (a few minutes)
+    python benchmarks/bench.py --quick         # CI smoke run, well under a minute
+    python benchmarks/bench.py --busy          # 2-thread cells with a busy neighbour
+    python benchmarks/bench.py --threshold     # where a second thread starts to pay
+
+What is timed, for every loss of closs._registry.LOSSES, float32, reduction='mean':
+
+- forward:  closs.functional.<loss>(x, y), the public call with its Python
+  argument handling (what users pay); torch.nn.functional.<loss>(tx, ty) under
+  torch.no_grad(); NumPy: the registry's idiomatic ``numpy_forward``.
+- backward: a closs Module's ``backward(out=buf)`` after one forward, into a
+  preallocated buffer; torch.autograd.grad(loss, tx, retain_graph=True) on a
+  graph built once; NumPy: the registry's float64 ``reference`` (value and grad).
+- fused:    ``Module.value_and_grad(x, y, out=buf)``; torch builds the graph and
+  calls autograd.grad; NumPy: the same float64 ``reference``.
+
+Methodology. All contenders of a cell run in one process, on the same arrays
+(torch tensors share the NumPy memory), after a warm-up call. Timing is
+interleaved: each round times one sample of every contender, in an order that
+rotates from round to round, so that noise from a busy machine (frequency,
+neighbours, the other core) falls on all of them alike. A sample is one call,
+or for calls shorter than SAMPLE_S a loop of k calls divided by k (k fixed per
+contender, so timer cost vanishes). Rounds go on until every contender has spent
+its ``--budget`` seconds and has at least MIN_REPS samples; the table shows
+medians of time.perf_counter_ns samples, garbage collection off.
+
+Threads: closs.set_num_threads(t) and torch.set_num_threads(t) for every cell;
+NumPy is single-threaded whatever t says. closs runs serially below the C
+constant CLOSS_STREAM_PARALLEL_MIN whatever the thread count (see --threshold).
+
+Memory bandwidth: the streaming read bandwidth of this machine, measured as the
+median time of np.maximum.reduce over a float32 array far larger than the last
+level cache (SIMD, not compute-bound: in cache it runs twice as fast), on one
+thread, and on t threads as t Python threads reducing one part each (NumPy
+releases the GIL). For large cells (>= BW_MIN_SIZE elements) the table gives
+    bw = (bytes read + bytes written) / time / read bandwidth(t)
+with bytes read = all array arguments, bytes written = the gradient(s) for
+backward and fused; caches write-allocate, so a write really costs about twice
+its size and 100% is out of reach for backward and fused.
+"""
+
+import argparse
+import contextlib
+import functools
+import gc
+import json
+import multiprocessing
+import os
+import platform
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+import closs
+from closs._registry import LOSSES
+
+SIZES = (10**2, 10**5, 10**7)
+THREADS = (1, 2)
+OPS = ("forward", "backward", "fused")
+DTYPE = np.float32
+SAMPLE_S = 50e-6  # calls shorter than this are timed in loops of k calls
+MIN_REPS = 7
+BW_MIN_SIZE = 10**7  # cells this large are far out of cache: report bandwidth
+BW_BYTES = 256 * 2**20  # the bandwidth probe's array, 8x this machine's L3
+THRESHOLD_SIZES = tuple(2**p for p in range(12, 23))
+OVERHEAD_TARGET_S = 2e-6
+
+# A loss whose arguments are not flat vectors maps an element count to its
+# shape here, e.g. "cross_entropy": lambda n: (n // 100, 100).
+SHAPES = {}
+
+
+def shapes_for(loss, size):
+    """The argument shape of `loss` at about `size` elements."""
+    return SHAPES.get(loss.name, lambda n: (n,))(size)
+
+
+# ----------------------------------------------------------------------- timing
+
+
+def _sample(fn, k):
+    """Seconds per call of fn, over a loop of k calls."""
+    t0 = time.perf_counter_ns()
+    for _ in range(k):
+        fn()
+    return (time.perf_counter_ns() - t0) * 1e-9 / k
+
+
+def measure(contenders, budget, min_reps, setups=None):
+    """Median seconds per call of each contender ({name: fn}), timed side by side.
+
+    setups: {name: fn} run (untimed) before each of that contender's samples.
+    Returns {name: {"median", "q1", "q3", "reps", "loop"}}.
+    """
+    setups = setups or {}
+    noop = lambda: None  # noqa: E731
+    names, loop, samples = list(contenders), {}, {}
+    for name in names:
+        setups.get(name, noop)()
+        contenders[name]()  # warm-up: first touch, lazy initialisation
+        t = _sample(contenders[name], 1)
+        loop[name] = max(1, int(SAMPLE_S / t)) if t > 0 else 1000
+        samples[name] = []
+    spent = dict.fromkeys(names, 0.0)
+    gc.collect()
+    gc.disable()
+    try:
+        for rnd in range(10**6):
+            active = [n for n in names if len(samples[n]) < min_reps or spent[n] < budget]
+            if not active:
+                break
+            shift = rnd % len(active)
+            for name in active[shift:] + active[:shift]:
+                setups.get(name, noop)()
+                t = _sample(contenders[name], loop[name])
+                samples[name].append(t)
+                spent[name] += t * loop[name]
+    finally:
+        gc.enable()
+    result = {}
+    for name in names:
+        q1, med, q3 = np.percentile(samples[name], [25, 50, 75])
+        result[name] = dict(median=med, q1=q1, q3=q3, reps=len(samples[name]), loop=loop[name])
+    return result
+
+
+def set_threads(t, torch):
+    closs.set_num_threads(t)
+    if torch is not None:
+        torch.set_num_threads(t)
+
+
+# -------------------------------------------------------------------- contenders
+
+
+def closs_fn(loss, op, args):
+    """closs's call for op: functional forward, Module backward / fused into a buffer."""
+    if op == "forward":
+        return functools.partial(getattr(closs.functional, loss.name), *args)
+    call = loss.prepare(*args, reduction="mean")
+    bufs = tuple(np.empty(g.shape, g.dtype) for g in call.grads)
+    out = bufs[0] if call.single_grad else bufs
+    module = loss.module()
+    if op == "backward":
+        module(*args)
+        return functools.partial(module.backward, out=out)
+    return functools.partial(module.value_and_grad, *args, out=out)
+
+
+def grad_positions(loss, args):
+    """The arguments torch differentiates: a registry entry may say (grad_args);
+    by default, the first as many as closs returns gradients for."""
+    call = loss.prepare(*args, reduction="mean")
+    return getattr(loss, "grad_args", tuple(range(len(call.grads))))
+
+
+def torch_fn(torch, loss, op, args):
+    """torch's call for op on tensors sharing args' memory."""
+    fn = getattr(torch.nn.functional, loss.name)
+    targs = [torch.from_numpy(a) if isinstance(a, np.ndarray) else a for a in args]
+    if op == "forward":
+        return functools.partial(fn, *targs)
+    diff = [targs[i].requires_grad_() for i in grad_positions(loss, args)]
+    if op == "backward":
+        return functools.partial(torch.autograd.grad, fn(*targs), diff, retain_graph=True)
+    return lambda: torch.autograd.grad(fn(*targs), diff)
+
+
+def numpy_fn(loss, op, args):
+    """The NumPy baseline: numpy_forward for forward, the float64 reference otherwise."""
+    if op == "forward":
+        return functools.partial(loss.numpy_forward, *args)
+    return functools.partial(loss.reference, *args, reduction="mean")
+
+
+def bytes_moved(loss, op, args):
+    """Array bytes read (every array argument) plus written (the gradients)."""
+    moved = sum(a.nbytes for a in args if isinstance(a, np.ndarray))
+    if op != "forward":
+        call = loss.prepare(*args, reduction="mean")
+        moved += sum(int(np.prod(g.shape)) * g.dtype.itemsize for g in call.grads)
+    return moved
+
+
+# -------------------------------------------------------------------- bandwidth
+
+
+def stream_bandwidth(threads, nbytes, reps):
+    """Streaming read bandwidth in bytes/s: median time of np.maximum.reduce on
+    `threads` parts of a float32 array of nbytes, one Python thread per part."""
+    a = np.ones(nbytes // 4, np.float32)
+    parts = np.array_split(a, threads)
+    with ThreadPoolExecutor(threads) as pool:
+        read = lambda: list(pool.map(np.maximum.reduce, parts))  # noqa: E731
+        t = measure({"read": read}, budget=0, min_reps=reps)["read"]["median"]
+    return a.nbytes / t
+
+
+# ---------------------------------------------------------------------- output
+
+
+def fmt_time(t):
+    if t is None:
+        return "-"
+    if t < 1e-3:
+        return f"{t * 1e6:.2f} us"
+    return f"{t * 1e3:.2f} ms"
+
+
+def fmt_size(n):
+    return f"1e{len(str(n)) - 1}" if n == 10 ** (len(str(n)) - 1) else str(n)
+
+
+def print_row(widths, cells):
+    print("".join(f"{c:>{w}}" if i else f"{c:<{w}}" for i, (w, c) in enumerate(zip(widths, cells))))
+    sys.stdout.flush()
+
+
+MAIN_COLUMNS = (("loss", 16), ("op", 9), ("size", 6), ("thr", 4), ("closs", 11),
+                ("torch", 11), ("numpy", 11), ("torch/closs", 12), ("bw", 6))
+
+
+def print_header(columns, note=""):
+    if note:
+        print(note)
+    print_row([w for _, w in columns], [c for c, _ in columns])
+
+
+# ----------------------------------------------------------------------- cells
+
+
+class Bench:
+    """The contenders of one run and the arrays they share."""
+
+    def __init__(self, opts, torch):
+        self.opts, self.torch = opts, torch
+        self._args = {}
+
+    def args(self, loss, size):
+        key = (loss.name, size)
+        if key not in self._args:
+            self._args.clear()  # one size of one loss at a time: 1e7 arrays are large
+            rng = np.random.default_rng(0)
+            self._args[key] = loss.make_args(rng, shapes_for(loss, size), DTYPE)
+        return self._args[key]
+
+    def contenders(self, loss, op, args, names=("closs", "torch", "numpy")):
+        fns = {"closs": lambda: closs_fn(loss, op, args), "numpy": lambda: numpy_fn(loss, op, args)}
+        if self.torch is not None:
+            fns["torch"] = lambda: torch_fn(self.torch, loss, op, args)
+        return {n: fns[n]() for n in names if n in fns}
+
+    def cell(self, loss, op, size, threads, names=("closs", "torch", "numpy")):
+        """Measures one (loss, op, size, threads) cell; returns its JSON record."""
+        args = self.args(loss, size)
+        set_threads(threads, self.torch)
+        no_grad = self.torch.no_grad() if self.torch and op == "forward" else contextlib.nullcontext()
+        with no_grad:
+            res = measure(self.contenders(loss, op, args, names), self.opts.budget, self.opts.min_reps)
+        rec = dict(loss=loss.name, op=op, size=size, shape=list(np.shape(args[0])),
+                   threads=threads, results=res, speedup=None, bw_fraction=None)
+        if "torch" in res:
+            rec["speedup"] = res["torch"]["median"] / res["closs"]["median"]
+        if size >= BW_MIN_SIZE and self.opts.bandwidth:
+            bw = self.opts.bandwidth[threads]
+            rec["bw_fraction"] = bytes_moved(loss, op, args) / res["closs"]["median"] / bw
+        return rec
+
+
+def row_cells(rec):
+    med = {n: r["median"] for n, r in rec["results"].items()}
+    return [rec["loss"], rec["op"], fmt_size(rec["size"]), str(rec["threads"]),
+            fmt_time(med.get("closs")), fmt_time(med.get("torch")), fmt_time(med.get("numpy")),
+            "-" if rec["speedup"] is None else f"{rec['speedup']:.2f}x",
+            "" if rec["bw_fraction"] is None else f"{rec['bw_fraction']:.0%}"]
+
+
+def run_cells(bench, cells, names=("closs", "torch", "numpy")):
+    """Measures and prints each (loss, op, size, threads) cell; returns the records."""
+    records = []
+    for loss, op, size, threads in cells:
+        rec = bench.cell(loss, op, size, threads, names)
+        records.append(rec)
+        print_row([w for _, w in MAIN_COLUMNS], row_cells(rec))
+    return records
+
+
+def summarise(records):
+    compared = [r for r in records if r["speedup"] is not None]
+    lost = [r for r in compared if r["speedup"] <= 1]
+    print(f"\ncloss faster than torch in {len(compared) - len(lost)} of {len(compared)} cells")
+    for r in lost:
+        print(f"  slower: {r['loss']} {r['op']} size={fmt_size(r['size'])} threads={r['threads']}"
+              f" ({r['speedup']:.2f}x)")
+
+
+def main_table(bench, losses, opts):
+    print_header(MAIN_COLUMNS, "\nmedian time per call, float32, reduction='mean'; torch/closs > 1: closs "
+                 "faster;\nnumpy = numpy_forward (forward), float64 reference (backward, fused); "
+                 "bw = (read + written bytes) / time / read bandwidth")
+    cells = [(loss, op, size, t) for loss in losses for size in opts.sizes
+             for op in opts.ops for t in opts.threads]
+    records = run_cells(bench, cells)
+    summarise(records)
+    return records
+
+
+def overhead_table(bench, losses, opts):
+    """closs at 1e2 elements, 1 thread: the functional call split into argument
+    normalisation (loss.prepare) and the kernel call (call.value())."""
+    columns = (("loss", 16), ("functional", 12), ("prepare", 12), ("call.value", 12), ("< 2 us", 8))
+    print_header(columns, "\ncall overhead at 1e2 elements, 1 thread: functional = prepare "
+                 "(argument normalisation) + call.value() (kernel call)")
+    closs.set_num_threads(1)
+    records = []
+    for loss in losses:
+        args = bench.args(loss, 100)
+        call = loss.prepare(*args, reduction="mean")
+        res = measure({"functional": functools.partial(getattr(closs.functional, loss.name), *args),
+                       "prepare": functools.partial(loss.prepare, *args, reduction="mean"),
+                       "call.value": call.value}, opts.budget, opts.min_reps)
+        med = {n: r["median"] for n, r in res.items()}
+        ok = med["call.value"] < OVERHEAD_TARGET_S
+        print_row([w for _, w in columns], [loss.name] + [fmt_time(t) for t in med.values()]
+                  + ["yes" if ok else "NO"])
+        records.append(dict(loss=loss.name, results=res))
+    return records
+
+
+def _spin(cpu):
+    """The busy neighbour: a Python loop spinning on one core."""
+    if cpu is not None and hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {cpu})
+    while True:
+        pass
+
+
+@contextlib.contextmanager
+def busy_neighbour():
+    cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+    proc = multiprocessing.Process(target=_spin, args=(cpus[-1] if cpus else None,), daemon=True)
+    proc.start()
+    time.sleep(0.2)  # let it start spinning
+    try:
+        yield
+    finally:
+        proc.terminate()
+        proc.join()
+
+
+def busy_table(bench, losses, opts):
+    """2-thread cells at 1e5 elements, quiet and with a neighbour spinning on a core."""
+    cells = [(loss, op, 10**5, 2) for loss in losses for op in opts.ops]
+    names = ("closs", "torch")
+    print_header(MAIN_COLUMNS, "\nquiet: 2 threads, 1e5 elements")
+    quiet = run_cells(bench, cells, names)
+    print_header(MAIN_COLUMNS, "\nbusy: the same cells with a Python process spinning on the last core")
+    with busy_neighbour():
+        busy = run_cells(bench, cells, names)
+    summarise(busy)
+    return dict(quiet=quiet, busy=busy)
+
+
+def threshold_table(bench, losses, opts):
+    """1 vs 2 threads for closs and torch at 2^12..2^22 elements (forward and fused)."""
+    columns = (("loss", 16), ("op", 9), ("size", 9), ("closs 1t", 11), ("closs 2t", 11),
+               ("1t/2t", 7), ("torch 1t", 11), ("torch 2t", 11), ("1t/2t", 7))
+    print_header(columns, "\n1 vs 2 threads; 1t/2t > 1: the second thread pays. closs runs "
+                 "serially below CLOSS_STREAM_PARALLEL_MIN")
+    records = []
+    for loss in losses:
+        for size in THRESHOLD_SIZES:
+            args = bench.args(loss, size)
+            for op in [o for o in opts.ops if o in ("forward", "fused")]:
+                fns, setups = {}, {}
+                for t in THREADS:
+                    for name in ("closs", "torch"):
+                        fn = bench.contenders(loss, op, args, (name,)).get(name)
+                        if fn is not None:
+                            fns[f"{name} {t}t"] = fn
+                            setups[f"{name} {t}t"] = functools.partial(set_threads, t, bench.torch)
+                with bench.torch.no_grad() if bench.torch and op == "forward" else contextlib.nullcontext():
+                    res = measure(fns, opts.budget, opts.min_reps, setups)
+                med = {n: r["median"] for n, r in res.items()}
+                cells = [loss.name, op, str(size)]
+                for name in ("closs", "torch"):
+                    one, two = med.get(f"{name} 1t"), med.get(f"{name} 2t")
+                    cells += [fmt_time(one), fmt_time(two), f"{one / two:.2f}" if one else "-"]
+                print_row([w for _, w in columns], cells)
+                records.append(dict(loss=loss.name, op=op, size=size, results=res))
+    return records
+
+
+# ------------------------------------------------------------------------ main
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    csv = lambda conv: lambda s: [conv(v) for v in s.split(",") if v]  # noqa: E731
+    p.add_argument("--losses", type=csv(str), default=None, help="comma list (default: all)")
+    p.add_argument("--sizes", type=csv(lambda v: int(float(v))), default=None,
+                   help="element counts, e.g. 1e2,1e5,1e7")
+    p.add_argument("--threads", type=csv(int), default=list(THREADS))
+    p.add_argument("--ops", type=csv(str), default=list(OPS))
+    p.add_argument("--budget", type=float, default=None,
+                   help="seconds per contender per cell (default 0.3; --quick 0.01)")
+    p.add_argument("--quick", action="store_true", help="small budget and sizes: a CI smoke run")
+    p.add_argument("--no-torch", action="store_true", help="leave torch out")
+    p.add_argument("--busy", action="store_true", help="only the busy-neighbour scenario")
+    p.add_argument("--threshold", action="store_true", help="only the 1 vs 2 thread sweep")
+    p.add_argument("--json", default=str(Path(__file__).with_name("results.json")),
+                   help="where to save the results (default benchmarks/results.json)")
+    opts = p.parse_args(argv)
+    opts.budget = opts.budget if opts.budget is not None else 0.01 if opts.quick else 0.3
+    opts.min_reps = 3 if opts.quick else MIN_REPS
+    opts.sizes = opts.sizes or ([10**2, 10**4, 10**6] if opts.quick else list(SIZES))
+    unknown = set(opts.ops) - set(OPS) | set(opts.losses or ()) - set(LOSSES)
+    if unknown:
+        p.error(f"unknown ops or losses: {', '.join(sorted(unknown))}")
+    return opts
+
+
+def import_torch(disabled):
+    if disabled:
+        return None
+    try:
+        import torch
+    except ImportError:
+        return None
+    return torch
+
+
+def main(argv=None):
+    opts = parse_args(argv)
+    torch = import_torch(opts.no_torch)
+    losses = [LOSSES[n] for n in opts.losses] if opts.losses else list(LOSSES.values())
+    if opts.threshold and not opts.losses:
+        losses = [LOSSES["mse_loss"]]
+    machine = dict(platform=platform.platform(), processor=platform.processor(), cpus=os.cpu_count(),
+                   python=platform.python_version(), numpy=np.__version__, closs=closs.__version__,
+                   closs_build=closs.build_info(), torch=torch.__version__ if torch else None)
+    print(f"closs {closs.__version__} ({closs.build_info()}); numpy {np.__version__}; "
+          f"torch {machine['torch'] or 'not used'}; {machine['cpus']} cpus")
+    start = time.perf_counter()
+    report = dict(machine=machine, options={k: v for k, v in vars(opts).items()})
+    opts.bandwidth = None
+    if not (opts.busy or opts.threshold) and any(s >= BW_MIN_SIZE for s in opts.sizes):
+        nbytes = BW_BYTES // 4 if opts.quick else BW_BYTES
+        opts.bandwidth = {t: stream_bandwidth(t, nbytes, opts.min_reps * 2) for t in opts.threads}
+        print("read bandwidth (np.maximum.reduce, %d MB): %s" % (nbytes >> 20, ", ".join(
+            f"{t} thread{'s' * (t > 1)} {bw / 1e9:.1f} GB/s" for t, bw in opts.bandwidth.items())))
+        report["bandwidth_bytes_per_s"] = opts.bandwidth
+    bench = Bench(opts, torch)
+    if opts.busy:
+        report["busy"] = busy_table(bench, losses, opts)
+    elif opts.threshold:
+        report["threshold"] = threshold_table(bench, losses, opts)
+    else:
+        report["cells"] = main_table(bench, losses, opts)
+        if 100 in opts.sizes:
+            report["overhead"] = overhead_table(bench, losses, opts)
+    report["seconds"] = time.perf_counter() - start
+    print(f"\n{report['seconds']:.0f} s; results saved to {opts.json}")
+    Path(opts.json).write_text(json.dumps(report, indent=1, default=float))
+
+
+if __name__ == "__main__":
+    main()
