@@ -257,28 +257,29 @@ def kernel_for(family, dtype):
 class PointwiseCall(LossCall):
     """An element-wise loss L(x, y) * w on the broadcast shape of input and target."""
 
-    __slots__ = ("kind", "x", "y", "w", "param", "sum_scale")
+    __slots__ = ("kind", "x", "y", "w", "p0", "p1", "sum_scale")
 
     def _run(self, op, out, grad_output, grad_inputs):
         gx = grad_inputs[0] if grad_inputs else None
         if self.sum_scale is None:
-            self.kernel(self.kind, op, self.x, self.y, self.w, self.param, self.reduction,
+            self.kernel(self.kind, op, self.x, self.y, self.w, self.p0, self.p1, self.reduction,
                         out, grad_output, gx)
             return
-        # A weighted mean whose denominator is not the kernel's: run as a sum, then scale.
+        # A mean whose denominator is not the kernel's: run as a sum, then scale.
         scale = self.sum_scale
         if op == BACKWARD:
             go = np.array([scale if grad_output is None else grad_output[0] * scale], self.dtype)
-            self.kernel(self.kind, op, self.x, self.y, self.w, self.param, 2, None, go, gx)
+            self.kernel(self.kind, op, self.x, self.y, self.w, self.p0, self.p1, 2, None, go, gx)
             return
-        self.kernel(self.kind, op, self.x, self.y, self.w, self.param, 2, out, None, gx)
+        self.kernel(self.kind, op, self.x, self.y, self.w, self.p0, self.p1, 2, out, None, gx)
         out *= scale
         if gx is not None:
             gx *= scale
 
 
-def pointwise(kind, input, target, reduction, weight=None, param=0.0, weighted_mean_by_sum=False):
-    """Prepares an element-wise loss: torch's broadcasting (with its warning) and weight rules.
+def pointwise(name, input, target, reduction, weight=None, params=(), weighted_mean_by_sum=False):
+    """Prepares the element-wise loss `name` (a C core name such as "mse_loss"):
+    torch's broadcasting (with its warning) and weight rules; params: up to two floats.
 
     weighted_mean_by_sum: a weighted 'mean' divides by the sum of the weight array
     of the input's size (torch's l1_loss and mse_loss), not by the element count.
@@ -292,8 +293,9 @@ def pointwise(kind, input, target, reduction, weight=None, param=0.0, weighted_m
     if w is not None and w.shape != x.shape:
         raise ValueError("Weights and input must have the same size.")
     c = PointwiseCall()
-    c.kind, c.dtype, c.reduction, c.param = kind, dtype, reduction, param
-    c.kernel = kernel_for(_core.regression, dtype)
+    c.kind, c.dtype, c.reduction = _core.POINTWISE[name], dtype, reduction
+    c.p0, c.p1 = (tuple(map(float, params)) + (0.0, 0.0))[:2]
+    c.kernel = kernel_for(_core.pointwise, dtype)
     c.out_shape = shape
     c.x, c.y = flat(x, shape, dtype), flat(y, shape, dtype)
     c.w = None if w is None else flat(w, shape, dtype)

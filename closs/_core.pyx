@@ -17,11 +17,8 @@ cpdef enum Op:
     BACKWARD = 1
     FUSED = 2
 
-cpdef enum Regression:
-    L1 = 0
-    MSE = 1
-    SMOOTH_L1 = 2
-    HUBER = 3
+# Element-wise loss kinds by name: the index into _dispatch.h's tables.
+POINTWISE = {closs_py_pointwise_names[k].decode(): k for k in range(CLOSS_PY_POINTWISE_COUNT)}
 
 _EXCEPTIONS = {
     CLOSS_ERR_NULL_POINTER: ValueError,
@@ -74,50 +71,14 @@ def get_num_threads():
     return closs_get_num_threads()
 
 
-cdef closs_status regression_call(int kind, int op, int64_t n, const floating *x,
-                                  const floating *y, const floating *w, double p,
-                                  closs_reduction r, floating *out, const floating *go,
-                                  floating *gx) noexcept nogil:
-    if floating is float:
-        if kind == L1:
-            if op == FORWARD: return closs_l1_loss_f32(n, x, y, w, r, out)
-            if op == BACKWARD: return closs_l1_loss_backward_f32(n, x, y, w, r, go, gx)
-            return closs_l1_loss_fused_f32(n, x, y, w, r, out, gx)
-        if kind == MSE:
-            if op == FORWARD: return closs_mse_loss_f32(n, x, y, w, r, out)
-            if op == BACKWARD: return closs_mse_loss_backward_f32(n, x, y, w, r, go, gx)
-            return closs_mse_loss_fused_f32(n, x, y, w, r, out, gx)
-        if kind == SMOOTH_L1:
-            if op == FORWARD: return closs_smooth_l1_loss_f32(n, x, y, w, p, r, out)
-            if op == BACKWARD: return closs_smooth_l1_loss_backward_f32(n, x, y, w, p, r, go, gx)
-            return closs_smooth_l1_loss_fused_f32(n, x, y, w, p, r, out, gx)
-        if op == FORWARD: return closs_huber_loss_f32(n, x, y, w, p, r, out)
-        if op == BACKWARD: return closs_huber_loss_backward_f32(n, x, y, w, p, r, go, gx)
-        return closs_huber_loss_fused_f32(n, x, y, w, p, r, out, gx)
-    else:
-        if kind == L1:
-            if op == FORWARD: return closs_l1_loss_f64(n, x, y, w, r, out)
-            if op == BACKWARD: return closs_l1_loss_backward_f64(n, x, y, w, r, go, gx)
-            return closs_l1_loss_fused_f64(n, x, y, w, r, out, gx)
-        if kind == MSE:
-            if op == FORWARD: return closs_mse_loss_f64(n, x, y, w, r, out)
-            if op == BACKWARD: return closs_mse_loss_backward_f64(n, x, y, w, r, go, gx)
-            return closs_mse_loss_fused_f64(n, x, y, w, r, out, gx)
-        if kind == SMOOTH_L1:
-            if op == FORWARD: return closs_smooth_l1_loss_f64(n, x, y, w, p, r, out)
-            if op == BACKWARD: return closs_smooth_l1_loss_backward_f64(n, x, y, w, p, r, go, gx)
-            return closs_smooth_l1_loss_fused_f64(n, x, y, w, p, r, out, gx)
-        if op == FORWARD: return closs_huber_loss_f64(n, x, y, w, p, r, out)
-        if op == BACKWARD: return closs_huber_loss_backward_f64(n, x, y, w, p, r, go, gx)
-        return closs_huber_loss_fused_f64(n, x, y, w, p, r, out, gx)
-
-
-def regression(int kind, int op, const floating[::1] x not None, const floating[::1] y not None,
-               const floating[::1] w, double param, int reduction,
+def pointwise(int kind, int op, const floating[::1] x not None, const floating[::1] y not None,
+               const floating[::1] w, double p0, double p1, int reduction,
                floating[::1] out, const floating[::1] go, floating[::1] gx):
-    """One regression loss call: op FORWARD fills out, BACKWARD fills gx from go,
+    """One element-wise loss call: op FORWARD fills out, BACKWARD fills gx from go,
     FUSED fills out and gx. Arrays are flat; out and go hold n values for
     reduction 'none' (0), one otherwise."""
+    if not 0 <= kind < CLOSS_PY_POINTWISE_COUNT:
+        raise ValueError(f"unknown element-wise loss kind {kind}")
     cdef int64_t n = x.shape[0]
     cdef Py_ssize_t nout = n if reduction == CLOSS_REDUCTION_NONE else 1
     check_len(y, y.shape[0], n, "target")
@@ -135,6 +96,10 @@ def regression(int kind, int op, const floating[::1] x not None, const floating[
     cdef floating *pout = mptr(out)
     cdef floating *pgx = mptr(gx)
     with nogil:
-        st = regression_call(kind, op, n, px, py, pw, param, <closs_reduction>reduction,
-                             pout, pgo, pgx)
+        if floating is float:
+            st = closs_py_pointwise_f32_table[kind](op, n, px, py, pw, p0, p1,
+                                                    <closs_reduction>reduction, pout, pgo, pgx)
+        else:
+            st = closs_py_pointwise_f64_table[kind](op, n, px, py, pw, p0, p1,
+                                                    <closs_reduction>reduction, pout, pgo, pgx)
     check(st)

@@ -5,36 +5,34 @@ Each function returns the loss value: a NumPy scalar of the result dtype for
 from the ``*_call`` preparers in ``closs._api``.
 """
 
-from closs import _api, _core
+from closs import _api
 from closs._errors import ParameterError
-
-L1, MSE, SMOOTH_L1, HUBER = (int(kind) for kind in _core.Regression)
 
 __all__ = ["l1_loss", "mse_loss", "smooth_l1_loss", "huber_loss"]
 
 
 def _l1_call(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     r = _api.reduction_code(reduction, size_average, reduce)
-    return _api.pointwise(L1, input, target, r, weight, weighted_mean_by_sum=True)
+    return _api.pointwise("l1_loss", input, target, r, weight, weighted_mean_by_sum=True)
 
 
 def _mse_call(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     r = _api.reduction_code(reduction, size_average, reduce)
-    return _api.pointwise(MSE, input, target, r, weight, weighted_mean_by_sum=True)
+    return _api.pointwise("mse_loss", input, target, r, weight, weighted_mean_by_sum=True)
 
 
 def _smooth_l1_call(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
     r = _api.reduction_code(reduction, size_average, reduce)
     if beta < 0:
         raise ParameterError("smooth_l1_loss does not support negative values for beta.")
-    return _api.pointwise(SMOOTH_L1, input, target, r, None, float(beta))
+    return _api.pointwise("smooth_l1_loss", input, target, r, None, (beta,))
 
 
 def _huber_call(input, target, reduction="mean", delta=1.0, weight=None):
     r = _api.reduction_code(reduction)
     if not delta > 0:
         raise ParameterError("huber_loss does not support non-positive values for delta.")
-    return _api.pointwise(HUBER, input, target, r, weight, float(delta))
+    return _api.pointwise("huber_loss", input, target, r, weight, (delta,))
 
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):

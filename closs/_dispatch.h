@@ -1,0 +1,55 @@
+/*
+ * _dispatch.h - the Cython layer's view of the C core's element-wise losses:
+ * every loss behind one signature per dtype, in one table indexed by kind.
+ *
+ * Adding an element-wise loss to Python is one X line here; the loss's public
+ * functions stay as closs.h declares them.
+ */
+#ifndef CLOSS_PY_DISPATCH_H
+#define CLOSS_PY_DISPATCH_H
+
+#include "closs.h"
+
+/* X(name, number of double parameters) */
+#define CLOSS_PY_POINTWISE(X) \
+    X(l1_loss, 0)             \
+    X(mse_loss, 0)            \
+    X(smooth_l1_loss, 1)      \
+    X(huber_loss, 1)
+
+/* op: 0 forward (fills out), 1 backward (fills gx from go), 2 fused (both). */
+#define CLOSS_PY_SIGNATURE(T)                                                          \
+    int op, int64_t n, const T *x, const T *y, const T *w, double p0, double p1,       \
+        closs_reduction r, T *out, const T *go, T *gx
+typedef closs_status (*closs_py_pointwise_f32)(CLOSS_PY_SIGNATURE(float));
+typedef closs_status (*closs_py_pointwise_f64)(CLOSS_PY_SIGNATURE(double));
+
+#define CLOSS_PY_PARAMS_0
+#define CLOSS_PY_PARAMS_1 p0,
+#define CLOSS_PY_PARAMS_2 p0, p1,
+
+#define CLOSS_PY_WRAP(name, nparams, T, SFX)                                             \
+    static closs_status closs_py_##name##_##SFX(CLOSS_PY_SIGNATURE(T))                   \
+    {                                                                                    \
+        (void)p0, (void)p1;                                                              \
+        if (op == 0) return closs_##name##_##SFX(n, x, y, w, CLOSS_PY_PARAMS_##nparams r, out); \
+        if (op == 1)                                                                     \
+            return closs_##name##_backward_##SFX(n, x, y, w, CLOSS_PY_PARAMS_##nparams r, go, gx); \
+        return closs_##name##_fused_##SFX(n, x, y, w, CLOSS_PY_PARAMS_##nparams r, out, gx); \
+    }
+#define CLOSS_PY_WRAP_BOTH(name, nparams) \
+    CLOSS_PY_WRAP(name, nparams, float, f32) CLOSS_PY_WRAP(name, nparams, double, f64)
+CLOSS_PY_POINTWISE(CLOSS_PY_WRAP_BOTH)
+
+#define CLOSS_PY_ENTRY_F32(name, nparams) closs_py_##name##_f32,
+#define CLOSS_PY_ENTRY_F64(name, nparams) closs_py_##name##_f64,
+#define CLOSS_PY_NAME(name, nparams) #name,
+static const closs_py_pointwise_f32 closs_py_pointwise_f32_table[] = {
+    CLOSS_PY_POINTWISE(CLOSS_PY_ENTRY_F32)};
+static const closs_py_pointwise_f64 closs_py_pointwise_f64_table[] = {
+    CLOSS_PY_POINTWISE(CLOSS_PY_ENTRY_F64)};
+static const char *const closs_py_pointwise_names[] = {CLOSS_PY_POINTWISE(CLOSS_PY_NAME)};
+#define CLOSS_PY_POINTWISE_COUNT \
+    ((int)(sizeof closs_py_pointwise_names / sizeof closs_py_pointwise_names[0]))
+
+#endif
