@@ -88,20 +88,34 @@ def reduction_code(reduction, size_average=None, reduce=None, allowed=("none", "
 
 
 def broadcast_shape(*shapes):
-    """np.broadcast_shapes with torch's message on failure."""
-    try:
-        return np.broadcast_shapes(*shapes)
-    except ValueError:
-        a, b = shapes[0], shapes[1]
-        nd = max(len(a), len(b))
-        a, b = (1,) * (nd - len(a)) + tuple(a), (1,) * (nd - len(b)) + tuple(b)
-        for d in range(nd):
-            if a[d] != b[d] and 1 not in (a[d], b[d]):
-                raise ShapeError(
-                    f"The size of tensor a ({a[d]}) must match the size of tensor b ({b[d]}) "
-                    f"at non-singleton dimension {d}"
-                ) from None
-        raise ShapeError(f"shapes {shapes} cannot be broadcast together") from None
+    """np.broadcast_shapes with torch's message on failure (for the first pair of
+    shapes, taken left to right, that does not broadcast)."""
+    result = tuple(shapes[0])
+    for shape in shapes[1:]:
+        try:
+            result = np.broadcast_shapes(result, shape)
+        except ValueError:
+            a, b = result, tuple(shape)
+            nd = max(len(a), len(b))
+            a, b = (1,) * (nd - len(a)) + a, (1,) * (nd - len(b)) + b
+            d = next(d for d in range(nd) if a[d] != b[d] and 1 not in (a[d], b[d]))
+            raise ShapeError(
+                f"The size of tensor a ({a[d]}) must match the size of tensor b ({b[d]}) "
+                f"at non-singleton dimension {d}"
+            ) from None
+    return result
+
+
+def index_array(t, name="target"):
+    """Class indices of any integer dtype as a flat C-contiguous int64 array."""
+    if t.dtype.kind not in "iu":
+        raise DTypeError(f"{name} must hold integer class indices, got dtype {t.dtype}")
+    return np.ascontiguousarray(t, dtype=np.int64).reshape(-1)
+
+
+def grad_dtype(x, dtype):
+    """The dtype of the gradient of x: its own when float32/float64, else the result's."""
+    return x.dtype if x.dtype in _KERNEL_DTYPE else dtype
 
 
 def flat(a, shape, dtype):
@@ -123,6 +137,11 @@ def warn_target_size(input_shape, target_shape):
 
 def _size(shape):
     return f"torch.Size([{', '.join(map(str, shape))}])"
+
+
+def shape_list(shape):
+    """A shape as torch prints a tensor's sizes: [2, 3]."""
+    return f"[{', '.join(map(str, shape))}]"
 
 
 def _unbroadcast(g, shape):
@@ -303,6 +322,135 @@ def pointwise(name, input, target, reduction, weight=None, params=(), weighted_m
     if w is not None and reduction == 1 and weighted_mean_by_sum and shape != x.shape:
         with np.errstate(divide="ignore"):
             c.sum_scale = np.float64(1.0) / w.sum(dtype=np.float64)
-    gdtype = x.dtype if x.dtype in _KERNEL_DTYPE else dtype
-    c.grads = (GradSpec(shape, x.shape, gdtype),)
+    c.grads = (GradSpec(shape, x.shape, grad_dtype(x, dtype)),)
+    return c
+
+
+class RowwiseCall(LossCall):
+    """A row-wise loss on n rows of d elements: differentiable inputs xs (flat,
+    n * d each), per-row target values y or class indices idx, class weights w
+    and up to four parameters. Returns one gradient per input (a tuple when
+    there are several)."""
+
+    __slots__ = ("kind", "n", "d", "xs", "y", "idx", "w", "params", "user_target", "index_low")
+
+    @property
+    def single_grad(self):
+        return len(self.grads) == 1
+
+    def _run(self, op, out, grad_output, grad_inputs):
+        x0, x1, x2 = self.xs + (None,) * (3 - len(self.xs))
+        g0, g1, g2 = tuple(grad_inputs or ()) + (None,) * (3 - len(grad_inputs or ()))
+        try:
+            self.kernel(self.kind, op, self.n, self.d, x0, x1, x2, self.y, self.idx, self.w,
+                        *self.params, self.reduction, out, grad_output, g0, g1, g2)
+        except IndexError:
+            raise index_out_of_bounds(self.user_target, self.index_low, self.d) from None
+
+
+def index_out_of_bounds(target, low, high):
+    """torch's IndexError for class indices, naming the first outside [low, high)."""
+    t = np.asarray(target).reshape(-1)
+    bad = (t < low) | (t >= high)
+    return IndexError(f"Target {t[np.argmax(bad)]} is out of bounds.")
+
+
+def rowwise(name, dtype, reduction, n, d, shape, out_shape, inputs, y=None, target=None,
+            weight=None, params=(), index_low=0):
+    """Prepares the row-wise loss `name` (a C core name) on n rows of d elements:
+    the arrays `inputs` are broadcast to `shape` (of n * d elements) and are
+    differentiated; out_shape is the shape of the 'none' output. y: the n
+    per-row target values, flat, of dtype; target: class indices (one per row,
+    or n * d), which the kernel checks against [index_low, d); weight: d class
+    weights; params: up to four floats."""
+    c = RowwiseCall()
+    c.kind, c.dtype, c.reduction = _core.ROWWISE[name], dtype, reduction
+    c.kernel = kernel_for(_core.rowwise, dtype)
+    c.n, c.d, c.out_shape = n, d, out_shape
+    c.xs = tuple(flat(x, shape, dtype) for x in inputs)
+    c.y = y
+    c.user_target = target
+    c.idx = None if target is None else index_array(target)
+    c.index_low = index_low
+    c.w = None if weight is None else np.ascontiguousarray(weight, dtype=dtype)
+    c.params = tuple(map(float, params)) + (0.0,) * (4 - len(params))
+    c.grads = tuple(GradSpec(shape, x.shape, grad_dtype(x, dtype)) for x in inputs)
+    return c
+
+
+class DistanceTripletCall(LossCall):
+    """triplet_margin_with_distance_loss with a Python distance function, in NumPy.
+
+    The distances d(a, p), d(a, n) (and d(p, n) with swap) are computed once,
+    when the call is prepared. Gradients need ``distance_grad(x1, x2, grad)``,
+    the vector-Jacobian product of the distance function: given the arrays the
+    distance function received and ``grad``, an array of the shape of
+    ``distance_function(x1, x2)``, it returns ``(grad_x1, grad_x2)``, the
+    gradients of ``sum(grad * distance_function(x1, x2))``, each of its
+    argument's shape (or of a shape that sums back to it over broadcast axes).
+    closs has no autograd: without distance_grad there is no gradient.
+    """
+
+    __slots__ = ("inputs", "distance_grad", "swap", "distances", "pre")
+
+    def _run(self, op, out, grad_output, grad_inputs):
+        if op != FORWARD and self.distance_grad is None:
+            raise ValueError(
+                "triplet_margin_with_distance_loss: the gradient with a custom distance_function "
+                "needs distance_grad(x1, x2, grad) -> (grad_x1, grad_x2), the vector-Jacobian "
+                "product of the distance function (closs has no autograd)"
+            )
+        if op != BACKWARD:
+            loss = np.where(self.pre < 0, 0.0, self.pre)
+            if self.reduction == 0:
+                out[:] = loss.reshape(-1)
+            else:
+                out[0] = loss.sum() if self.reduction == 2 else loss.mean()
+        if op != FORWARD:
+            self._grad(grad_output, grad_inputs)
+
+    def _grad(self, grad_output, grad_inputs):
+        if grad_output is None:
+            go = 1.0
+        elif self.reduction == 0:
+            go = grad_output.reshape(self.out_shape).astype(np.float64)
+        else:
+            go = float(grad_output[0])
+        if self.reduction == 1:
+            go = go / self.pre.size
+        k = np.where(self.pre >= 0, go, 0.0)
+        dp, dn, ds = self.distances
+        a, p, n = self.inputs
+        terms = [(0, 1, a, p, k)]  # (gradient index of x1, of x2, x1, x2, d loss / d distance)
+        if self.swap:  # torch.minimum: the smaller distance takes the gradient, a tie halves it
+            tie = np.where(dn == ds, 0.5, 1.0)
+            terms += [(0, 2, a, n, np.where(dn > ds, 0.0, -k * tie)),
+                      (1, 2, p, n, np.where(dn < ds, 0.0, -k * tie))]
+        else:
+            terms.append((0, 2, a, n, -k))
+        for g in grad_inputs:
+            g[...] = 0
+        for i, j, x1, x2, coef in terms:
+            g1, g2 = self.distance_grad(x1, x2, coef)
+            grad_inputs[i] += _unbroadcast(np.asarray(g1), x1.shape).reshape(-1)
+            grad_inputs[j] += _unbroadcast(np.asarray(g2), x2.shape).reshape(-1)
+
+
+def distance_triplet(anchor, positive, negative, distance_function, distance_grad, margin, swap,
+                     reduction):
+    """Prepares triplet_margin_with_distance_loss with a Python distance function,
+    which receives the three arrays in the result dtype (see DistanceTripletCall)."""
+    originals = [as_array(x, name) for x, name in
+                 ((anchor, "anchor"), (positive, "positive"), (negative, "negative"))]
+    dtype = float_dtype(*originals)
+    a, p, n = (np.asarray(x, dtype) for x in originals)
+    dist = lambda x1, x2: np.asarray(distance_function(x1, x2), np.float64)  # noqa: E731
+    dp, dn = dist(a, p), dist(a, n)
+    ds = dist(p, n) if swap else None
+    c = DistanceTripletCall()
+    c.dtype, c.reduction = dtype, reduction
+    c.inputs, c.distance_grad, c.swap, c.distances = (a, p, n), distance_grad, bool(swap), (dp, dn, ds)
+    c.pre = margin + dp - (np.minimum(dn, ds) if swap else dn)
+    c.out_shape = c.pre.shape
+    c.grads = tuple(GradSpec(x.shape, x.shape, grad_dtype(x, dtype)) for x in originals)
     return c

@@ -19,6 +19,8 @@ cpdef enum Op:
 
 # Element-wise loss kinds by name: the index into _dispatch.h's tables.
 POINTWISE = {closs_py_pointwise_names[k].decode(): k for k in range(CLOSS_PY_POINTWISE_COUNT)}
+# Row-wise loss kinds by name.
+ROWWISE = {closs_py_rowwise_names[k].decode(): k for k in range(CLOSS_PY_ROWWISE_COUNT)}
 
 _EXCEPTIONS = {
     CLOSS_ERR_NULL_POINTER: ValueError,
@@ -102,4 +104,60 @@ def pointwise(int kind, int op, const floating[::1] x not None, const floating[:
         else:
             st = closs_py_pointwise_f64_table[kind](op, n, px, py, pw, p0, p1,
                                                     <closs_reduction>reduction, pout, pgo, pgx)
+    check(st)
+
+
+def rowwise(int kind, int op, int64_t n, int64_t d,
+            const floating[::1] x0, const floating[::1] x1, const floating[::1] x2,
+            const floating[::1] y, const int64_t[::1] idx, const floating[::1] w,
+            double p0, double p1, double p2, double p3, int reduction,
+            floating[::1] out, const floating[::1] go,
+            floating[::1] g0, floating[::1] g1, floating[::1] g2):
+    """One row-wise loss call on n rows of d elements: op FORWARD fills out,
+    BACKWARD fills the gradients g0.. from go, FUSED fills out and the gradients.
+    Arrays are flat: inputs x0.. and gradients n * d values, targets y n values,
+    class indices idx one per row or n * d (as the loss's layout says), weights
+    w d values; out and go hold n values for reduction 'none' (0), one otherwise.
+    Arrays a loss does not take may be None."""
+    if not 0 <= kind < CLOSS_PY_ROWWISE_COUNT:
+        raise ValueError(f"unknown row-wise loss kind {kind}")
+    if n < 0 or d < 0 or (d > 0 and n > (<int64_t>1 << 62) // d):
+        raise ShapeError(f"invalid row-wise shape: {n} rows of {d} elements")
+    cdef Py_ssize_t nd = n * d
+    cdef Py_ssize_t nout = n if reduction == CLOSS_REDUCTION_NONE else 1
+    cdef Py_ssize_t nidx = n if closs_py_rowwise_layouts[kind] == 1 else nd
+    check_len(x0, 0 if x0 is None else x0.shape[0], nd, "input")
+    check_len(x1, 0 if x1 is None else x1.shape[0], nd, "input")
+    check_len(x2, 0 if x2 is None else x2.shape[0], nd, "input")
+    check_len(y, 0 if y is None else y.shape[0], n, "target")
+    check_len(idx, 0 if idx is None else idx.shape[0], nidx, "target")
+    check_len(w, 0 if w is None else w.shape[0], d, "weight")
+    check_len(out, 0 if out is None else out.shape[0], nout, "out")
+    check_len(go, 0 if go is None else go.shape[0], nout, "grad_output")
+    check_len(g0, 0 if g0 is None else g0.shape[0], nd, "gradient")
+    check_len(g1, 0 if g1 is None else g1.shape[0], nd, "gradient")
+    check_len(g2, 0 if g2 is None else g2.shape[0], nd, "gradient")
+    if (op != BACKWARD and out is None) or (op != FORWARD and g0 is None):
+        raise ValueError("missing output buffer")
+    cdef closs_status st
+    cdef const floating *px0 = cptr(x0)
+    cdef const floating *px1 = cptr(x1)
+    cdef const floating *px2 = cptr(x2)
+    cdef const floating *py = cptr(y)
+    cdef const int64_t *pidx = NULL if idx is None or idx.shape[0] == 0 else &idx[0]
+    cdef const floating *pw = cptr(w)
+    cdef const floating *pgo = cptr(go)
+    cdef floating *pout = mptr(out)
+    cdef floating *pg0 = mptr(g0)
+    cdef floating *pg1 = mptr(g1)
+    cdef floating *pg2 = mptr(g2)
+    with nogil:
+        if floating is float:
+            st = closs_py_rowwise_f32_table[kind](op, n, d, px0, px1, px2, py, pidx, pw,
+                                                  p0, p1, p2, p3, <closs_reduction>reduction,
+                                                  pout, pgo, pg0, pg1, pg2)
+        else:
+            st = closs_py_rowwise_f64_table[kind](op, n, d, px0, px1, px2, py, pidx, pw,
+                                                  p0, p1, p2, p3, <closs_reduction>reduction,
+                                                  pout, pgo, pg0, pg1, pg2)
     check(st)

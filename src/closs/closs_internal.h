@@ -50,6 +50,20 @@ typedef double (*closs_block_fn)(const void *ctx, int64_t begin, int64_t end);
 #define CLOSS_MAX_BLOCKS 1024
 double closs_blocks(int64_t n, int64_t parallel_min, closs_block_fn fn, const void *ctx);
 
+/*
+ * closs_blocks_sums - the same driver for work in units of `unit` elements each
+ * (a row of C classes, a sample ...) and kernels with several sums.
+ * fn stores the nsums (<= CLOSS_MAX_SUMS) partial sums of units [begin, end) in
+ * sums[]; blocks hold at least one unit and at least CLOSS_BLOCK_MIN elements;
+ * their boundaries depend on n and unit alone; a team runs them when
+ * n * unit >= parallel_min; sums[k] receives the partial sums added in block
+ * order. closs_blocks is the case unit = 1, nsums = 1.
+ */
+#define CLOSS_MAX_SUMS 4
+typedef void (*closs_sums_fn)(const void *ctx, int64_t begin, int64_t end, double *sums);
+void closs_blocks_sums(int64_t n, int64_t unit, int64_t parallel_min, closs_sums_fn fn,
+                       const void *ctx, int nsums, double *sums);
+
 /* Element count above which a streaming kernel (a few flops per element) is
  * worth a team of threads: measured with benchmarks/bench.py --threshold. */
 #define CLOSS_STREAM_PARALLEL_MIN ((int64_t)1 << 16)
@@ -64,6 +78,20 @@ CLOSS_INLINE double closs_lanes_sum(const double acc[CLOSS_LANES])
     double s = 0.0;
     for (int k = 0; k < CLOSS_LANES; ++k) s += acc[k];
     return s;
+}
+
+/* A scalar of the kernel's dtype behind a void pointer (grad_output, a reduced value). */
+CLOSS_INLINE double closs_load_scalar(const void *p, int is_f64)
+{
+    return is_f64 ? *(const double *)p : (double)*(const float *)p;
+}
+
+CLOSS_INLINE void closs_store_scalar(void *p, double v, int is_f64)
+{
+    if (is_f64)
+        *(double *)p = v;
+    else
+        *(float *)p = (float)v;
 }
 
 /* Argument checks shared by every entry point. */

@@ -3,19 +3,6 @@
  */
 #include "pointwise_driver.h"
 
-static double load_scalar(const void *p, int is_f64)
-{
-    return is_f64 ? *(const double *)p : (double)*(const float *)p;
-}
-
-static void store_scalar(void *p, double v, int is_f64)
-{
-    if (is_f64)
-        *(double *)p = v;
-    else
-        *(float *)p = (float)v;
-}
-
 /* Checks shared by the three drivers. out holds n values when per_element, else
  * one; n == 0 accepts NULL for arrays of n values. */
 static closs_status check_args(const closs_pw_args *a, const void *out, int per_element)
@@ -54,7 +41,7 @@ closs_status closs_pw_forward(const closs_pw_kernels *k, const closs_pw_args *a,
     }
     double s = closs_blocks(a->n, CLOSS_STREAM_PARALLEL_MIN, k->sum[hw], &c);
     if (a->reduction == CLOSS_REDUCTION_MEAN) s /= mean_denominator(k, a);
-    store_scalar(out, s, a->is_f64);
+    closs_store_scalar(out, s, a->is_f64);
     return CLOSS_OK;
 }
 
@@ -69,7 +56,7 @@ closs_status closs_pw_backward(const closs_pw_kernels *k, const closs_pw_args *a
     c.gx = grad_input;
     c.go = go_vec ? grad_output : NULL;
     if (a->reduction != CLOSS_REDUCTION_NONE) {
-        c.gscale = grad_output ? load_scalar(grad_output, a->is_f64) : 1.0;
+        c.gscale = grad_output ? closs_load_scalar(grad_output, a->is_f64) : 1.0;
         if (a->reduction == CLOSS_REDUCTION_MEAN) c.gscale /= mean_denominator(k, a);
     }
     closs_blocks(a->n, CLOSS_STREAM_PARALLEL_MIN, k->grad[hw][go_vec], &c);
@@ -93,6 +80,6 @@ closs_status closs_pw_fused(const closs_pw_kernels *k, const closs_pw_args *a, v
     const double denom = a->reduction == CLOSS_REDUCTION_MEAN ? mean_denominator(k, a) : 1.0;
     c.gscale = 1.0 / denom;
     double s = closs_blocks(a->n, CLOSS_STREAM_PARALLEL_MIN, k->fused_sum[hw], &c);
-    store_scalar(out, s / denom, a->is_f64);
+    closs_store_scalar(out, s / denom, a->is_f64);
     return CLOSS_OK;
 }
