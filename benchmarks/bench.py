@@ -80,14 +80,9 @@ BW_REPS = 25
 THRESHOLD_SIZES = tuple(2**p for p in range(12, 23))
 OVERHEAD_TARGET_S = 2e-6
 
-# A loss whose arguments are not flat vectors maps an element count to its
-# shape here, e.g. "cross_entropy": lambda n: (n // 100, 100).
-SHAPES = {}
-
-
 def shapes_for(loss, size):
-    """The argument shape of `loss` at about `size` elements."""
-    return SHAPES.get(loss.name, lambda n: (n,))(size)
+    """The argument shape of `loss` at about `size` elements (the registry's bench_shape)."""
+    return loss.shape_for(size)
 
 
 # ----------------------------------------------------------------------- timing

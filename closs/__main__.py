@@ -20,8 +20,9 @@ def self_check(rng):
                 call = loss.prepare(*args, reduction=reduction, **opts)
                 value, grad = call.value_and_grad()
                 ref_value, ref_grad = loss.reference(*args, reduction=reduction, **opts)
-                ok = np.allclose(value, ref_value, rtol=1e-12, atol=0) and np.allclose(
-                    grad, ref_grad, rtol=1e-12, atol=1e-15
+                pairs = zip(grad, ref_grad) if isinstance(grad, tuple) else [(grad, ref_grad)]
+                ok = np.allclose(value, ref_value, rtol=1e-12, atol=0) and all(
+                    np.allclose(g, r, rtol=1e-12, atol=1e-15) for g, r in pairs
                 )
                 checks += 1
                 if not ok:
@@ -47,16 +48,16 @@ def timing_table(rng, n=1_000_000):
         torch = None
     print(f"\nforward, reduction='mean', float32, {n:.0e} elements, median ms "
           f"(benchmarks/bench.py has the full suite)")
-    header = f"{'loss':<16}{'closs':>9}{'numpy':>9}" + (f"{'torch':>9}" if torch else "")
+    header = f"{'loss':<34}{'closs':>9}{'numpy':>9}" + (f"{'torch':>9}" if torch else "")
     print(header)
     for loss in LOSSES.values():
-        x, y = loss.make_args(rng, (n,), np.float32)
+        args = loss.make_args(rng, loss.shape_for(n), np.float32)
         fn = getattr(closs.functional, loss.name)
-        row = [median_time(lambda: fn(x, y)), median_time(lambda: loss.numpy_forward(x, y))]
+        row = [median_time(lambda: fn(*args)), median_time(lambda: loss.numpy_forward(*args))]
         if torch:
-            tx, ty, tfn = torch.from_numpy(x), torch.from_numpy(y), getattr(TF, loss.name)
-            row.append(median_time(lambda: tfn(tx, ty)))
-        print(f"{loss.name:<16}" + "".join(f"{t * 1e3:9.3f}" for t in row))
+            targs, tfn = [torch.from_numpy(a) for a in args], getattr(TF, loss.name)
+            row.append(median_time(lambda: tfn(*targs)))
+        print(f"{loss.name:<34}" + "".join(f"{t * 1e3:9.3f}" for t in row))
 
 
 def main():

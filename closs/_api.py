@@ -176,7 +176,11 @@ class LossCall:
     """
 
     __slots__ = ("dtype", "reduction", "out_shape", "grads", "kernel")
-    single_grad = True  # False: gradients come back as a tuple
+
+    @property
+    def single_grad(self):
+        """True: the gradient comes back alone; False: a tuple, one per differentiable input."""
+        return len(self.grads) == 1
 
     def _run(self, op, out, grad_output, grad_inputs):
         raise NotImplementedError
@@ -333,10 +337,6 @@ class RowwiseCall(LossCall):
     there are several)."""
 
     __slots__ = ("kind", "n", "d", "xs", "y", "idx", "w", "params", "user_target", "index_low")
-
-    @property
-    def single_grad(self):
-        return len(self.grads) == 1
 
     def _run(self, op, out, grad_output, grad_inputs):
         x0, x1, x2 = self.xs + (None,) * (3 - len(self.xs))
