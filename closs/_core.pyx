@@ -144,7 +144,9 @@ def rowwise(int kind, int op, int64_t n, int64_t d,
     cdef const floating *px1 = cptr(x1)
     cdef const floating *px2 = cptr(x2)
     cdef const floating *py = cptr(y)
-    cdef const int64_t *pidx = NULL if idx is None or idx.shape[0] == 0 else &idx[0]
+    cdef const int64_t *pidx = NULL
+    if idx is not None and idx.shape[0] > 0:
+        pidx = &idx[0]
     cdef const floating *pw = cptr(w)
     cdef const floating *pgo = cptr(go)
     cdef floating *pout = mptr(out)

@@ -5,6 +5,20 @@
  */
 #define RW_L CLOSS_LANES
 
+/* x.y of one row in double lanes. The three sums of a cosine take three passes
+ * (the second and third from L1): one pass with three sets of lanes does not
+ * vectorise. */
+CLOSS_INLINE double RW_TYPED(dot)(const RW_T *restrict x, const RW_T *restrict y,
+                                  const int64_t d)
+{
+    double acc[RW_L] = {0};
+    int64_t j = 0;
+    for (; j + RW_L <= d; j += RW_L)
+        for (int k = 0; k < RW_L; ++k) acc[k] += (double)x[j + k] * (double)y[j + k];
+    for (; j < d; ++j) acc[0] += (double)x[j] * (double)y[j];
+    return closs_lanes_sum(acc);
+}
+
 /* cosine_embedding_loss, rows of d features:
  *   cos = x1.x2 / sqrt((|x1|^2 + eps) (|x2|^2 + eps)),  eps = COSINE_EPS,
  *   L = 1 - cos (y == 1), max(0, cos - margin) (y == -1), 0 (any other y);
@@ -16,21 +30,9 @@ CLOSS_INLINE double RW_TYPED(cosine_embedding_row)(const closs_rw_ctx *c, int64_
     const int64_t d = c->d;
     const RW_T *restrict x1 = (const RW_T *)c->x[0] + i * d;
     const RW_T *restrict x2 = (const RW_T *)c->x[1] + i * d;
-    double dot[RW_L] = {0}, s1[RW_L] = {0}, s2[RW_L] = {0};
-#define COS_STEP(j, k)                                  \
-    do {                                                \
-        const double u = (double)x1[j], v = (double)x2[j]; \
-        dot[k] += u * v;                                \
-        s1[k] += u * u;                                 \
-        s2[k] += v * v;                                 \
-    } while (0)
-    int64_t j = 0;
-    for (; j + RW_L <= d; j += RW_L)
-        for (int k = 0; k < RW_L; ++k) COS_STEP(j + k, k);
-    for (; j < d; ++j) COS_STEP(j, 0);
-#undef COS_STEP
-    const double m1 = closs_lanes_sum(s1) + COSINE_EPS, m2 = closs_lanes_sum(s2) + COSINE_EPS;
-    const double denom = sqrt(m1 * m2), cos = closs_lanes_sum(dot) / denom;
+    const double m1 = RW_TYPED(dot)(x1, x1, d) + COSINE_EPS;
+    const double m2 = RW_TYPED(dot)(x2, x2, d) + COSINE_EPS;
+    const double denom = sqrt(m1 * m2), cos = RW_TYPED(dot)(x1, x2, d) / denom;
     const RW_T y = ((const RW_T *)c->y)[i];
     double v = 0.0, dv = 0.0;
     if (y == 1) {
@@ -45,7 +47,7 @@ CLOSS_INLINE double RW_TYPED(cosine_embedding_row)(const closs_rw_ctx *c, int64_
         RW_T *restrict g1 = (RW_T *)c->g[0] + i * d, *restrict g2 = (RW_T *)c->g[1] + i * d;
         const double f = s * dv;
         const RW_T a = (RW_T)(f / denom), b1 = (RW_T)(f * cos / m1), b2 = (RW_T)(f * cos / m2);
-        for (j = 0; j < d; ++j) {
+        for (int64_t j = 0; j < d; ++j) {
             g1[j] = a * x2[j] - b1 * x1[j];
             g2[j] = a * x1[j] - b2 * x2[j];
         }
@@ -55,6 +57,7 @@ CLOSS_INLINE double RW_TYPED(cosine_embedding_row)(const closs_rw_ctx *c, int64_
 
 #define RW_NAME cosine_embedding_loss
 #define RW_ROW RW_TYPED(cosine_embedding_row)
+#define RW_ELEMENTWISE 0
 #define RW_NX 2
 #define RW_NEEDS_Y 1
 #define RW_CHECK NULL
@@ -207,6 +210,7 @@ CLOSS_INLINE double RW_TYPED(triplet_row)(const closs_rw_ctx *c, int64_t i, cons
 
 #define RW_NAME triplet_margin_loss
 #define RW_ROW RW_TYPED(triplet_row)
+#define RW_ELEMENTWISE 0
 #define RW_NX 3
 #define RW_NEEDS_Y 0
 #define RW_CHECK NULL

@@ -25,6 +25,7 @@ CLOSS_INLINE double RW_TYPED(margin_ranking_row)(const closs_rw_ctx *c, int64_t 
 
 #define RW_NAME margin_ranking_loss
 #define RW_ROW RW_TYPED(margin_ranking_row)
+#define RW_ELEMENTWISE 1
 #define RW_NX 2
 #define RW_NEEDS_Y 1
 #define RW_CHECK NULL
@@ -34,34 +35,50 @@ CLOSS_INLINE double RW_TYPED(margin_ranking_row)(const closs_rw_ctx *c, int64_t 
 #define RW_INIT {.n = n, .d = 1, .x = {input1, input2}, .y = target, .p = {margin}, .params_ok = 1}
 #include "rowwise.h"
 
-/* The hinge terms of classes [j0, j1) of a multi_margin row: z = a + x_j with
- * a = margin - x_t; adds sum h(z) to *hsum and, when want_g, writes
- * g_j = gs h'(z) and adds sum g_j to *gsum. h(z) = z (sq = 0) or z^2 (sq = 1)
- * where z > 0, else 0. */
-CLOSS_INLINE void RW_TYPED(multi_margin_span)(const RW_T *restrict x, RW_T *restrict g,
-                                              int64_t j0, int64_t j1, const RW_T a,
-                                              const int sq, const int want_g, const RW_T gs,
-                                              double *hsum, double *gsum)
+/* The hinge terms h(z_j) of a multi_margin row over classes [j0, j1), where
+ * z_j = a + x_j (a = margin - x_t) and h(z) = z (sq = 0) or z^2 (sq = 1) when
+ * z > 0, else 0: their sum in double lanes. */
+CLOSS_INLINE double RW_TYPED(multi_margin_hinges)(const RW_T *restrict x, int64_t j0,
+                                                  int64_t j1, const RW_T a, const int sq)
 {
-    double acc[CLOSS_LANES] = {0}, gacc[CLOSS_LANES] = {0};
-#define MM_STEP(j, k)                                                       \
-    do {                                                                    \
-        const RW_T z = a + x[j];                                            \
-        const int on = z > 0;                                               \
-        acc[k] += on ? (double)(sq ? z * z : z) : 0.0;                      \
-        if (want_g) {                                                       \
-            const RW_T gj = on ? (sq ? 2 * gs * z : gs) : (RW_T)0;          \
-            g[j] = gj;                                                      \
-            gacc[k] += (double)gj;                                          \
-        }                                                                   \
-    } while (0)
+    double acc[CLOSS_LANES] = {0};
+#define MM_TERM(j) (a + x[j] > 0 ? (double)(sq ? (a + x[j]) * (a + x[j]) : a + x[j]) : 0.0)
     int64_t j = j0;
     for (; j + CLOSS_LANES <= j1; j += CLOSS_LANES)
-        for (int k = 0; k < CLOSS_LANES; ++k) MM_STEP(j + k, k);
-    for (; j < j1; ++j) MM_STEP(j, 0);
-#undef MM_STEP
-    *hsum += closs_lanes_sum(acc);
-    *gsum += closs_lanes_sum(gacc);
+        for (int k = 0; k < CLOSS_LANES; ++k) acc[k] += MM_TERM(j + k);
+    for (; j < j1; ++j) acc[0] += MM_TERM(j);
+#undef MM_TERM
+    return closs_lanes_sum(acc);
+}
+
+/* Their gradients g_j = gs h'(z_j) written over [j0, j1); returns their sum. A
+ * separate pass from the value's (over the same row, in L1): one loop with both
+ * sums does not vectorise. */
+CLOSS_INLINE double RW_TYPED(multi_margin_slopes)(const RW_T *restrict x, RW_T *restrict g,
+                                                  int64_t j0, int64_t j1, const RW_T a,
+                                                  const int sq, const RW_T gs)
+{
+    double acc[CLOSS_LANES] = {0};
+#define MM_SLOPE(j) (g[j] = a + x[j] > 0 ? (sq ? 2 * gs * (a + x[j]) : gs) : (RW_T)0)
+    int64_t j = j0;
+    for (; j + CLOSS_LANES <= j1; j += CLOSS_LANES)
+        for (int k = 0; k < CLOSS_LANES; ++k) acc[k] += (double)MM_SLOPE(j + k);
+    for (; j < j1; ++j) acc[0] += (double)MM_SLOPE(j);
+#undef MM_SLOPE
+    return closs_lanes_sum(acc);
+}
+
+/* One multi_margin row for p = 1 (sq = 0) or 2 (sq = 1): classes [0, t) and
+ * (t, d) on either side of the target. */
+CLOSS_INLINE double RW_TYPED(multi_margin_rowp)(const RW_T *restrict x, RW_T *restrict g,
+                                                const int64_t d, const int64_t t, const RW_T a,
+                                                const int sq, const int want_g, const RW_T gs)
+{
+    if (want_g)
+        g[t] = (RW_T) - (RW_TYPED(multi_margin_slopes)(x, g, 0, t, a, sq, gs) +
+                         RW_TYPED(multi_margin_slopes)(x, g, t + 1, d, a, sq, gs));
+    return RW_TYPED(multi_margin_hinges)(x, 0, t, a, sq) +
+           RW_TYPED(multi_margin_hinges)(x, t + 1, d, a, sq);
 }
 
 /* multi_margin_loss, a row of d classes with target t (validated):
@@ -75,20 +92,14 @@ CLOSS_INLINE double RW_TYPED(multi_margin_row)(const closs_rw_ctx *c, int64_t i,
     RW_T *g = want_g ? (RW_T *)c->g[0] + i * d : NULL;
     const double wt = c->w ? (double)((const RW_T *)c->w)[t] : 1.0;
     const RW_T a = (RW_T)c->p[1] - x[t], gs = (RW_T)(s * wt / (double)d);
-    double hsum = 0.0, gsum = 0.0;
-    if (c->p[0] == 2) {
-        RW_TYPED(multi_margin_span)(x, g, 0, t, a, 1, want_g, gs, &hsum, &gsum);
-        RW_TYPED(multi_margin_span)(x, g, t + 1, d, a, 1, want_g, gs, &hsum, &gsum);
-    } else {
-        RW_TYPED(multi_margin_span)(x, g, 0, t, a, 0, want_g, gs, &hsum, &gsum);
-        RW_TYPED(multi_margin_span)(x, g, t + 1, d, a, 0, want_g, gs, &hsum, &gsum);
-    }
-    if (want_g) g[t] = (RW_T)-gsum;
+    const double hsum = c->p[0] == 2 ? RW_TYPED(multi_margin_rowp)(x, g, d, t, a, 1, want_g, gs)
+                                     : RW_TYPED(multi_margin_rowp)(x, g, d, t, a, 0, want_g, gs);
     return hsum * wt / (double)d;
 }
 
 #define RW_NAME multi_margin_loss
 #define RW_ROW RW_TYPED(multi_margin_row)
+#define RW_ELEMENTWISE 0
 #define RW_NX 1
 #define RW_NEEDS_Y 0
 #define RW_CHECK multi_margin_check
@@ -100,12 +111,53 @@ CLOSS_INLINE double RW_TYPED(multi_margin_row)(const closs_rw_ctx *c, int64_t i,
                  .p = {p, margin}, .params_ok = p == 1 || p == 2}
 #include "rowwise.h"
 
+/* sum over j in [0, len) of the hinge max(0, a + x_j) where listed[j] is 0, in
+ * double lanes. (The flags have x's width, so that the loop vectorises.) */
+CLOSS_INLINE double RW_TYPED(multilabel_hinges)(const RW_T *restrict x,
+                                                const RW_T *restrict listed,
+                                                const int64_t len, const RW_T a)
+{
+    double acc[CLOSS_LANES] = {0};
+#define ML_TERM(j) (a + x[j] > 0 && listed[j] == 0 ? (double)(a + x[j]) : 0.0)
+    int64_t j = 0;
+    for (; j + CLOSS_LANES <= len; j += CLOSS_LANES)
+        for (int k = 0; k < CLOSS_LANES; ++k) acc[k] += ML_TERM(j + k);
+    for (; j < len; ++j) acc[0] += ML_TERM(j);
+#undef ML_TERM
+    return closs_lanes_sum(acc);
+}
+
+/* Adds gs to g_j for each j of [0, len) whose hinge above is active; returns
+ * how many are (a separate pass: one loop with both sums does not vectorise). */
+CLOSS_INLINE double RW_TYPED(multilabel_slopes)(const RW_T *restrict x, RW_T *restrict g,
+                                                const RW_T *restrict listed,
+                                                const int64_t len, const RW_T a, const RW_T gs)
+{
+    double acc[CLOSS_LANES] = {0};
+#define ML_SLOPE(j, k)                                  \
+    do {                                                \
+        const int on = a + x[j] > 0 && listed[j] == 0;  \
+        g[j] += on ? gs : (RW_T)0;                      \
+        acc[k] += on;                                   \
+    } while (0)
+    int64_t j = 0;
+    for (; j + CLOSS_LANES <= len; j += CLOSS_LANES)
+        for (int k = 0; k < CLOSS_LANES; ++k) ML_SLOPE(j + k, k);
+    for (; j < len; ++j) ML_SLOPE(j, 0);
+#undef ML_SLOPE
+    return closs_lanes_sum(acc);
+}
+
+/* Classes per pass of a multilabel row: its "is a target" flags live on the stack. */
+#define ML_CHUNK 1024
+
 /* multilabel_margin_loss, a row of d classes whose targets t_0 .. t_{k-1} end
  * at the first negative entry (validated: all in [-1, d)):
  * L = 1/d sum_e sum_{j not a target} max(0, 1 - x_{t_e} + x_j), a duplicate
- * target counting twice. Loops run over j outside and the targets inside, so
- * that "is j a target" needs no scratch memory; each violated pair adds 1/d to
- * dL/dx_j and takes it from dL/dx_{t_e}. */
+ * target counting twice; each active pair adds 1/d to dL/dx_j and takes it
+ * from dL/dx_{t_e}. The classes are taken ML_CHUNK at a time, with a flag per
+ * class of the chunk telling the targets, so that the loops over classes
+ * vectorise and no memory is allocated. */
 CLOSS_INLINE double RW_TYPED(multilabel_margin_row)(const closs_rw_ctx *c, int64_t i,
                                                     const int want_g, const double s)
 {
@@ -116,28 +168,27 @@ CLOSS_INLINE double RW_TYPED(multilabel_margin_row)(const closs_rw_ctx *c, int64
     int64_t k = 0;
     while (k < d && t[k] >= 0) ++k;
     if (want_g)
-        for (int64_t e = 0; e < k; ++e) g[t[e]] = 0;
+        for (int64_t j = 0; j < d; ++j) g[j] = 0;
     double sum = 0.0;
-    for (int64_t j = 0; j < d; ++j) {
-        int is_target = 0;
-        for (int64_t e = 0; e < k; ++e) is_target |= t[e] == j;
-        if (is_target) continue;
-        int64_t hits = 0;
+    RW_T listed[ML_CHUNK];
+    for (int64_t c0 = 0; c0 < d; c0 += ML_CHUNK) {
+        const int64_t len = d - c0 < ML_CHUNK ? d - c0 : ML_CHUNK;
+        for (int64_t j = 0; j < len; ++j) listed[j] = 0;
+        for (int64_t e = 0; e < k; ++e)
+            if (t[e] >= c0 && t[e] < c0 + len) listed[t[e] - c0] = 1;
         for (int64_t e = 0; e < k; ++e) {
-            const RW_T z = (RW_T)1 - x[t[e]] + x[j];
-            if (z > 0) {
-                sum += (double)z;
-                ++hits;
-                if (want_g) g[t[e]] -= gs;
-            }
+            const RW_T a = (RW_T)1 - x[t[e]];
+            sum += RW_TYPED(multilabel_hinges)(x + c0, listed, len, a);
+            if (want_g)
+                g[t[e]] -= gs * (RW_T)RW_TYPED(multilabel_slopes)(x + c0, g + c0, listed, len, a, gs);
         }
-        if (want_g) g[j] = (RW_T)hits * gs;
     }
     return sum / (double)d;
 }
 
 #define RW_NAME multilabel_margin_loss
 #define RW_ROW RW_TYPED(multilabel_margin_row)
+#define RW_ELEMENTWISE 0
 #define RW_NX 1
 #define RW_NEEDS_Y 0
 #define RW_CHECK multilabel_margin_check

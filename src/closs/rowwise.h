@@ -12,6 +12,8 @@
  *                  returns the value of row i in double and, when want_g (a
  *                  compile-time constant in every caller), writes the row's
  *                  gradients times s into c->g
+ *   RW_ELEMENTWISE 1 when rows are single elements (the block loop then
+ *                  vectorises across rows), else 0
  *   RW_NX          its differentiable inputs (1 to 3), in argument order
  *   RW_NEEDS_Y     1 when per-row target values are required
  *   RW_CHECK       a closs_sums_fn counting out-of-range class indices, or NULL
@@ -37,13 +39,23 @@ CLOSS_INLINE void RW_FN(body)(const void *ctx, int64_t b, int64_t e, double *sum
     const RW_T *restrict go = (const RW_T *)c->go;
     RW_T *restrict out = (RW_T *)c->out;
     (void)go, (void)out;
-    double acc = 0.0;
-    for (int64_t i = b; i < e; ++i) {
-        const double v = RW_ROW(c, i, want_g, go_vec ? (double)go[i] : c->gscale);
-        if (store_v) out[i] = (RW_T)v;
-        if (sum_v) acc += v;
-    }
-    sums[0] = acc;
+    double acc[CLOSS_LANES] = {0};
+#define RW_STEP(i, a)                                                                \
+    do {                                                                             \
+        const double v_ = RW_ROW(c, i, want_g, go_vec ? (double)go[i] : c->gscale); \
+        if (store_v) out[i] = (RW_T)v_;                                              \
+        if (sum_v) a += v_;                                                          \
+    } while (0)
+    int64_t i = b;
+#if RW_ELEMENTWISE
+    /* rows of one element, CLOSS_LANES at a time with an accumulator each: the
+     * loop vectorises across rows like an element-wise loss */
+    for (; i + CLOSS_LANES <= e; i += CLOSS_LANES)
+        for (int k = 0; k < CLOSS_LANES; ++k) RW_STEP(i + k, acc[k]);
+#endif
+    for (; i < e; ++i) RW_STEP(i, acc[0]);
+#undef RW_STEP
+    sums[0] = closs_lanes_sum(acc);
 }
 
 /* The block kernels: (store_v, sum_v, want_g, go_vec). */
@@ -104,6 +116,7 @@ closs_status RW_PUBLIC(_fused_)(RW_ARGS, closs_reduction reduction, RW_T *out, R
 #undef RW_PUBLIC
 #undef RW_NAME
 #undef RW_ROW
+#undef RW_ELEMENTWISE
 #undef RW_NX
 #undef RW_NEEDS_Y
 #undef RW_CHECK
