@@ -92,6 +92,8 @@ def broadcast_shape(*shapes):
     shapes, taken left to right, that does not broadcast)."""
     result = tuple(shapes[0])
     for shape in shapes[1:]:
+        if shape == result:
+            continue
         try:
             result = np.broadcast_shapes(result, shape)
         except ValueError:
@@ -110,7 +112,7 @@ def index_array(t, name="target"):
     """Class indices of any integer dtype as a flat C-contiguous int64 array."""
     if t.dtype.kind not in "iu":
         raise DTypeError(f"{name} must hold integer class indices, got dtype {t.dtype}")
-    return np.ascontiguousarray(t, dtype=np.int64).reshape(-1)
+    return flat(t, t.shape, np.dtype(np.int64))
 
 
 def grad_dtype(x, dtype):
@@ -122,6 +124,8 @@ def flat(a, shape, dtype):
     """a broadcast to shape, as a flat C-contiguous array of dtype (a view when possible)."""
     if a.shape != shape:
         a = np.broadcast_to(a, shape)
+    elif a.dtype == dtype and a.flags.c_contiguous:  # the common case, without a copy
+        return a.reshape(-1)
     return np.ascontiguousarray(a, dtype=dtype).reshape(-1)
 
 
@@ -339,11 +343,12 @@ class RowwiseCall(LossCall):
     __slots__ = ("kind", "n", "d", "xs", "y", "idx", "w", "params", "user_target", "index_low")
 
     def _run(self, op, out, grad_output, grad_inputs):
-        x0, x1, x2 = self.xs + (None,) * (3 - len(self.xs))
-        g0, g1, g2 = tuple(grad_inputs or ()) + (None,) * (3 - len(grad_inputs or ()))
+        x0, x1, x2 = self.xs  # padded with None to three
+        g0, g1, g2 = (*grad_inputs, None, None)[:3] if grad_inputs else (None, None, None)
+        p0, p1, p2, p3 = self.params
         try:
             self.kernel(self.kind, op, self.n, self.d, x0, x1, x2, self.y, self.idx, self.w,
-                        *self.params, self.reduction, out, grad_output, g0, g1, g2)
+                        p0, p1, p2, p3, self.reduction, out, grad_output, g0, g1, g2)
         except IndexError:
             raise index_out_of_bounds(self.user_target, self.index_low, self.d) from None
 
@@ -367,14 +372,14 @@ def rowwise(name, dtype, reduction, n, d, shape, out_shape, inputs, y=None, targ
     c.kind, c.dtype, c.reduction = _core.ROWWISE[name], dtype, reduction
     c.kernel = kernel_for(_core.rowwise, dtype)
     c.n, c.d, c.out_shape = n, d, out_shape
-    c.xs = tuple(flat(x, shape, dtype) for x in inputs)
+    c.xs = tuple([flat(x, shape, dtype) for x in inputs] + [None] * (3 - len(inputs)))
     c.y = y
     c.user_target = target
     c.idx = None if target is None else index_array(target)
     c.index_low = index_low
-    c.w = None if weight is None else np.ascontiguousarray(weight, dtype=dtype)
-    c.params = tuple(map(float, params)) + (0.0,) * (4 - len(params))
-    c.grads = tuple(GradSpec(shape, x.shape, grad_dtype(x, dtype)) for x in inputs)
+    c.w = None if weight is None else flat(weight, weight.shape, dtype)
+    c.params = tuple([float(p) for p in params] + [0.0] * (4 - len(params)))
+    c.grads = tuple([GradSpec(shape, x.shape, grad_dtype(x, dtype)) for x in inputs])
     return c
 
 

@@ -5,6 +5,8 @@ Each function returns the loss value: a NumPy scalar of the result dtype for
 from the ``*_call`` preparers in ``closs._api``.
 """
 
+import math
+
 import numpy as np
 
 from closs import _api
@@ -86,7 +88,7 @@ def _margin_ranking_call(input1, input2, target, margin=0, size_average=None, re
         )
     shape = _api.broadcast_shape(x1.shape, x2.shape, y.shape)
     dtype = _api.float_dtype(x1, x2, y)
-    n = int(np.prod(shape, dtype=np.int64))
+    n = math.prod(shape)
     return _api.rowwise("margin_ranking_loss", dtype, r, n, 1, shape, shape, (x1, x2),
                         y=_api.flat(y, shape, dtype), params=(margin,))
 
@@ -114,7 +116,7 @@ def _cosine_embedding_call(input1, input2, target, margin=0, size_average=None, 
     rows = _api.broadcast_shape(x1.shape[:-1], x2.shape[:-1], t.shape)
     dtype = _api.float_dtype(x1, x2)
     labels = np.where(t == 1, 1, np.where(t == -1, -1, 0))  # only 1 and -1 count, exactly
-    n = int(np.prod(rows, dtype=np.int64))
+    n = math.prod(rows)
     return _api.rowwise("cosine_embedding_loss", dtype, r, n, d, rows + (d,), rows, (x1, x2),
                         y=_api.flat(labels, rows, dtype), params=(margin,))
 
@@ -192,7 +194,7 @@ def _triplet_call(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=Fa
         raise ParameterError(f"triplet_margin_loss: p must be positive (a p-norm), got {p}")
     shape = _api.broadcast_shape(*(x.shape for x in arrays))
     rows, d = shape[:-1], (shape[-1] if shape else 1)
-    n = int(np.prod(rows, dtype=np.int64))
+    n = math.prod(rows)
     return _api.rowwise("triplet_margin_loss", _api.float_dtype(*arrays), r, n, d, shape, rows,
                         arrays, params=(margin, p, eps, bool(swap)))
 
