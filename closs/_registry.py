@@ -33,8 +33,43 @@ def _pair(rng, shape, dtype):
     return (rng.standard_normal(shape).astype(dtype), rng.standard_normal(shape).astype(dtype))
 
 
+def _probabilities(rng, shape, dtype):
+    return (rng.uniform(0.02, 0.98, shape).astype(dtype), rng.uniform(0, 1, shape).astype(dtype))
+
+
+def _logits(rng, shape, dtype):
+    return ((rng.standard_normal(shape) * 3).astype(dtype), rng.uniform(0, 1, shape).astype(dtype))
+
+
+def _labels(rng, shape, dtype):
+    return (rng.standard_normal(shape).astype(dtype),
+            rng.choice(np.array([-1, 1], dtype), shape))
+
+
+def _multilabel(rng, shape, dtype):
+    return (rng.standard_normal(shape).astype(dtype), rng.integers(0, 2, shape).astype(dtype))
+
+
+def _counts(rng, shape, dtype):
+    return (rng.uniform(0.1, 3, shape).astype(dtype), rng.poisson(2.0, shape).astype(dtype))
+
+
+def _distributions(rng, shape, dtype):
+    y = rng.uniform(0, 1, shape)
+    y[rng.uniform(size=shape) < 0.1] = 0  # torch's xlogy treats y == 0 as 0 log 0 = 0
+    return (np.log(rng.uniform(0.05, 1, shape)).astype(dtype), y.astype(dtype))
+
+
 def _weighted(*grid):
     return tuple(grid) + tuple(dict(g, weight=True) for g in grid)
+
+
+def _numpy_bce(x, y):
+    return -np.mean(y * np.maximum(np.log(x), -100) + (1 - y) * np.maximum(np.log1p(-x), -100))
+
+
+def _numpy_bce_logits(x, y):
+    return np.mean((1 - y) * x + np.logaddexp(0, -x))
 
 
 LOSSES = {
@@ -59,6 +94,48 @@ LOSSES = {
             lambda x, y: _numpy_smooth(x - y, 1.0).mean(),
             module_options=("delta",), forward_options=("weight",),
         ),
+        Loss(
+            "binary_cross_entropy", F._bce_call, nn.BCELoss, R.binary_cross_entropy,
+            _probabilities, ({}, {"weight": True}, {"weight": "class"}), _numpy_bce,
+            module_options=("weight",),
+        ),
+        Loss(
+            "binary_cross_entropy_with_logits", F._bce_logits_call, nn.BCEWithLogitsLoss,
+            R.binary_cross_entropy_with_logits, _logits,
+            ({}, {"weight": "class"}, {"pos_weight": "class"},
+             {"weight": True, "pos_weight": "class"}),
+            _numpy_bce_logits, module_options=("weight", "pos_weight"),
+        ),
+        Loss(
+            "soft_margin_loss", F._soft_margin_call, nn.SoftMarginLoss, R.soft_margin_loss,
+            _labels, ({},), lambda x, y: np.mean(np.logaddexp(0, -y * x)),
+        ),
+        Loss(
+            "multilabel_soft_margin_loss", F._multilabel_soft_margin_call,
+            nn.MultiLabelSoftMarginLoss, R.multilabel_soft_margin_loss, _multilabel,
+            ({}, {"weight": "class"}), _numpy_bce_logits, module_options=("weight",),
+        ),
+        Loss(
+            "hinge_embedding_loss", F._hinge_embedding_call, nn.HingeEmbeddingLoss,
+            R.hinge_embedding_loss, _labels, ({}, {"margin": 0.5}, {"margin": -0.3}),
+            lambda x, y: np.mean(np.where(y == 1, x, np.maximum(0, 1 - x))),
+            module_options=("margin",),
+        ),
+        Loss(
+            "poisson_nll_loss", F._poisson_nll_call, nn.PoissonNLLLoss, R.poisson_nll_loss,
+            _counts,
+            ({}, {"full": True}, {"log_input": False}, {"log_input": False, "full": True},
+             {"log_input": False, "eps": 0.25}),
+            lambda x, y: np.mean(np.exp(x) - y * x),
+            module_options=("log_input", "full", "eps"),
+        ),
+        Loss(
+            "kl_div", F._kl_div_call, nn.KLDivLoss, R.kl_div, _distributions,
+            ({}, {"log_target": True}),
+            lambda x, y: np.sum(np.where(y > 0, y * np.log(np.where(y > 0, y, 1)), 0) - y * x)
+            / len(x),
+            module_options=("log_target",), reductions=("none", "mean", "sum", "batchmean"),
+        ),
     ]
 }
 
@@ -69,8 +146,12 @@ def _numpy_smooth(d, beta):
 
 
 def materialise(loss, options, rng, shape, dtype):
-    """Options with array placeholders (weight=True) replaced by arrays of the input's shape."""
+    """Options with array placeholders replaced by positive arrays: True by one of the
+    input's shape, "class" by one of its last dimension."""
     out = dict(options)
-    if out.get("weight") is True:
-        out["weight"] = rng.uniform(0.1, 2.0, shape).astype(dtype)
+    for key, value in options.items():
+        if value is True and key in ("weight", "pos_weight"):
+            out[key] = rng.uniform(0.1, 2.0, shape).astype(dtype)
+        elif value == "class":
+            out[key] = rng.uniform(0.1, 2.0, shape[-1:]).astype(dtype)
     return out

@@ -1,6 +1,8 @@
 /*
  * pointwise.c - the drivers of the element-wise losses (pointwise_driver.h).
  */
+#include <math.h>
+
 #include "pointwise_driver.h"
 
 static double load_scalar(const void *p, int is_f64)
@@ -35,6 +37,15 @@ static double mean_denominator(const closs_pw_kernels *k, const closs_pw_args *a
     return (double)a->n;
 }
 
+/* A NaN sum of a loss with a domain: are elements outside it, or is it a NaN weight? */
+static closs_status domain_status(const closs_pw_kernels *k, const closs_pw_ctx *c, int64_t n,
+                                  double s)
+{
+    if (k->outside && isnan(s) && closs_blocks(n, CLOSS_STREAM_PARALLEL_MIN, k->outside, c) > 0)
+        return CLOSS_ERR_DOMAIN;
+    return CLOSS_OK;
+}
+
 static closs_pw_ctx make_ctx(const closs_pw_args *a)
 {
     closs_pw_ctx c = {a->x, a->y, a->w, a->aux, NULL, NULL, NULL, a->p0, a->p1, a->p2, 1.0};
@@ -49,10 +60,12 @@ closs_status closs_pw_forward(const closs_pw_kernels *k, const closs_pw_args *a,
     closs_pw_ctx c = make_ctx(a);
     if (a->reduction == CLOSS_REDUCTION_NONE) {
         c.out = out;
-        closs_blocks(a->n, CLOSS_STREAM_PARALLEL_MIN, k->value[ha][hw], &c);
-        return CLOSS_OK;
+        const double s = closs_blocks(a->n, CLOSS_STREAM_PARALLEL_MIN, k->value[ha][hw], &c);
+        return domain_status(k, &c, a->n, s);
     }
     double s = closs_blocks(a->n, CLOSS_STREAM_PARALLEL_MIN, k->sum[ha][hw], &c);
+    st = domain_status(k, &c, a->n, s);
+    if (st != CLOSS_OK) return st;
     if (a->reduction == CLOSS_REDUCTION_MEAN) s /= mean_denominator(k, a);
     store_scalar(out, s, a->is_f64);
     return CLOSS_OK;
@@ -87,12 +100,14 @@ closs_status closs_pw_fused(const closs_pw_kernels *k, const closs_pw_args *a, v
     c.gx = grad_input;
     if (a->reduction == CLOSS_REDUCTION_NONE) {
         c.out = out;
-        closs_blocks(a->n, CLOSS_STREAM_PARALLEL_MIN, k->fused[ha][hw], &c);
-        return CLOSS_OK;
+        const double s = closs_blocks(a->n, CLOSS_STREAM_PARALLEL_MIN, k->fused[ha][hw], &c);
+        return domain_status(k, &c, a->n, s);
     }
     const double denom = a->reduction == CLOSS_REDUCTION_MEAN ? mean_denominator(k, a) : 1.0;
     c.gscale = 1.0 / denom;
-    double s = closs_blocks(a->n, CLOSS_STREAM_PARALLEL_MIN, k->fused_sum[ha][hw], &c);
+    const double s = closs_blocks(a->n, CLOSS_STREAM_PARALLEL_MIN, k->fused_sum[ha][hw], &c);
+    st = domain_status(k, &c, a->n, s);
+    if (st != CLOSS_OK) return st;
     store_scalar(out, s / denom, a->is_f64);
     return CLOSS_OK;
 }

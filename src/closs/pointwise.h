@@ -15,7 +15,11 @@
  *   PW_PARAM_OK      true when the parameters are in the loss's domain
  *   PW_MEAN_BY_WSUM  1 when a weighted MEAN divides by the weight sum, 0 for n
  * and, for a loss with a second per-element array (pos_weight ...):
- *   PW_HAS_AUX 1, PW_AUX its parameter's name, PW_AUX_ABSENT its value when NULL.
+ *   PW_HAS_AUX 1, PW_AUX its parameter's name, PW_AUX_ABSENT its value when NULL;
+ * and, for a loss whose inputs have a domain (binary_cross_entropy):
+ *   PW_DOMAIN(x, y)  true when an element is inside it; PW_POINT gives NaN
+ *                    outside, so value and fused kernels also sum their values
+ *                    and a NaN sum makes the driver look for the culprit.
  *
  * It defines the three public functions closs_<name>[_backward|_fused]_<sfx>.
  * Every loop variant (aux or not, weight or not, per-element grad_output or
@@ -74,20 +78,37 @@ CLOSS_INLINE double PW_FN(body)(const void *ctx, int64_t b, int64_t e, const int
         return PW_FN(body)(c, b, e, A, __VA_ARGS__);                                  \
     }
 #define PW_KERNELS(A)                          \
-    PW_KERNEL(A, value, 0, 1, 0, 0, 0)         \
-    PW_KERNEL(A, value_w, 1, 1, 0, 0, 0)       \
+    PW_KERNEL(A, value, 0, 1, PW_CHECKS, 0, 0) \
+    PW_KERNEL(A, value_w, 1, 1, PW_CHECKS, 0, 0) \
     PW_KERNEL(A, sum, 0, 0, 1, 0, 0)           \
     PW_KERNEL(A, sum_w, 1, 0, 1, 0, 0)         \
     PW_KERNEL(A, grad, 0, 0, 0, 1, 0)          \
     PW_KERNEL(A, grad_w, 1, 0, 0, 1, 0)        \
     PW_KERNEL(A, grad_go, 0, 0, 0, 1, 1)       \
     PW_KERNEL(A, grad_go_w, 1, 0, 0, 1, 1)     \
-    PW_KERNEL(A, fused, 0, 1, 0, 1, 0)         \
-    PW_KERNEL(A, fused_w, 1, 1, 0, 1, 0)       \
+    PW_KERNEL(A, fused, 0, 1, PW_CHECKS, 1, 0) \
+    PW_KERNEL(A, fused_w, 1, 1, PW_CHECKS, 1, 0) \
     PW_KERNEL(A, fused_sum, 0, 0, 1, 1, 0)     \
     PW_KERNEL(A, fused_sum_w, 1, 0, 1, 1, 0)
 /* A table row of one aux choice: [has weight]. */
 #define PW_ROW(A, name) {PW_FN(name##_a##A), PW_FN(name##_w_a##A)}
+
+#ifdef PW_DOMAIN
+#define PW_CHECKS 1
+/* Counts the elements outside the domain; run only after a NaN sum. */
+static double PW_FN(outside)(const void *ctx, int64_t b, int64_t e)
+{
+    const closs_pw_ctx *c = (const closs_pw_ctx *)ctx;
+    const PW_T *x = (const PW_T *)c->x, *y = (const PW_T *)c->y;
+    double count = 0;
+    for (int64_t j = b; j < e; ++j) count += !(PW_DOMAIN(x[j], y[j]));
+    return count;
+}
+#define PW_OUTSIDE PW_FN(outside)
+#else
+#define PW_CHECKS 0
+#define PW_OUTSIDE NULL
+#endif
 
 PW_KERNELS(0)
 #if PW_HAS_AUX
@@ -105,6 +126,7 @@ static const closs_pw_kernels PW_FN(kernels) = {
     .grad = {{PW_ROW(0, grad), PW_ROW(0, grad_go)}, PW_AUX_GRAD},
     .fused = {PW_ROW(0, fused), PW_AUX_ROW(fused)},
     .fused_sum = {PW_ROW(0, fused_sum), PW_AUX_ROW(fused_sum)},
+    .outside = PW_OUTSIDE,
     .mean_by_wsum = PW_MEAN_BY_WSUM,
 };
 
@@ -136,6 +158,8 @@ closs_status PW_PUBLIC(_fused_)(int64_t n, const PW_T *input, const PW_T *target
 }
 
 #undef PW_STEP
+#undef PW_CHECKS
+#undef PW_OUTSIDE
 #undef PW_KERNEL
 #undef PW_KERNELS
 #undef PW_ROW

@@ -25,7 +25,8 @@ typedef struct closs_pw_kernels {
     closs_block_fn grad[2][2][2];   /* [aux][go vector][weight]: gx[i] = w dL * (go[i] or gscale) */
     closs_block_fn fused[2][2];     /* out[i] = w L, gx[i] = w dL */
     closs_block_fn fused_sum[2][2]; /* returns sum of w L, gx[i] = w dL gscale */
-    int mean_by_wsum;            /* weighted MEAN divides by the sum of the weights */
+    closs_block_fn outside;         /* counts elements outside the domain, or NULL */
+    int mean_by_wsum;               /* weighted MEAN divides by the sum of the weights */
 } closs_pw_kernels;
 
 /* A public call's arguments, untyped. */

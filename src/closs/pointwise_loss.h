@@ -40,6 +40,7 @@
 #undef PW_P0
 #undef PW_P1
 #undef PW_P2
+#undef PW_DOMAIN
 #undef PW_HAS_AUX
 #undef PW_AUX
 #undef PW_AUX_ABSENT
