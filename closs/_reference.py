@@ -75,7 +75,7 @@ def _sigmoid(x):
 def binary_cross_entropy(input, target, weight=None, reduction="mean"):
     def point(x, y):
         loss = -(y * np.maximum(np.log(x), -100) + (1 - y) * np.maximum(np.log(1 - x), -100))
-        return loss, (x - y) / np.maximum(x * (1 - x), 1e-12)
+        return loss, (x - y) / np.maximum(x * (1 - x), float(np.float32(1e-12)))  # as torch
 
     return _elementwise(point, input, target, reduction, weight)
 

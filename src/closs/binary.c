@@ -15,7 +15,7 @@
  * -100 as torch does, so x in {0, 1} gives finite values. Domain x, y in [0, 1]
  * (NaN is outside, as in torch); outside it the value is NaN and the forward
  * reports CLOSS_ERR_DOMAIN. The gradient is torch's (x - y) / max(x (1 - x),
- * 1e-12), not the derivative of the clamped value.
+ * 1e-12, a float constant in torch too), not the derivative of the clamped value.
  */
 #define PW_NAME binary_cross_entropy
 #define PW_DOMAIN(x, y) ((x) >= 0 && (x) <= 1 && (y) >= 0 && (y) <= 1)
@@ -23,7 +23,7 @@
     do {                                                                              \
         const PW_T lx = fmax(log(x), (PW_T)-100), l1x = fmax(log1p(-(x)), (PW_T)-100); \
         v = PW_DOMAIN(x, y) ? ((y) - 1) * l1x - (y) * lx : (PW_T)NAN;                 \
-        g = ((x) - (y)) / fmax((1 - (x)) * (x), (PW_T)1e-12);                         \
+        g = ((x) - (y)) / fmax((1 - (x)) * (x), (PW_T)1e-12f);                        \
     } while (0)
 #define PW_MEAN_BY_WSUM 0
 #include "pointwise_loss.h"
