@@ -18,11 +18,11 @@
  * 1e-12, a float constant in torch too), not the derivative of the clamped value.
  */
 #define PW_NAME binary_cross_entropy
-#define PW_DOMAIN(x, y) ((x) >= 0 && (x) <= 1 && (y) >= 0 && (y) <= 1)
+#define PW_DOMAIN(x, y, a) ((x) >= 0 && (x) <= 1 && (y) >= 0 && (y) <= 1)
 #define PW_POINT(x, y, a, v, g)                                                       \
     do {                                                                              \
         const PW_T lx = fmax(log(x), (PW_T)-100), l1x = fmax(log1p(-(x)), (PW_T)-100); \
-        v = PW_DOMAIN(x, y) ? ((y) - 1) * l1x - (y) * lx : (PW_T)NAN;                 \
+        v = PW_DOMAIN(x, y, a) ? ((y) - 1) * l1x - (y) * lx : (PW_T)NAN;                 \
         g = ((x) - (y)) / fmax((1 - (x)) * (x), (PW_T)1e-12f);                        \
     } while (0)
 #define PW_MEAN_BY_WSUM 0

@@ -48,3 +48,38 @@
     } while (0)
 #define PW_MEAN_BY_WSUM 0
 #include "pointwise_loss.h"
+
+/*
+ * gaussian_nll_loss, a = var (already broadcast to n), p0 = eps, p1 = full:
+ *   0.5 (log v + (x - y)^2 / v) [+ 0.5 log(2 pi)],  v = max(var, eps)
+ *   dL/dx = (x - y) / v,   dL/dvar = 0.5 (1 / v - (x - y)^2 / v^2)
+ * torch clamps var under no_grad, so dL/dvar is the derivative at v even where
+ * var < eps. NaN var stays NaN; var < 0 is outside the domain (CLOSS_ERR_DOMAIN).
+ */
+#define PW_NAME gaussian_nll_loss
+#define PW_PARAM const PW_T *var, int full, double eps,
+#define PW_P0 eps
+#define PW_P1 (full != 0)
+#define PW_PARAM_OK 1
+#define PW_HAS_AUX 1
+#define PW_AUX var
+#define PW_AUX_ABSENT 1
+#define PW_AUX_REQUIRED 1
+#define PW_AUX_GRAD_OUT grad_var
+#define PW_DOMAIN(x, y, a) (!((a) < 0))
+#define GAUSSIAN_VAR(a) ((a) < p0 ? p0 : (a))
+#define PW_POINT(x, y, a, v, g)                                                        \
+    do {                                                                               \
+        const PW_T d = (x) - (y), s = GAUSSIAN_VAR(a);                                 \
+        v = PW_DOMAIN(x, y, a) ? (PW_T)0.5 * (log(s) + d * d / s) : (PW_T)NAN;         \
+        if (p1 != 0) v += (PW_T)(0.5 * 1.83787706640934548356); /* log(2 pi) / 2 */   \
+        g = d / s;                                                                     \
+    } while (0)
+#define PW_AUX_GRAD(x, y, a, ga)                                                       \
+    do {                                                                               \
+        const PW_T d = (x) - (y), s = GAUSSIAN_VAR(a);                                 \
+        ga = (PW_T)0.5 * (1 / s - d * d / (s * s));                                    \
+    } while (0)
+#define PW_MEAN_BY_WSUM 0
+#include "pointwise_loss.h"
+#undef GAUSSIAN_VAR
