@@ -10,6 +10,7 @@ cdef extern from "closs.h" nogil:
         CLOSS_ERR_INVALID_ARGUMENT
         CLOSS_ERR_INDEX_OUT_OF_RANGE
         CLOSS_ERR_OUT_OF_MEMORY
+        CLOSS_ERR_DOMAIN
 
     ctypedef enum closs_reduction:
         CLOSS_REDUCTION_NONE
@@ -29,11 +30,12 @@ cdef extern from "closs.h" nogil:
 # Every element-wise loss behind one signature per dtype (see _dispatch.h).
 cdef extern from "_dispatch.h" nogil:
     ctypedef closs_status (*closs_py_pointwise_f32)(
-        int, int64_t, const float *, const float *, const float *, double, double,
-        closs_reduction, float *, const float *, float *)
+        int, int64_t, const float *, const float *, const float *, const float *,
+        double, double, double, closs_reduction, float *, const float *, float *, float *)
     ctypedef closs_status (*closs_py_pointwise_f64)(
-        int, int64_t, const double *, const double *, const double *, double, double,
-        closs_reduction, double *, const double *, double *)
+        int, int64_t, const double *, const double *, const double *, const double *,
+        double, double, double, closs_reduction, double *, const double *, double *,
+        double *)
     const closs_py_pointwise_f32 *closs_py_pointwise_f32_table
     const closs_py_pointwise_f64 *closs_py_pointwise_f64_table
     const char **closs_py_pointwise_names

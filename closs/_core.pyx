@@ -9,7 +9,7 @@ from libc.stdint cimport int64_t
 from cython cimport floating
 
 from closs._closs cimport *
-from closs._errors import ShapeError
+from closs._errors import DomainError, ParameterError, ShapeError
 
 # Operations and loss kinds, C constants here and Python ints for closs/_api.py.
 cpdef enum Op:
@@ -26,7 +26,8 @@ _EXCEPTIONS = {
     CLOSS_ERR_NULL_POINTER: ValueError,
     CLOSS_ERR_INVALID_SIZE: ShapeError,
     CLOSS_ERR_INVALID_REDUCTION: ValueError,
-    CLOSS_ERR_INVALID_ARGUMENT: ValueError,
+    CLOSS_ERR_INVALID_ARGUMENT: ParameterError,
+    CLOSS_ERR_DOMAIN: DomainError,
     CLOSS_ERR_INDEX_OUT_OF_RANGE: IndexError,
     CLOSS_ERR_OUT_OF_MEMORY: MemoryError,
 }
@@ -74,8 +75,10 @@ def get_num_threads():
 
 
 def pointwise(int kind, int op, const floating[::1] x not None, const floating[::1] y not None,
-               const floating[::1] w, double p0, double p1, int reduction,
-               floating[::1] out, const floating[::1] go, floating[::1] gx):
+               const floating[::1] w, const floating[::1] aux, double p0, double p1,
+               double p2, int reduction,
+               floating[::1] out, const floating[::1] go, floating[::1] gx,
+               floating[::1] gaux=None):
     """One element-wise loss call: op FORWARD fills out, BACKWARD fills gx from go,
     FUSED fills out and gx. Arrays are flat; out and go hold n values for
     reduction 'none' (0), one otherwise."""
@@ -85,25 +88,29 @@ def pointwise(int kind, int op, const floating[::1] x not None, const floating[:
     cdef Py_ssize_t nout = n if reduction == CLOSS_REDUCTION_NONE else 1
     check_len(y, y.shape[0], n, "target")
     check_len(w, 0 if w is None else w.shape[0], n, "weight")
+    check_len(aux, 0 if aux is None else aux.shape[0], n, "aux")
     check_len(out, 0 if out is None else out.shape[0], nout, "out")
     check_len(go, 0 if go is None else go.shape[0], nout, "grad_output")
     check_len(gx, 0 if gx is None else gx.shape[0], n, "grad_input")
+    check_len(gaux, 0 if gaux is None else gaux.shape[0], n, "grad of aux")
     if (op != BACKWARD and out is None) or (op != FORWARD and gx is None):
         raise ValueError("missing output buffer")
     cdef closs_status st
     cdef const floating *px = cptr(x)
     cdef const floating *py = cptr(y)
     cdef const floating *pw = cptr(w)
+    cdef const floating *pa = cptr(aux)
     cdef const floating *pgo = cptr(go)
     cdef floating *pout = mptr(out)
     cdef floating *pgx = mptr(gx)
+    cdef floating *pga = mptr(gaux)
     with nogil:
         if floating is float:
-            st = closs_py_pointwise_f32_table[kind](op, n, px, py, pw, p0, p1,
-                                                    <closs_reduction>reduction, pout, pgo, pgx)
+            st = closs_py_pointwise_f32_table[kind](op, n, px, py, pw, pa, p0, p1, p2,
+                                                    <closs_reduction>reduction, pout, pgo, pgx, pga)
         else:
-            st = closs_py_pointwise_f64_table[kind](op, n, px, py, pw, p0, p1,
-                                                    <closs_reduction>reduction, pout, pgo, pgx)
+            st = closs_py_pointwise_f64_table[kind](op, n, px, py, pw, pa, p0, p1, p2,
+                                                    <closs_reduction>reduction, pout, pgo, pgx, pga)
     check(st)
 
 

@@ -28,8 +28,10 @@ class Loss:
     reductions: tuple = ("none", "mean", "sum")
     forward_options: tuple = field(default=())  # option names Module.forward takes
     grad_args: tuple = (0,)  # positions of the differentiable arguments, the gradients' order
-    weight_shape: object = None  # args' shape -> the shape of weight=True (None: args' shape)
     bench_shape: object = None  # element count -> make_args shape (None: a flat vector)
+    # torch parity: the atol of values in units of rtol; a value that cancels to near 0
+    # (margin + d(a, p) - d(a, n)) is only as exact as its terms in torch's float32
+    parity_scale: float = 1e-2
 
     def shape_for(self, size):
         """The argument shape of this loss at about `size` elements (benchmarks)."""
@@ -40,8 +42,43 @@ def _pair(rng, shape, dtype):
     return (rng.standard_normal(shape).astype(dtype), rng.standard_normal(shape).astype(dtype))
 
 
+def _probabilities(rng, shape, dtype):
+    return (rng.uniform(0.02, 0.98, shape).astype(dtype), rng.uniform(0, 1, shape).astype(dtype))
+
+
+def _logits(rng, shape, dtype):
+    return ((rng.standard_normal(shape) * 3).astype(dtype), rng.uniform(0, 1, shape).astype(dtype))
+
+
+def _labels(rng, shape, dtype):
+    return (rng.standard_normal(shape).astype(dtype),
+            rng.choice(np.array([-1, 1], dtype), shape))
+
+
+def _multilabel(rng, shape, dtype):
+    return (rng.standard_normal(shape).astype(dtype), rng.integers(0, 2, shape).astype(dtype))
+
+
+def _counts(rng, shape, dtype):
+    return (rng.uniform(0.1, 3, shape).astype(dtype), rng.poisson(2.0, shape).astype(dtype))
+
+
+def _distributions(rng, shape, dtype):
+    y = rng.uniform(0, 1, shape)
+    y[rng.uniform(size=shape) < 0.1] = 0  # torch's xlogy treats y == 0 as 0 log 0 = 0
+    return (np.log(rng.uniform(0.05, 1, shape)).astype(dtype), y.astype(dtype))
+
+
 def _weighted(*grid):
     return tuple(grid) + tuple(dict(g, weight=True) for g in grid)
+
+
+def _numpy_bce(x, y):
+    return -np.mean(y * np.maximum(np.log(x), -100) + (1 - y) * np.maximum(np.log1p(-x), -100))
+
+
+def _numpy_bce_logits(x, y):
+    return np.mean((1 - y) * x + np.logaddexp(0, -x))
 
 
 def _ranking(rng, shape, dtype):
@@ -60,7 +97,7 @@ def _classes(rng, shape, dtype):
     return rng.standard_normal(shape).astype(dtype), rng.integers(0, shape[-1], shape[:-1])
 
 
-def _labels(rng, shape, dtype):
+def _label_lists(rng, shape, dtype):
     """Scores (N, C) and up to 4 class indices per row, ended by -1 (then any of [-1, C))."""
     c = shape[-1]
     t = rng.integers(0, c, shape)
@@ -146,6 +183,54 @@ LOSSES = {
             module_options=("delta",), forward_options=("weight",),
         ),
         Loss(
+            "binary_cross_entropy", F._bce_call, nn.BCELoss, R.binary_cross_entropy,
+            _probabilities, ({}, {"weight": True}, {"weight": "class"}), _numpy_bce,
+            module_options=("weight",),
+        ),
+        Loss(
+            "binary_cross_entropy_with_logits", F._bce_logits_call, nn.BCEWithLogitsLoss,
+            R.binary_cross_entropy_with_logits, _logits,
+            ({}, {"weight": "class"}, {"pos_weight": "class"},
+             {"weight": True, "pos_weight": "class"}),
+            _numpy_bce_logits, module_options=("weight", "pos_weight"),
+        ),
+        Loss(
+            "soft_margin_loss", F._soft_margin_call, nn.SoftMarginLoss, R.soft_margin_loss,
+            _labels, ({},), lambda x, y: np.mean(np.logaddexp(0, -y * x)),
+        ),
+        Loss(
+            "multilabel_soft_margin_loss", F._multilabel_soft_margin_call,
+            nn.MultiLabelSoftMarginLoss, R.multilabel_soft_margin_loss, _multilabel,
+            ({}, {"weight": "class"}), _numpy_bce_logits, module_options=("weight",),
+        ),
+        Loss(
+            "hinge_embedding_loss", F._hinge_embedding_call, nn.HingeEmbeddingLoss,
+            R.hinge_embedding_loss, _labels, ({}, {"margin": 0.5}, {"margin": -0.3}),
+            lambda x, y: np.mean(np.where(y == 1, x, np.maximum(0, 1 - x))),
+            module_options=("margin",),
+        ),
+        Loss(
+            "poisson_nll_loss", F._poisson_nll_call, nn.PoissonNLLLoss, R.poisson_nll_loss,
+            _counts,
+            ({}, {"full": True}, {"log_input": False}, {"log_input": False, "full": True},
+             {"log_input": False, "eps": 0.25}),
+            lambda x, y: np.mean(np.exp(x) - y * x),
+            module_options=("log_input", "full", "eps"),
+        ),
+        Loss(
+            "kl_div", F._kl_div_call, nn.KLDivLoss, R.kl_div, _distributions,
+            ({}, {"log_target": True}),
+            lambda x, y: np.sum(np.where(y > 0, y * np.log(np.where(y > 0, y, 1)), 0) - y * x)
+            / len(x),
+            module_options=("log_target",), reductions=("none", "mean", "sum", "batchmean"),
+        ),
+        Loss(
+            "gaussian_nll_loss", F._gaussian_nll_call, nn.GaussianNLLLoss, R.gaussian_nll_loss,
+            _pair, ({"var": 0.7}, {"var": 1e-9, "full": True}, {"var": 2.0, "eps": 0.5}),
+            lambda x, y: np.mean(0.5 * (np.log(0.7) + (x - y) ** 2 / 0.7)),
+            module_options=("full", "eps"), forward_options=("var",),
+        ),
+        Loss(
             "margin_ranking_loss", F._margin_ranking_call, nn.MarginRankingLoss,
             R.margin_ranking_loss, _ranking, ({}, {"margin": 0.5}, {"margin": -0.3}),
             lambda x1, x2, y: np.maximum(0, -y * (x1 - x2)).mean(),
@@ -158,13 +243,14 @@ LOSSES = {
         ),
         Loss(
             "multi_margin_loss", F._multi_margin_call, nn.MultiMarginLoss, R.multi_margin_loss,
-            _classes, _weighted({}, {"p": 2}, {"margin": 0.4}, {"p": 2, "margin": 2.5}),
-            _numpy_multi_margin, module_options=("p", "margin", "weight"),
-            weight_shape=lambda shape: shape[-1:], bench_shape=_rows(100),
+            _classes,
+            ({}, {"p": 2}, {"margin": 0.4}, {"p": 2, "margin": 2.5}, {"weight": "class"},
+             {"p": 2, "weight": "class"}),
+            _numpy_multi_margin, module_options=("p", "margin", "weight"), bench_shape=_rows(100),
         ),
         Loss(
             "multilabel_margin_loss", F._multilabel_margin_call, nn.MultiLabelMarginLoss,
-            R.multilabel_margin_loss, _labels, ({},), _numpy_multilabel_margin,
+            R.multilabel_margin_loss, _label_lists, ({},), _numpy_multilabel_margin,
             bench_shape=_rows(100),
         ),
         Loss(
@@ -173,7 +259,7 @@ LOSSES = {
             ({}, {"swap": True}, {"p": 1}, {"p": 3, "swap": True}, {"p": 0.5}, {"p": 1.5},
              {"p": float("inf")}, {"margin": 0.5, "eps": 0.0}),
             _numpy_triplet, module_options=("margin", "p", "eps", "swap"), grad_args=(0, 1, 2),
-            bench_shape=_rows(512),
+            bench_shape=_rows(512), parity_scale=1.0,
         ),
         Loss(
             "triplet_margin_with_distance_loss", F._triplet_with_distance_call,
@@ -184,7 +270,7 @@ LOSSES = {
               "swap": True}),
             _numpy_triplet,
             module_options=("margin", "swap", "distance_function", "distance_grad"),
-            grad_args=(0, 1, 2), bench_shape=_rows(512),
+            grad_args=(0, 1, 2), bench_shape=_rows(512), parity_scale=1.0,
         ),
     ]
 }
@@ -196,10 +282,12 @@ def _numpy_smooth(d, beta):
 
 
 def materialise(loss, options, rng, shape, dtype):
-    """Options with array placeholders (weight=True) replaced by arrays of the input's
-    shape (or of the loss's weight_shape)."""
+    """Options with array placeholders replaced by positive arrays: True by one of the
+    input's shape, "class" by one of its last dimension."""
     out = dict(options)
-    if out.get("weight") is True:
-        wshape = shape if loss.weight_shape is None else loss.weight_shape(shape)
-        out["weight"] = rng.uniform(0.1, 2.0, wshape).astype(dtype)
+    for key, value in options.items():
+        if value is True and key in ("weight", "pos_weight"):
+            out[key] = rng.uniform(0.1, 2.0, shape).astype(dtype)
+        elif value == "class":
+            out[key] = rng.uniform(0.1, 2.0, shape[-1:]).astype(dtype)
     return out

@@ -6,27 +6,43 @@ from the ``*_call`` preparers in ``closs._api``.
 """
 
 import math
+import warnings
 
 import numpy as np
 
 from closs import _api
-from closs._errors import ParameterError, ShapeError
+from closs._errors import DomainError, ParameterError, ShapeError
 
 __all__ = [
-    "l1_loss", "mse_loss", "smooth_l1_loss", "huber_loss",
-    "margin_ranking_loss", "cosine_embedding_loss", "multi_margin_loss",
-    "multilabel_margin_loss", "triplet_margin_loss", "triplet_margin_with_distance_loss",
+    "l1_loss",
+    "mse_loss",
+    "smooth_l1_loss",
+    "huber_loss",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "soft_margin_loss",
+    "multilabel_soft_margin_loss",
+    "hinge_embedding_loss",
+    "poisson_nll_loss",
+    "kl_div",
+    "gaussian_nll_loss",
+    "margin_ranking_loss",
+    "cosine_embedding_loss",
+    "multi_margin_loss",
+    "multilabel_margin_loss",
+    "triplet_margin_loss",
+    "triplet_margin_with_distance_loss",
 ]
 
 
 def _l1_call(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     r = _api.reduction_code(reduction, size_average, reduce)
-    return _api.pointwise("l1_loss", input, target, r, weight, weighted_mean_by_sum=True)
+    return _api.pointwise("l1_loss", input, target, r, weight, mean_by="weight_sum")
 
 
 def _mse_call(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     r = _api.reduction_code(reduction, size_average, reduce)
-    return _api.pointwise("mse_loss", input, target, r, weight, weighted_mean_by_sum=True)
+    return _api.pointwise("mse_loss", input, target, r, weight, mean_by="weight_sum")
 
 
 def _smooth_l1_call(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
@@ -72,6 +88,174 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     return _huber_call(input, target, reduction, delta, weight).value()
 
 
+# --------------------------------------------------------------------------- binary targets
+
+
+def _size(shape):
+    return f"torch.Size([{', '.join(map(str, shape))}])"
+
+
+def _bce_domain_error(call):
+    """torch's message for a binary_cross_entropy input outside [0, 1]."""
+
+    def error():
+        x = call.x
+        which = "input" if not np.all((x >= 0) & (x <= 1)) else "target"
+        return DomainError(f"all elements of {which} should be between 0 and 1")
+
+    return error
+
+
+def _bce_call(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
+    r = _api.reduction_code(reduction, size_average, reduce)
+    x, y = _api.as_array(input, "input"), _api.as_array(target, "target")
+    if x.shape != y.shape:
+        raise ValueError(
+            f"Using a target size ({_size(y.shape)}) that is different to the input size "
+            f"({_size(x.shape)}) is deprecated. Please ensure they have the same size."
+        )
+    call = _api.pointwise("binary_cross_entropy", x, y, r, weight, target_rule="input",
+                          weight_rule="broadcast")
+    call.domain_error = _bce_domain_error(call)
+    return call
+
+
+def _bce_logits_call(input, target, weight=None, size_average=None, reduce=None,
+                     reduction="mean", pos_weight=None):
+    r = _api.reduction_code(reduction, size_average, reduce)
+    x, y = _api.as_array(input, "input"), _api.as_array(target, "target")
+    if x.shape != y.shape:
+        raise ValueError(f"Target size ({_size(y.shape)}) must be the same as input size "
+                         f"({_size(x.shape)})")
+    return _api.pointwise("binary_cross_entropy_with_logits", x, y, r, weight,
+                          aux=pos_weight, target_rule="input", weight_rule="broadcast")
+
+
+def _soft_margin_call(input, target, size_average=None, reduce=None, reduction="mean"):
+    r = _api.reduction_code(reduction, size_average, reduce)
+    return _api.pointwise("soft_margin_loss", input, target, r, target_rule="input")
+
+
+def _multilabel_soft_margin_call(input, target, weight=None, size_average=None, reduce=None,
+                                 reduction="mean"):
+    r = _api.reduction_code(reduction, size_average, reduce)
+    return _api.pointwise("binary_cross_entropy_with_logits", input, target, r, weight,
+                          target_rule="broadcast", weight_rule="broadcast", row_mean=True)
+
+
+def _hinge_embedding_call(input, target, margin=1.0, size_average=None, reduce=None,
+                          reduction="mean"):
+    r = _api.reduction_code(reduction, size_average, reduce)
+    return _api.pointwise("hinge_embedding_loss", input, target, r, None, (margin,),
+                          target_rule="broadcast")
+
+
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,
+                         reduction="mean"):
+    """-w (y log x + (1 - y) log(1 - x)) for probabilities x, y in [0, 1]; logs clamped at -100."""
+    return _bce_call(input, target, weight, size_average, reduce, reduction).value()
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
+                                     reduction="mean", pos_weight=None):
+    """-w (p y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))), stable for any logit x;
+    pos_weight p broadcasts along the last (class) dimension."""
+    return _bce_logits_call(input, target, weight, size_average, reduce, reduction,
+                            pos_weight).value()
+
+
+def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """log(1 + exp(-y x)) for labels y = +-1."""
+    return _soft_margin_call(input, target, size_average, reduce, reduction).value()
+
+
+def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None,
+                                reduction="mean"):
+    """Binary cross-entropy of logits per class, weighted per class, averaged over classes."""
+    return _multilabel_soft_margin_call(input, target, weight, size_average, reduce,
+                                        reduction).value()
+
+
+def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None,
+                         reduction="mean"):
+    """x where y = 1, max(0, margin - x) where y = -1 (labels of other values get both)."""
+    return _hinge_embedding_call(input, target, margin, size_average, reduce, reduction).value()
+
+
+# --------------------------------------------------------------------------- distributions
+
+
+def _poisson_nll_call(input, target, log_input=True, full=False, size_average=None, eps=1e-8,
+                      reduce=None, reduction="mean"):
+    r = _api.reduction_code(reduction, size_average, reduce)
+    return _api.pointwise("poisson_nll_loss", input, target, r, None,
+                          (eps, bool(full), bool(log_input)), target_rule="broadcast")
+
+
+def _kl_div_call(input, target, size_average=None, reduce=None, reduction="mean",
+                 log_target=False):
+    r = _api.reduction_code(reduction, size_average, reduce,
+                            allowed=("none", "mean", "sum", "batchmean"))
+    if r == 1:
+        warnings.warn(
+            "reduction: 'mean' divides the total loss by both the batch size and the support "
+            "size.'batchmean' divides only by the batch size, and aligns with the KL div math "
+            "definition.'mean' will be changed to behave the same as 'batchmean' in the next "
+            "major release.",
+            UserWarning,
+            stacklevel=_api.user_stacklevel(),
+        )
+    return _api.pointwise("kl_div", input, target, r, None, (bool(log_target),),
+                          target_rule="broadcast")
+
+
+def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8,
+                     reduce=None, reduction="mean"):
+    """exp(x) - y x (log_input) or x - y log(x + eps); full adds Stirling's term where y > 1."""
+    return _poisson_nll_call(input, target, log_input, full, size_average, eps, reduce,
+                             reduction).value()
+
+
+def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
+    """y (log y - x) for log-probabilities x (y log-probabilities too with log_target);
+    'batchmean' divides the sum by the batch size."""
+    return _kl_div_call(input, target, size_average, reduce, reduction, log_target).value()
+
+
+def _gaussian_nll_call(input, target, var, full=False, eps=1e-6, reduction="mean"):
+    x, y = _api.as_array(input, "input"), _api.as_array(target, "target")
+    scalar_var = isinstance(var, (float, int)) and not isinstance(var, bool)
+    if scalar_var:
+        if var < 0:
+            raise ValueError("var has negative entry/entries")
+        v = np.asarray(float(var), _api.float_dtype(x, y))  # a float takes the arrays dtype
+    else:
+        v = _api.as_array(var, "var")
+        if np.any(v < 0):
+            raise ValueError("var has negative entry/entries")
+    var_shape = v.shape
+    if not scalar_var and v.shape != x.shape:
+        if x.shape[:-1] == v.shape:  # homoscedastic: one variance per row
+            v = v[..., None]
+        elif not (x.ndim == v.ndim
+                  and sum(b for a, b in zip(x.shape, v.shape) if a != b) == 1):
+            raise ValueError("var is of incorrect size")
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(f"{reduction} is not valid")
+    call = _api.pointwise("gaussian_nll_loss", x, y, _api.REDUCTIONS[reduction], None,
+                          (eps, bool(full)), aux=v, target_rule="broadcast")
+    if not scalar_var:
+        dtype = v.dtype if v.dtype in (np.float32, np.float64) else call.dtype
+        call.grads += (_api.GradSpec(call.out_shape, var_shape, np.dtype(dtype), v.shape),)
+    return call
+
+
+def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
+    """0.5 (log v + (x - y)^2 / v) with v = max(var, eps) (+ 0.5 log(2 pi) when full);
+    var has the input's shape, one dimension of size 1 or one dimension fewer, or is a float."""
+    return _gaussian_nll_call(input, target, var, full, eps, reduction).value()
+
+
 # --------------------------------------------------------------------------- margins and embeddings
 
 
@@ -83,8 +267,8 @@ def _margin_ranking_call(input1, input2, target, margin=0, size_average=None, re
     if not x1.ndim == x2.ndim == y.ndim:
         raise ShapeError(
             "margin_ranking_loss : All input tensors should have same dimension but got sizes: "
-            f"input1: {_api._size(x1.shape)}, input2: {_api._size(x2.shape)}, "
-            f"target: {_api._size(y.shape)} "
+            f"input1: {_size(x1.shape)}, input2: {_size(x2.shape)}, "
+            f"target: {_size(y.shape)} "
         )
     shape = _api.broadcast_shape(x1.shape, x2.shape, y.shape)
     dtype = _api.float_dtype(x1, x2, y)

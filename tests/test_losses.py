@@ -99,3 +99,50 @@ def test_finite_differences(loss, options, reduction):
             numeric[i] = (fm2 - 8 * fm1 + 8 * fp1 - fp2) / (12 * h)
         np.testing.assert_allclose(grad, numeric, rtol=1e-7, atol=1e-9,
                                    err_msg=f"gradient of argument {a}")
+
+
+try:
+    import torch
+    import torch.nn.functional as TF
+except ImportError:
+    torch = None
+
+
+def torch_value_and_grad(loss, args, options, reduction, grad_output=None):
+    """torch's value and gradients of the loss's grad_args, as NumPy arrays. Options
+    torch does not have (closs's distance_grad) are left out."""
+    targs = [torch.tensor(a) for a in args]
+    for i in loss.grad_args:
+        targs[i].requires_grad_(True)
+    topts = {k: torch.tensor(v) if isinstance(v, np.ndarray) else v for k, v in options.items()
+             if k != "distance_grad"}
+    value = getattr(TF, loss.name)(*targs, reduction=reduction, **topts)
+    go = torch.ones_like(value) if grad_output is None else torch.tensor(grad_output)
+    gs = torch.autograd.grad(value, [targs[i] for i in loss.grad_args], go)
+    return value.detach().numpy(), tuple(g.numpy() for g in gs)
+
+
+PARITY_RTOL = {np.float32: 1e-5, np.float64: 1e-12}
+
+
+@pytest.mark.skipif(torch is None, reason="torch is not installed")
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
+@pytest.mark.parametrize("loss,options,reduction", cases())
+def test_torch_parity(loss, options, reduction, dtype):
+    """Value, gradient and a random grad_output's VJP against torch 2.13."""
+    args, opts = make(loss, options, dtype, shape=(5, 8), seed=4)
+    call = loss.prepare(*args, reduction=reduction, **opts)
+    value, grad = call.value_and_grad()
+    t_value, t_grad = torch_value_and_grad(loss, args, opts, reduction)
+    rtol = PARITY_RTOL[dtype]
+    assert np.shape(value) == t_value.shape and np.asarray(value).dtype == t_value.dtype
+    np.testing.assert_allclose(value, t_value, rtol=rtol, atol=rtol * loss.parity_scale)
+    assert len(grads(grad)) == len(t_grad)
+    for g, tg in zip(grads(grad), t_grad):
+        np.testing.assert_allclose(g, tg, rtol=rtol, atol=rtol * 1e-2)
+    go_shape = call.out_shape if reduction == "none" else ()
+    go = np.random.default_rng(5).uniform(0.5, 2, go_shape).astype(dtype)
+    _, t_vjp = torch_value_and_grad(loss, args, opts, reduction, go)
+    for g, tg in zip(grads(call.grad(go)), t_vjp):
+        np.testing.assert_allclose(g, tg, rtol=rtol, atol=rtol * 1e-2)
