@@ -54,6 +54,13 @@ cdef int check_len(object a, Py_ssize_t have, Py_ssize_t want, str what) except 
     return 0
 
 
+cdef int check_view(const floating[::1] a, Py_ssize_t want, str what) except -1:
+    """A float array argument (None: absent) holds want values."""
+    if a is not None and a.shape[0] != want:
+        raise ShapeError(f"{what} has {a.shape[0]} elements, expected {want}")
+    return 0
+
+
 def version_number():
     return closs_version_number()
 
@@ -86,13 +93,13 @@ def pointwise(int kind, int op, const floating[::1] x not None, const floating[:
         raise ValueError(f"unknown element-wise loss kind {kind}")
     cdef int64_t n = x.shape[0]
     cdef Py_ssize_t nout = n if reduction == CLOSS_REDUCTION_NONE else 1
-    check_len(y, y.shape[0], n, "target")
-    check_len(w, 0 if w is None else w.shape[0], n, "weight")
-    check_len(aux, 0 if aux is None else aux.shape[0], n, "aux")
-    check_len(out, 0 if out is None else out.shape[0], nout, "out")
-    check_len(go, 0 if go is None else go.shape[0], nout, "grad_output")
-    check_len(gx, 0 if gx is None else gx.shape[0], n, "grad_input")
-    check_len(gaux, 0 if gaux is None else gaux.shape[0], n, "grad of aux")
+    check_view(y, n, "target")
+    check_view(w, n, "weight")
+    check_view(aux, n, "aux")
+    check_view(out, nout, "out")
+    check_view(go, nout, "grad_output")
+    check_view(gx, n, "grad_input")
+    check_view(gaux, n, "grad of aux")
     if (op != BACKWARD and out is None) or (op != FORWARD and gx is None):
         raise ValueError("missing output buffer")
     cdef closs_status st
@@ -133,17 +140,17 @@ def rowwise(int kind, int op, int64_t n, int64_t d,
     cdef Py_ssize_t nd = n * d
     cdef Py_ssize_t nout = n if reduction == CLOSS_REDUCTION_NONE else 1
     cdef Py_ssize_t nidx = n if closs_py_rowwise_layouts[kind] == 1 else nd
-    check_len(x0, 0 if x0 is None else x0.shape[0], nd, "input")
-    check_len(x1, 0 if x1 is None else x1.shape[0], nd, "input")
-    check_len(x2, 0 if x2 is None else x2.shape[0], nd, "input")
-    check_len(y, 0 if y is None else y.shape[0], n, "target")
+    check_view(x0, nd, "input")
+    check_view(x1, nd, "input")
+    check_view(x2, nd, "input")
+    check_view(y, n, "target")
     check_len(idx, 0 if idx is None else idx.shape[0], nidx, "target")
-    check_len(w, 0 if w is None else w.shape[0], d, "weight")
-    check_len(out, 0 if out is None else out.shape[0], nout, "out")
-    check_len(go, 0 if go is None else go.shape[0], nout, "grad_output")
-    check_len(g0, 0 if g0 is None else g0.shape[0], nd, "gradient")
-    check_len(g1, 0 if g1 is None else g1.shape[0], nd, "gradient")
-    check_len(g2, 0 if g2 is None else g2.shape[0], nd, "gradient")
+    check_view(w, d, "weight")
+    check_view(out, nout, "out")
+    check_view(go, nout, "grad_output")
+    check_view(g0, nd, "gradient")
+    check_view(g1, nd, "gradient")
+    check_view(g2, nd, "gradient")
     if (op != BACKWARD and out is None) or (op != FORWARD and g0 is None):
         raise ValueError("missing output buffer")
     cdef closs_status st

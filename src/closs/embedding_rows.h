@@ -11,12 +11,9 @@
 CLOSS_INLINE double RW_TYPED(dot)(const RW_T *restrict x, const RW_T *restrict y,
                                   const int64_t d)
 {
-    double acc[RW_L] = {0};
-    int64_t j = 0;
-    for (; j + RW_L <= d; j += RW_L)
-        for (int k = 0; k < RW_L; ++k) acc[k] += (double)x[j + k] * (double)y[j + k];
-    for (; j < d; ++j) acc[0] += (double)x[j] * (double)y[j];
-    return closs_lanes_sum(acc);
+    double sum;
+    CLOSS_SUM_LANES(sum, d, j, (double)x[j] * (double)y[j]);
+    return sum;
 }
 
 /* cosine_embedding_loss, rows of d features:
@@ -75,42 +72,29 @@ CLOSS_INLINE double RW_TYPED(distance)(const RW_T *restrict x, const RW_T *restr
                                        const int64_t d, const RW_T eps, const int kind,
                                        const double p)
 {
-    double acc[RW_L] = {0};
-    int64_t j = 0;
-#define DIST_LOOP(ACC)                                      \
-    for (; j + RW_L <= d; j += RW_L)                        \
-        for (int k = 0; k < RW_L; ++k) {                    \
-            const RW_T v = x[j + k] - y[j + k] + eps;       \
-            ACC(acc[k], v);                                 \
-        }                                                   \
-    for (; j < d; ++j) {                                    \
-        const RW_T v = x[j] - y[j] + eps;                   \
-        ACC(acc[0], v);                                     \
-    }
-#define ACC_L1(a, v) a += (double)fabs(v)
-#define ACC_L2(a, v) a += (double)(v) * (double)(v)
-#define ACC_LP(a, v) a += pow(fabs((double)(v)), p)
-#define ACC_MAX(a, v)                                \
-    do {                                             \
-        const double m_ = (double)fabs(v);           \
-        a = m_ > a || m_ != m_ ? m_ : a;             \
-    } while (0)
+    double sum;
+#define DIST_V(j) (x[j] - y[j] + eps)
     switch (kind) {
-    case DIST_L1: DIST_LOOP(ACC_L1) return closs_lanes_sum(acc);
-    case DIST_L2: DIST_LOOP(ACC_L2) return sqrt(closs_lanes_sum(acc));
-    case DIST_LP: DIST_LOOP(ACC_LP) return pow(closs_lanes_sum(acc), 1.0 / p);
+    case DIST_L1: CLOSS_SUM_LANES(sum, d, j, fabs(DIST_V(j))); return sum;
+    case DIST_L2: CLOSS_SUM_LANES(sum, d, j, (double)DIST_V(j) * (double)DIST_V(j)); return sqrt(sum);
+    case DIST_LP: CLOSS_SUM_LANES(sum, d, j, pow(fabs((double)DIST_V(j)), p)); return pow(sum, 1.0 / p);
     default: {
-        DIST_LOOP(ACC_MAX)
-        double m = 0.0;
-        for (int k = 0; k < RW_L; ++k) ACC_MAX(m, acc[k]);
+        double top[RW_L] = {0}, m = 0.0;
+#define DIST_MAX(a, v)                                \
+    do {                                              \
+        const double m_ = (double)fabs(v);            \
+        a = m_ > a || m_ != m_ ? m_ : a;              \
+    } while (0)
+        int64_t j = 0;
+        for (; j + RW_L <= d; j += RW_L)
+            for (int k = 0; k < RW_L; ++k) DIST_MAX(top[k], DIST_V(j + k));
+        for (; j < d; ++j) DIST_MAX(top[0], DIST_V(j));
+        for (int k = 0; k < RW_L; ++k) DIST_MAX(m, top[k]);
+#undef DIST_MAX
         return m;
     }
     }
-#undef ACC_L1
-#undef ACC_L2
-#undef ACC_LP
-#undef ACC_MAX
-#undef DIST_LOOP
+#undef DIST_V
 }
 
 /* The factor f of a distance's gradient, for the gradient coef * d dist / dv

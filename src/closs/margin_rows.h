@@ -37,35 +37,28 @@ CLOSS_INLINE double RW_TYPED(margin_ranking_row)(const closs_rw_ctx *c, int64_t 
 
 /* The hinge terms h(z_j) of a multi_margin row over classes [j0, j1), where
  * z_j = a + x_j (a = margin - x_t) and h(z) = z (sq = 0) or z^2 (sq = 1) when
- * z > 0, else 0: their sum in double lanes. */
+ * z > 0, else 0: their sum. */
 CLOSS_INLINE double RW_TYPED(multi_margin_hinges)(const RW_T *restrict x, int64_t j0,
                                                   int64_t j1, const RW_T a, const int sq)
 {
-    double acc[CLOSS_LANES] = {0};
-#define MM_TERM(j) (a + x[j] > 0 ? (double)(sq ? (a + x[j]) * (a + x[j]) : a + x[j]) : 0.0)
-    int64_t j = j0;
-    for (; j + CLOSS_LANES <= j1; j += CLOSS_LANES)
-        for (int k = 0; k < CLOSS_LANES; ++k) acc[k] += MM_TERM(j + k);
-    for (; j < j1; ++j) acc[0] += MM_TERM(j);
-#undef MM_TERM
-    return closs_lanes_sum(acc);
+    double sum;
+    x += j0;
+#define MM_Z(j) (a + x[j])
+    CLOSS_SUM_LANES(sum, j1 - j0, j, MM_Z(j) > 0 ? (sq ? MM_Z(j) * MM_Z(j) : MM_Z(j)) : 0);
+    return sum;
 }
 
 /* Their gradients g_j = gs h'(z_j) written over [j0, j1); returns their sum. A
- * separate pass from the value's (over the same row, in L1): one loop with both
- * sums does not vectorise. */
+ * separate pass from the value's (over the same row, in L1). */
 CLOSS_INLINE double RW_TYPED(multi_margin_slopes)(const RW_T *restrict x, RW_T *restrict g,
                                                   int64_t j0, int64_t j1, const RW_T a,
                                                   const int sq, const RW_T gs)
 {
-    double acc[CLOSS_LANES] = {0};
-#define MM_SLOPE(j) (g[j] = a + x[j] > 0 ? (sq ? 2 * gs * (a + x[j]) : gs) : (RW_T)0)
-    int64_t j = j0;
-    for (; j + CLOSS_LANES <= j1; j += CLOSS_LANES)
-        for (int k = 0; k < CLOSS_LANES; ++k) acc[k] += (double)MM_SLOPE(j + k);
-    for (; j < j1; ++j) acc[0] += (double)MM_SLOPE(j);
-#undef MM_SLOPE
-    return closs_lanes_sum(acc);
+    double sum;
+    x += j0, g += j0;
+    CLOSS_SUM_LANES(sum, j1 - j0, j, g[j] = MM_Z(j) > 0 ? (sq ? 2 * gs * MM_Z(j) : gs) : 0);
+#undef MM_Z
+    return sum;
 }
 
 /* One multi_margin row for p = 1 (sq = 0) or 2 (sq = 1): classes [0, t) and
@@ -111,41 +104,28 @@ CLOSS_INLINE double RW_TYPED(multi_margin_row)(const closs_rw_ctx *c, int64_t i,
                  .p = {p, margin}, .params_ok = p == 1 || p == 2}
 #include "rowwise.h"
 
-/* sum over j in [0, len) of the hinge max(0, a + x_j) where listed[j] is 0, in
- * double lanes. (The flags have x's width, so that the loop vectorises.) */
+/* sum over j in [0, len) of the hinge max(0, a + x_j) where listed[j] is 0.
+ * (The flags have x's width, so that the loop vectorises.) */
 CLOSS_INLINE double RW_TYPED(multilabel_hinges)(const RW_T *restrict x,
                                                 const RW_T *restrict listed,
                                                 const int64_t len, const RW_T a)
 {
-    double acc[CLOSS_LANES] = {0};
-#define ML_TERM(j) (a + x[j] > 0 && listed[j] == 0 ? (double)(a + x[j]) : 0.0)
-    int64_t j = 0;
-    for (; j + CLOSS_LANES <= len; j += CLOSS_LANES)
-        for (int k = 0; k < CLOSS_LANES; ++k) acc[k] += ML_TERM(j + k);
-    for (; j < len; ++j) acc[0] += ML_TERM(j);
-#undef ML_TERM
-    return closs_lanes_sum(acc);
+    double sum;
+#define ML_ON(j) (a + x[j] > 0 && listed[j] == 0)
+    CLOSS_SUM_LANES(sum, len, j, ML_ON(j) ? a + x[j] : 0);
+    return sum;
 }
 
 /* Adds gs to g_j for each j of [0, len) whose hinge above is active; returns
- * how many are (a separate pass: one loop with both sums does not vectorise). */
+ * how many are (a separate pass from the value's). */
 CLOSS_INLINE double RW_TYPED(multilabel_slopes)(const RW_T *restrict x, RW_T *restrict g,
                                                 const RW_T *restrict listed,
                                                 const int64_t len, const RW_T a, const RW_T gs)
 {
-    double acc[CLOSS_LANES] = {0};
-#define ML_SLOPE(j, k)                                  \
-    do {                                                \
-        const int on = a + x[j] > 0 && listed[j] == 0;  \
-        g[j] += on ? gs : (RW_T)0;                      \
-        acc[k] += on;                                   \
-    } while (0)
-    int64_t j = 0;
-    for (; j + CLOSS_LANES <= len; j += CLOSS_LANES)
-        for (int k = 0; k < CLOSS_LANES; ++k) ML_SLOPE(j + k, k);
-    for (; j < len; ++j) ML_SLOPE(j, 0);
-#undef ML_SLOPE
-    return closs_lanes_sum(acc);
+    double count;
+    CLOSS_SUM_LANES(count, len, j, (g[j] += ML_ON(j) ? gs : 0, ML_ON(j)));
+#undef ML_ON
+    return count;
 }
 
 /* Classes per pass of a multilabel row: its "is a target" flags live on the stack. */

@@ -49,21 +49,29 @@ static closs_status prepare(const closs_rw_kernels *k, const closs_rw_args *a, i
     return CLOSS_OK;
 }
 
-closs_status closs_rw_forward(const closs_rw_kernels *k, const closs_rw_args *a, void *out)
+/* The forward pass, with the gradients (grad_output = ones) when grads is not
+ * NULL: the value kernel stores or sums the rows, the fused one also writes
+ * their gradients, scaled by the mean's 1 / n. */
+static closs_status value_pass(const closs_rw_kernels *k, const closs_rw_args *a, void *out,
+                               void *const *grads)
 {
     closs_rw_ctx c;
-    const int none = a->reduction == CLOSS_REDUCTION_NONE;
-    closs_status st = prepare(k, a, out_ok(a, out), NULL, &c);
+    closs_status st = prepare(k, a, out_ok(a, out), grads, &c);
     if (st != CLOSS_OK) return st;
-    if (none) {
+    if (a->reduction == CLOSS_REDUCTION_NONE) {
         c.out = out;
-        run_rows(k->value, a, &c);
+        run_rows(grads ? k->fused : k->value, a, &c);
         return CLOSS_OK;
     }
-    double s = run_rows(k->sum, a, &c);
-    if (a->reduction == CLOSS_REDUCTION_MEAN) s /= (double)a->n;
-    closs_store_scalar(out, s, a->is_f64);
+    const double denom = a->reduction == CLOSS_REDUCTION_MEAN ? (double)a->n : 1.0;
+    c.gscale = 1.0 / denom;
+    closs_store_scalar(out, run_rows(grads ? k->fused_sum : k->sum, a, &c) / denom, a->is_f64);
     return CLOSS_OK;
+}
+
+closs_status closs_rw_forward(const closs_rw_kernels *k, const closs_rw_args *a, void *out)
+{
+    return value_pass(k, a, out, NULL);
 }
 
 closs_status closs_rw_backward(const closs_rw_kernels *k, const closs_rw_args *a,
@@ -84,17 +92,5 @@ closs_status closs_rw_backward(const closs_rw_kernels *k, const closs_rw_args *a
 closs_status closs_rw_fused(const closs_rw_kernels *k, const closs_rw_args *a, void *out,
                             void *const *grads)
 {
-    closs_rw_ctx c;
-    const int none = a->reduction == CLOSS_REDUCTION_NONE;
-    closs_status st = prepare(k, a, out_ok(a, out), grads, &c);
-    if (st != CLOSS_OK) return st;
-    if (none) {
-        c.out = out;
-        run_rows(k->fused, a, &c);
-        return CLOSS_OK;
-    }
-    const double denom = a->reduction == CLOSS_REDUCTION_MEAN ? (double)a->n : 1.0;
-    c.gscale = 1.0 / denom;
-    closs_store_scalar(out, run_rows(k->fused_sum, a, &c) / denom, a->is_f64);
-    return CLOSS_OK;
+    return value_pass(k, a, out, grads);
 }
