@@ -3,10 +3,12 @@
  *
  * Layering (each tier only calls the one below it):
  *   1. point math     static inline functions of one element (numerics.h and the
- *                     POINT macro of each loss): formula, domain, constants.
+ *                     POINT macro of each loss) or of one row (the row functions
+ *                     of the row-wise losses): formula, domain, constants.
  *   2. array kernels  one body per loss, instantiated for float and double by the
- *                     preprocessor (pointwise.h), run in fixed blocks by one driver
- *                     (parallel.c) that owns OpenMP and the deterministic reduction.
+ *                     preprocessor (pointwise.h, rowwise.h), run in fixed blocks by
+ *                     one driver (parallel.c) that owns OpenMP and the
+ *                     deterministic reduction.
  *   3. this API       forward, backward (vector-Jacobian product) and fused
  *                     forward+gradient per loss and per dtype; status codes only.
  *   4. Python         Cython memoryview wrappers (nogil) and the torch-like
