@@ -50,19 +50,24 @@ def timing_table(rng, n=1_000_000):
         torch = None
     print(f"\nforward, reduction='mean', float32, {n:.0e} elements, median ms "
           f"(benchmarks/bench.py has the full suite)")
-    header = f"{'loss':<16}{'closs':>9}{'numpy':>9}" + (f"{'torch':>9}" if torch else "")
+    header = f"{'loss':<32}{'closs':>9}{'numpy':>9}" + (f"{'torch':>9}" if torch else "")
     print(header)
     for loss in LOSSES.values():
         x, y = loss.make_args(rng, (n,), np.float32)
+        opts = materialise(loss, loss.grid[0], rng, (n,), np.float32)  # gaussian_nll's var
         fn = getattr(closs.functional, loss.name)
-        row = [median_time(lambda: fn(x, y)), median_time(lambda: loss.numpy_forward(x, y))]
+        row = [median_time(lambda: fn(x, y, **opts)),
+               median_time(lambda: loss.numpy_forward(x, y))]
         if torch:
+            topts = {k: torch.from_numpy(v) if isinstance(v, np.ndarray) else v
+                     for k, v in opts.items()}
             tx, ty, tfn = torch.from_numpy(x), torch.from_numpy(y), getattr(TF, loss.name)
-            row.append(median_time(lambda: tfn(tx, ty)))
-        print(f"{loss.name:<16}" + "".join(f"{t * 1e3:9.3f}" for t in row))
+            row.append(median_time(lambda: tfn(tx, ty, **topts)))
+        print(f"{loss.name:<32}" + "".join(f"{t * 1e3:9.3f}" for t in row))
 
 
 def main():
+    warnings.simplefilter("ignore", UserWarning)  # kl_div's 'mean' warning, as torch's
     print(f"closs {closs.__version__}  ({closs.build_info()})")
     print(f"threads: {closs.get_num_threads()}")
     rng = np.random.default_rng(0)
