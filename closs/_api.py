@@ -334,6 +334,14 @@ class RowMeanCall(PointwiseCall):
             np.divide(values.reshape(-1, self.row).sum(axis=1), self.row, out=out)
 
 
+def _params(params):
+    """The kernel's three float parameters (p0, p1, p2), zeros where absent."""
+    if not params:
+        return 0.0, 0.0, 0.0
+    p = tuple(float(v) for v in params)
+    return p + (0.0,) * (3 - len(p))
+
+
 def pointwise(name, input, target, reduction, weight=None, params=(), *, aux=None,
               target_rule="warn", weight_rule="input", mean_by="count", row_mean=False,
               domain_error=None):
@@ -356,9 +364,11 @@ def pointwise(name, input, target, reduction, weight=None, params=(), *, aux=Non
     w = None if weight is None else as_array(weight, "weight")
     a = None if aux is None else as_array(aux, "pos_weight")
     dtype = float_dtype(x, y, w, a)
-    if y.shape != x.shape and target_rule == "warn":
-        warn_target_size(x.shape, y.shape)
-    shape = broadcast_shape(x.shape, y.shape)
+    shape = x.shape
+    if y.shape != shape:
+        if target_rule == "warn":
+            warn_target_size(x.shape, y.shape)
+        shape = broadcast_shape(x.shape, y.shape)
     if target_rule == "input" and shape != x.shape:
         raise ShapeError(f"output with shape {list(x.shape)} doesn't match the broadcast shape "
                          f"{list(shape)}")
@@ -370,18 +380,18 @@ def pointwise(name, input, target, reduction, weight=None, params=(), *, aux=Non
         broadcast_shape(shape, a.shape)
     c = RowMeanCall() if row_mean else PointwiseCall()
     c.kind, c.dtype, c.reduction = _core.POINTWISE[name], dtype, reduction
-    c.params = (tuple(map(float, params)) + (0.0, 0.0, 0.0))[:3]
+    c.params = _params(params)
     c.kernel = kernel_for(_core.pointwise, dtype)
     c.out_shape = shape
     c.x, c.y = flat(x, shape, dtype), flat(y, shape, dtype)
     c.w = None if w is None else flat(w, shape, dtype)
     c.aux = None if a is None else flat(a, shape, dtype)
     c.sum_scale, c.domain_error = None, domain_error
-    with np.errstate(divide="ignore"):
-        if mean_by == "weight_sum" and w is not None and reduction == 1 and shape != x.shape:
+    if mean_by == "weight_sum" and w is not None and reduction == 1 and shape != x.shape:
+        with np.errstate(divide="ignore"):
             c.sum_scale = np.float64(1.0) / w.sum(dtype=np.float64)
-        elif reduction == 3:  # batchmean
-            c.sum_scale = np.float64(1.0) / (shape[0] if shape else 1)
+    elif reduction == 3:  # batchmean
+        c.sum_scale = np.float64(1.0) / (shape[0] if shape else 1)
     if row_mean:
         c.row = shape[-1] if shape else 1
         c.out_shape = shape[:-1]

@@ -11,12 +11,16 @@ DTYPES = [np.float32, np.float64]
 
 
 def cases():
-    for loss in LOSSES.values():
-        for options in loss.grid:
-            for reduction in loss.reductions:
-                opt = ",".join(f"{k}={getattr(v, '__name__', v)}" for k, v in options.items())
-                yield pytest.param(loss, options, reduction,
-                                   id=f"{loss.name}-{opt or 'default'}-{reduction}")
+    return [
+        pytest.param(loss, options, reduction, id=f"{loss.name}-{option_id(options)}-{reduction}")
+        for loss in LOSSES.values()
+        for options in loss.grid
+        for reduction in loss.reductions
+    ]
+
+
+def option_id(options):
+    return ",".join(f"{k}={getattr(v, '__name__', v)}" for k, v in options.items()) or "default"
 
 
 def grads(g):
