@@ -269,6 +269,52 @@ CLOSS_DECLARE_MULTILABEL_MARGIN(double, f64);
 CLOSS_DECLARE_TRIPLET_MARGIN(float, f32);
 CLOSS_DECLARE_TRIPLET_MARGIN(double, f64);
 
+/* ---------------------------------------------------------------------------
+ * ctc_loss: connectionist temporal classification (Graves et al., ICML 2006),
+ * PyTorch's CPU semantics.
+ *
+ *   log_probs       t x n x c (frames x batch x classes), log-probabilities
+ *   targets         padded (concatenated == 0): n x s class indices, sample b's
+ *                   at b * s; concatenated: s indices, sample b's after the
+ *                   target_lengths of the samples before it (they add up to s)
+ *   input_lengths   n values in [0, t]; target_lengths n values in [0, s]
+ *   blank           the blank class, in [0, c); a target may equal it
+ *
+ * Sample b's loss is -log p(target | log_probs[0 .. input_lengths[b]), b); inf
+ * where no alignment exists, replaced by 0 when zero_infinity != 0. MEAN
+ * divides each loss by max(target_length, 1), then averages over the batch.
+ * The gradient is torch's: (exp(lp) - exp(log sum of alpha beta - log p - lp))
+ * times grad_output per (frame, class) for frames below the sample's input
+ * length, 0 past it and for samples zeroed by zero_infinity. It is the
+ * derivative with respect to the logits z of lp = log_softmax(z) (d/dlp plus
+ * the terms exp(lp) that log_softmax's Jacobian removes again), not d/dlp.
+ * Alpha and beta are computed in the input's precision, as torch does; batch
+ * sums in double. The target indices that are used (sample b's first
+ * target_lengths[b]) outside [0, c) give CLOSS_ERR_INDEX_OUT_OF_RANGE, lengths
+ * out of range CLOSS_ERR_INVALID_SIZE, a blank outside [0, c)
+ * CLOSS_ERR_INVALID_ARGUMENT, all before any output is written. Scratch memory
+ * (alpha, beta: t x (2 max target length + 1) per thread) is allocated once
+ * per call: CLOSS_ERR_OUT_OF_MEMORY when that fails.
+ *
+ *   closs_ctc_loss_SFX(ARGS, reduction, out)
+ *   closs_ctc_loss_backward_SFX(ARGS, reduction, grad_output, grad_log_probs)
+ *   closs_ctc_loss_fused_SFX(ARGS, reduction, out, grad_log_probs)
+ * ------------------------------------------------------------------------- */
+#define CLOSS_CTC_ARGS(TYPE)                                                               \
+    int64_t t, int64_t n, int64_t c, const TYPE *log_probs, const int64_t *targets,       \
+        int64_t s, int concatenated, const int64_t *input_lengths,                       \
+        const int64_t *target_lengths, int64_t blank, int zero_infinity
+#define CLOSS_DECLARE_CTC(TYPE, SFX)                                                       \
+    CLOSS_API closs_status closs_ctc_loss_##SFX(CLOSS_CTC_ARGS(TYPE),                     \
+                                                closs_reduction reduction, TYPE *out);     \
+    CLOSS_API closs_status closs_ctc_loss_backward_##SFX(                                  \
+        CLOSS_CTC_ARGS(TYPE), closs_reduction reduction, const TYPE *grad_output,          \
+        TYPE *grad_log_probs);                                                             \
+    CLOSS_API closs_status closs_ctc_loss_fused_##SFX(                                     \
+        CLOSS_CTC_ARGS(TYPE), closs_reduction reduction, TYPE *out, TYPE *grad_log_probs)
+CLOSS_DECLARE_CTC(float, f32);
+CLOSS_DECLARE_CTC(double, f64);
+
 #ifdef __cplusplus
 }
 #endif

@@ -27,6 +27,15 @@ int closs_get_num_threads(void)
 #endif
 }
 
+int closs_thread_index(void)
+{
+#ifdef _OPENMP
+    return omp_get_thread_num();
+#else
+    return 0;
+#endif
+}
+
 int closs_has_openmp(void)
 {
 #ifdef _OPENMP

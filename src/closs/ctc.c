@@ -1,0 +1,149 @@
+/*
+ * ctc.c - ctc_loss (closs.h): argument checks, scratch memory and the
+ * reduction; the recursions of one sample are in ctc_sample.h, compiled for
+ * float and double.
+ */
+#include <stdlib.h>
+
+#include "numerics.h"
+
+/* Samples run in blocks of closs_blocks_sums; each thread of the team uses its
+ * own slot of the scratch memory (alpha and beta of the longest sample). */
+typedef struct closs_ctc_ctx {
+    int64_t t, n, c, blank;
+    const void *lp;          /* t x n x c log-probabilities */
+    const int64_t *tg;       /* the targets */
+    const int64_t *toff;     /* n offsets of the samples' targets in tg */
+    const int64_t *il, *tl;  /* n input and target lengths */
+    int zero_infinity;
+    closs_reduction reduction;
+    const void *go;          /* per-sample grad_output (NONE), or NULL */
+    double gscale;           /* scalar grad_output, over n for MEAN */
+    void *out;               /* per-sample values (NONE), or NULL */
+    void *g;                 /* the gradient (t x n x c), or NULL */
+    char *scratch;
+    int slots;
+    int64_t slot_cells;      /* alpha's values in a slot (beta's too) */
+    size_t slot_bytes;
+} closs_ctc_ctx;
+
+/* A public call's arguments, untyped. */
+typedef struct closs_ctc_args {
+    int64_t t, n, c;
+    const void *lp;
+    const int64_t *targets;
+    int64_t s;
+    int concatenated;
+    const int64_t *il, *tl;
+    int64_t blank;
+    int zero_infinity, is_f64;
+    closs_reduction reduction;
+} closs_ctc_args;
+
+#define CLOSS_CTC_INIT(reduction)                                                      \
+    {t, n, c, log_probs, targets, s, concatenated, input_lengths, target_lengths, blank, \
+     zero_infinity, sizeof(RW_T) == sizeof(double), reduction}
+
+/* Samples of work above which a team of threads pays (elements: frames times
+ * extended-target symbols, each a few exp/log). */
+#define CTC_PARALLEL_MIN ((int64_t)1 << 13)
+
+/* Checks the arguments, fills the offsets of the targets (toff, n values) and
+ * the longest input (*tmax) and extended target (*lmax). */
+static closs_status check(const closs_ctc_args *a, int64_t *toff, int64_t *tmax, int64_t *lmax)
+{
+    *tmax = 0;
+    *lmax = 1;
+    int64_t pos = 0;
+    for (int64_t b = 0; b < a->n; ++b) {
+        const int64_t il = a->il[b], tl = a->tl[b];
+        CLOSS_REQUIRE(il >= 0 && il <= a->t && tl >= 0, CLOSS_ERR_INVALID_SIZE);
+        if (a->concatenated) {
+            CLOSS_REQUIRE(tl <= a->s - pos, CLOSS_ERR_INVALID_SIZE);
+            toff[b] = pos;
+            pos += tl;
+        } else {
+            CLOSS_REQUIRE(tl <= a->s, CLOSS_ERR_INVALID_SIZE);
+            toff[b] = b * a->s;
+        }
+        if (il > *tmax) *tmax = il;
+        if (2 * tl + 1 > *lmax) *lmax = 2 * tl + 1;
+    }
+    CLOSS_REQUIRE(!a->concatenated || pos == a->s, CLOSS_ERR_INVALID_SIZE);
+    for (int64_t b = 0; b < a->n; ++b)
+        for (int64_t j = 0; j < a->tl[b]; ++j) {
+            const int64_t k = a->targets[toff[b] + j];
+            CLOSS_REQUIRE(k >= 0 && k < a->c, CLOSS_ERR_INDEX_OUT_OF_RANGE);
+        }
+    return CLOSS_OK;
+}
+
+/* The one driver. kernel: the dtype's value or gradient kernel (want_g);
+ * want_out: out receives the values (n for NONE, else one); with want_g, g
+ * (t x n x c) receives the gradient times grad_output (NULL: ones; n values
+ * for NONE, else one). */
+static closs_status closs_ctc_run(const closs_ctc_args *a, closs_sums_fn kernel, int want_g,
+                                  int want_out, void *out, const void *grad_output, void *g)
+{
+    CLOSS_REQUIRE(a->t >= 0 && a->n >= 0 && a->c >= 0 && a->s >= 0, CLOSS_ERR_INVALID_SIZE);
+    CLOSS_REQUIRE(a->n == 0 || a->t <= INT64_MAX / a->n, CLOSS_ERR_INVALID_SIZE);
+    CLOSS_REQUIRE(a->t * a->n == 0 || a->c <= INT64_MAX / (a->t * a->n), CLOSS_ERR_INVALID_SIZE);
+    CLOSS_REQUIRE(a->concatenated || a->n == 0 || a->s <= INT64_MAX / a->n,
+                  CLOSS_ERR_INVALID_SIZE);
+    CLOSS_REQUIRE(closs_reduction_valid(a->reduction), CLOSS_ERR_INVALID_REDUCTION);
+    CLOSS_REQUIRE(a->n == 0 || (a->blank >= 0 && a->blank < a->c), CLOSS_ERR_INVALID_ARGUMENT);
+    const int none = a->reduction == CLOSS_REDUCTION_NONE;
+    const int64_t elements = a->t * a->n * a->c;
+    CLOSS_REQUIRE(a->n == 0 || (a->il && a->tl), CLOSS_ERR_NULL_POINTER);
+    CLOSS_REQUIRE(a->lp || elements == 0, CLOSS_ERR_NULL_POINTER);
+    CLOSS_REQUIRE(a->targets || a->s == 0 || a->n == 0, CLOSS_ERR_NULL_POINTER);
+    CLOSS_REQUIRE(!want_out || out || (none && a->n == 0), CLOSS_ERR_NULL_POINTER);
+    CLOSS_REQUIRE(!want_g || g || elements == 0, CLOSS_ERR_NULL_POINTER);
+
+    int64_t *toff = a->n > 0 ? malloc((size_t)a->n * sizeof *toff) : NULL;
+    CLOSS_REQUIRE(toff || a->n == 0, CLOSS_ERR_OUT_OF_MEMORY);
+    int64_t tmax, lmax;
+    closs_status st = check(a, toff, &tmax, &lmax);
+    if (st != CLOSS_OK) {
+        free(toff);
+        return st;
+    }
+    const size_t elem = a->is_f64 ? sizeof(double) : sizeof(float);
+    closs_ctc_ctx c = {a->t, a->n, a->c, a->blank, a->lp, a->targets, toff, a->il, a->tl,
+                       a->zero_infinity, a->reduction, NULL, 1.0, NULL, NULL, NULL, 0,
+                       tmax * lmax, 0};
+    c.slots = closs_get_num_threads();
+    c.slot_bytes = ((size_t)c.slot_cells * elem * (want_g ? 2 : 1) + 63) & ~(size_t)63;
+    if (a->n > 0 && (double)c.slot_bytes * c.slots > (double)SIZE_MAX / 2) {
+        free(toff);
+        return CLOSS_ERR_OUT_OF_MEMORY;
+    }
+    c.scratch = a->n > 0 ? malloc(c.slot_bytes * (size_t)c.slots + 64) : NULL;
+    if (a->n > 0 && !c.scratch) {
+        free(toff);
+        return CLOSS_ERR_OUT_OF_MEMORY;
+    }
+    if (want_out && none) c.out = out;
+    if (want_g) {
+        c.g = g;
+        if (none) {
+            c.go = grad_output;
+        } else {
+            if (grad_output) c.gscale = closs_load_scalar(grad_output, a->is_f64);
+            if (a->reduction == CLOSS_REDUCTION_MEAN) c.gscale /= (double)a->n;
+        }
+    }
+    double sums[2];
+    closs_blocks_sums(a->n, tmax * lmax, CTC_PARALLEL_MIN, kernel, &c, 2, sums);
+    free(c.scratch);
+    free(toff);
+    CLOSS_REQUIRE(sums[1] == 0, CLOSS_ERR_INVALID_ARGUMENT); /* threads changed mid-call */
+    if (want_out && !none) {
+        const double v = a->reduction == CLOSS_REDUCTION_MEAN ? sums[0] / (double)a->n : sums[0];
+        closs_store_scalar(out, v, a->is_f64);
+    }
+    return CLOSS_OK;
+}
+
+#define RW_FAMILY "ctc_sample.h"
+#include "rowwise_dtypes.h"
