@@ -450,6 +450,52 @@ def rowwise(name, dtype, reduction, n, d, shape, out_shape, inputs, y=None, targ
     return c
 
 
+class CtcCall(LossCall):
+    """ctc_loss on log_probs (T, N, C), flat: targets padded (N * S) or
+    concatenated (S), int64 lengths, the blank and zero_infinity. The gradient is
+    torch's, of log_probs' shape (see closs.functional.ctc_loss)."""
+
+    __slots__ = ("shape", "lp", "targets", "s", "concatenated", "il", "tl", "blank",
+                 "zero_infinity", "user_targets")
+
+    def _run(self, op, out, grad_output, grad_inputs):
+        t, n, c = self.shape
+        try:
+            self.kernel(op, t, n, c, self.lp, self.targets, self.s, self.concatenated, self.il,
+                        self.tl, self.blank, self.zero_infinity, self.reduction, out,
+                        grad_output, grad_inputs[0] if grad_inputs else None)
+        except IndexError:
+            raise self._bad_label() from None
+
+    def _bad_label(self):
+        """torch's IndexError naming the first used target outside [0, C)."""
+        if self.concatenated:
+            used = self.targets[: int(self.tl.sum())]
+        else:
+            rows = self.targets.reshape(self.shape[1], self.s)
+            used = rows[np.arange(self.s) < self.tl[:, None]]
+        return index_out_of_bounds(used, 0, self.shape[2])
+
+
+def ctc(dtype, reduction, log_probs, shape, targets, s, concatenated, input_lengths,
+        target_lengths, blank, zero_infinity, out_shape):
+    """Prepares ctc_loss: log_probs (an array of T * N * C elements, flattened as
+    (T, N, C)), shape = (T, N, C), int64 targets (N * S padded or S concatenated)
+    and lengths, whose values the kernel checks."""
+    c = CtcCall()
+    c.dtype, c.reduction = dtype, reduction
+    c.kernel = kernel_for(_core.ctc, dtype)
+    c.shape, c.out_shape = shape, out_shape
+    c.lp = flat(log_probs, log_probs.shape, dtype)
+    c.targets = index_array(targets, "targets")
+    c.s, c.concatenated = s, bool(concatenated)
+    c.il = index_array(input_lengths, "input_lengths")
+    c.tl = index_array(target_lengths, "target_lengths")
+    c.blank, c.zero_infinity = int(blank), bool(zero_infinity)
+    c.grads = (GradSpec(log_probs.shape, log_probs.shape, grad_dtype(log_probs, dtype)),)
+    return c
+
+
 class DistanceTripletCall(LossCall):
     """triplet_margin_with_distance_loss with a Python distance function, in NumPy.
 

@@ -48,6 +48,10 @@ cdef inline floating *mptr(floating[::1] a) noexcept:
     return NULL if a is None or a.shape[0] == 0 else &a[0]
 
 
+cdef inline const int64_t *iptr(const int64_t[::1] a) noexcept:
+    return NULL if a is None or a.shape[0] == 0 else &a[0]
+
+
 cdef int check_len(object a, Py_ssize_t have, Py_ssize_t want, str what) except -1:
     if a is not None and have != want:
         raise ShapeError(f"{what} has {have} elements, expected {want}")
@@ -158,9 +162,7 @@ def rowwise(int kind, int op, int64_t n, int64_t d,
     cdef const floating *px1 = cptr(x1)
     cdef const floating *px2 = cptr(x2)
     cdef const floating *py = cptr(y)
-    cdef const int64_t *pidx = NULL
-    if idx is not None and idx.shape[0] > 0:
-        pidx = &idx[0]
+    cdef const int64_t *pidx = iptr(idx)
     cdef const floating *pw = cptr(w)
     cdef const floating *pgo = cptr(go)
     cdef floating *pout = mptr(out)
@@ -176,4 +178,62 @@ def rowwise(int kind, int op, int64_t n, int64_t d,
             st = closs_py_rowwise_f64_table[kind](op, n, d, px0, px1, px2, py, pidx, pw,
                                                   p0, p1, p2, p3, <closs_reduction>reduction,
                                                   pout, pgo, pg0, pg1, pg2)
+    check(st)
+
+
+def ctc(int op, int64_t t, int64_t n, int64_t c, const floating[::1] log_probs not None,
+        const int64_t[::1] targets not None, int64_t s, bint concatenated,
+        const int64_t[::1] input_lengths not None, const int64_t[::1] target_lengths not None,
+        int64_t blank, bint zero_infinity, int reduction,
+        floating[::1] out, const floating[::1] go, floating[::1] grad):
+    """One ctc_loss call: op FORWARD fills out, BACKWARD fills grad from go, FUSED
+    fills out and grad. log_probs and grad hold t * n * c values (frames, batch,
+    classes); targets n * s (padded) or s (concatenated); the lengths n each;
+    out and go n values for reduction 'none' (0), one otherwise. The C core
+    checks the lengths' and labels' values."""
+    if t < 0 or n < 0 or c < 0 or s < 0:
+        raise ShapeError(f"invalid ctc_loss shape: ({t}, {n}, {c}), targets {s}")
+    if n > 0 and (t > (<int64_t>1 << 62) // n or (t > 0 and c > (<int64_t>1 << 62) // (t * n))
+                  or s > (<int64_t>1 << 62) // n):
+        raise ShapeError(f"ctc_loss shape ({t}, {n}, {c}) is too large")
+    cdef Py_ssize_t nout = n if reduction == CLOSS_REDUCTION_NONE else 1
+    check_view(log_probs, t * n * c, "log_probs")
+    check_len(targets, targets.shape[0], s if concatenated else n * s, "targets")
+    check_len(input_lengths, input_lengths.shape[0], n, "input_lengths")
+    check_len(target_lengths, target_lengths.shape[0], n, "target_lengths")
+    check_view(out, nout, "out")
+    check_view(go, nout, "grad_output")
+    check_view(grad, t * n * c, "gradient")
+    if (op != BACKWARD and out is None) or (op != FORWARD and grad is None):
+        raise ValueError("missing output buffer")
+    cdef closs_status st
+    cdef const floating *plp = cptr(log_probs)
+    cdef const int64_t *ptg = iptr(targets)
+    cdef const int64_t *pil = iptr(input_lengths)
+    cdef const int64_t *ptl = iptr(target_lengths)
+    cdef const floating *pgo = cptr(go)
+    cdef floating *pout = mptr(out)
+    cdef floating *pg = mptr(grad)
+    cdef closs_reduction r = <closs_reduction>reduction
+    with nogil:
+        if floating is float:
+            if op == FORWARD:
+                st = closs_ctc_loss_f32(t, n, c, plp, ptg, s, concatenated, pil, ptl, blank,
+                                        zero_infinity, r, pout)
+            elif op == BACKWARD:
+                st = closs_ctc_loss_backward_f32(t, n, c, plp, ptg, s, concatenated, pil, ptl,
+                                                 blank, zero_infinity, r, pgo, pg)
+            else:
+                st = closs_ctc_loss_fused_f32(t, n, c, plp, ptg, s, concatenated, pil, ptl,
+                                              blank, zero_infinity, r, pout, pg)
+        else:
+            if op == FORWARD:
+                st = closs_ctc_loss_f64(t, n, c, plp, ptg, s, concatenated, pil, ptl, blank,
+                                        zero_infinity, r, pout)
+            elif op == BACKWARD:
+                st = closs_ctc_loss_backward_f64(t, n, c, plp, ptg, s, concatenated, pil, ptl,
+                                                 blank, zero_infinity, r, pgo, pg)
+            else:
+                st = closs_ctc_loss_fused_f64(t, n, c, plp, ptg, s, concatenated, pil, ptl,
+                                              blank, zero_infinity, r, pout, pg)
     check(st)

@@ -11,7 +11,7 @@ import warnings
 import numpy as np
 
 from closs import _api
-from closs._errors import DomainError, ParameterError, ShapeError
+from closs._errors import DomainError, DTypeError, ParameterError, ShapeError
 
 __all__ = [
     "l1_loss",
@@ -32,6 +32,7 @@ __all__ = [
     "multilabel_margin_loss",
     "triplet_margin_loss",
     "triplet_margin_with_distance_loss",
+    "ctc_loss",
 ]
 
 
@@ -448,3 +449,96 @@ def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_fu
         anchor, positive, negative, distance_function=distance_function, margin=margin,
         swap=swap, reduction=reduction, distance_grad=distance_grad,
     ).value()
+
+
+def _lengths(x, name, n, batched):
+    """input_lengths / target_lengths: integers (an array, list or tuple of any
+    integer dtype; a scalar or one value when unbatched) as a 1-D array of n."""
+    a = _api.as_array(x, name)
+    if a.dtype.kind not in "iu":
+        raise DTypeError(f"{name} must hold integers, got dtype {a.dtype}")
+    if (a.ndim != 1 or a.size != n) if batched else a.size != 1:
+        raise ShapeError(f"{name} must be of size batch_size")
+    return a.reshape(-1)
+
+
+def _check_range(name, values, low, high):
+    """torch's messages for lengths outside [low, high]."""
+    if values.size and values.min() < low:
+        raise ValueError(f"Expected {name} to have value at least {low}, but got value "
+                         f"{values.min()}")
+    if high is not None and values.size and values.max() > high:
+        raise ValueError(f"Expected {name} to have value at most {high}, but got value "
+                         f"{values.max()}")
+
+
+def _ctc_call(log_probs, targets, input_lengths, target_lengths, blank=0, reduction="mean",
+              zero_infinity=False):
+    r = _api.reduction_code(reduction)
+    lp, tg = _api.as_array(log_probs, "log_probs"), _api.as_array(targets, "targets")
+    if lp.ndim not in (2, 3):
+        raise ShapeError(f"log_probs must be (T, N, C) or unbatched (T, C), got shape "
+                         f"{_api.shape_list(lp.shape)}")
+    if tg.dtype.kind not in "iu":
+        raise DTypeError(f"targets must hold integer class indices, got dtype {tg.dtype}")
+    dtype = _api.float_dtype(lp)
+    batched = lp.ndim == 3
+    t, n, c = lp.shape if batched else (lp.shape[0], 1, lp.shape[1])
+    if lp.size == 0:
+        raise ValueError("log_probs tensor must not be empty")
+    il = _lengths(input_lengths, "input_lengths", n, batched)
+    tl = _lengths(target_lengths, "target_lengths", n, batched)
+    if not 0 <= blank < c:
+        raise ValueError("blank must be in label range")
+    _check_range("input_lengths", il, 0, t)
+    _check_range("target_lengths", tl, 0, None)
+    concatenated = batched and tg.ndim == 1
+    if concatenated:
+        if tl.sum() != tg.size:
+            raise ShapeError(f"Expected tensor to have size {tl.sum()} at dimension 0, but got "
+                             f"size {tg.size} for argument #2 'targets'")
+        s = tg.size
+    else:
+        if tg.ndim != (2 if batched else 1) or (batched and tg.shape[0] != n):
+            raise ShapeError(f"targets must be (N, S) padded or 1-D concatenated for log_probs "
+                             f"of shape {_api.shape_list(lp.shape)}, got shape "
+                             f"{_api.shape_list(tg.shape)}")
+        s = tg.shape[-1]
+        if tl.max() > s:
+            raise ShapeError(f"Expected tensor to have size at least {tl.max()} at dimension "
+                             f"{tg.ndim - 1}, but got size {s} for argument #2 'targets'")
+    return _api.ctc(dtype, r, lp, (t, n, c), tg, s, concatenated, il, tl, int(blank),
+                    zero_infinity, (n,) if batched else ())
+
+
+def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction="mean",
+             zero_infinity=False):
+    """The connectionist temporal classification loss (Graves et al., 2006), as
+    torch.nn.functional.ctc_loss on the CPU.
+
+    log_probs: (T, N, C) log-probabilities (log_softmax over C), or unbatched
+    (T, C); targets: padded (N, S) or concatenated 1-D (the target_lengths add
+    up to its size), any integer dtype, unbatched (S,); input_lengths and
+    target_lengths: N integers each (arrays, lists or tuples; scalars when
+    unbatched). A sample whose target cannot be aligned in its input length
+    has loss inf (0 with zero_infinity). 'mean' divides each loss by its target
+    length (at least 1), then averages over the batch.
+
+    The gradient (closs.nn.CTCLoss.backward) is torch's: per frame t below the
+    sample's input length and class k,
+        (exp(log_probs[t, k]) - sum over the positions s of the extended target
+         that are k of alpha_t(s) beta_t(s) / (p exp(log_probs[t, k]))) * grad_output,
+    and 0 for frames past the input length. That is not d loss / d log_probs: it
+    is the gradient with respect to the logits z of log_probs = log_softmax(z)
+    (the true derivative plus exp(log_probs) times its frame's sum, which
+    log_softmax's Jacobian removes again), so chaining it through log_softmax
+    gives the true gradient with respect to z unchanged. Samples with an infinite
+    loss get NaN gradients, or 0 with zero_infinity, as in torch.
+
+    closs is stricter than torch: a used target label outside [0, C) raises
+    IndexError ("Target 7 is out of bounds."), and float targets or lengths raise
+    TypeError. Alpha and beta are computed in the input's precision, as torch's
+    CPU kernel does; batch sums accumulate in double.
+    """
+    return _ctc_call(log_probs, targets, input_lengths, target_lengths, blank, reduction,
+                     zero_infinity).value()

@@ -36,6 +36,7 @@ __all__ = [
     "MultiLabelMarginLoss",
     "TripletMarginLoss",
     "TripletMarginWithDistanceLoss",
+    "CTCLoss",
 ]
 
 
@@ -302,3 +303,19 @@ class TripletMarginWithDistanceLoss(_Loss):
 
     def extra_repr(self):
         return f"reduction={self.reduction!r}, margin={self.margin}, swap={self.swap}"
+
+
+class CTCLoss(_Loss):
+    """forward(log_probs, targets, input_lengths, target_lengths). The gradient is
+    torch's, with respect to log_probs' logits (see closs.functional.ctc_loss)."""
+
+    def __init__(self, blank=0, reduction="mean", zero_infinity=False):
+        super().__init__(reduction=reduction)
+        self.blank, self.zero_infinity = blank, zero_infinity
+
+    def _prepare(self, log_probs, targets, input_lengths, target_lengths):
+        return F._ctc_call(log_probs, targets, input_lengths, target_lengths, self.blank,
+                           self.reduction, self.zero_infinity)
+
+    def extra_repr(self):
+        return f"blank={self.blank}, reduction={self.reduction!r}, zero_infinity={self.zero_infinity}"
