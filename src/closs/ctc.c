@@ -4,8 +4,12 @@
  * float and double.
  */
 #include <stdlib.h>
+#include <tgmath.h>
 
-#include "numerics.h"
+/* Not numerics.h: its SIMD declarations of exp and log (libmvec, 4 ulp) would
+ * vectorise the gradient's last loop and move it off torch's scalar expf by an
+ * ulp; the recursions cannot vectorise anyway. */
+#include "closs_internal.h"
 
 /* Samples run in blocks of closs_blocks_sums; each thread of the team uses its
  * own slot of the scratch memory (alpha and beta of the longest sample). */
