@@ -342,3 +342,98 @@ def triplet_margin_with_distance_loss(anchor, positive, negative, distance_funct
         return np.asarray(distance_function(x1, x2), np.float64), lambda g: distance_grad(x1, x2, g)
 
     return _triplet(a, pos, neg, dist, margin, swap, reduction)
+
+
+def _logsumexp(values):
+    """log(sum(exp(values))) of a few float64 values, -inf for none or all -inf."""
+    v = np.asarray(values, np.float64)
+    if v.size == 0 or np.all(v == -np.inf):
+        return -np.inf
+    m = v.max()
+    return m + np.log(np.exp(v - m).sum())
+
+
+def _ctc_sample(lp, target, blank):
+    """One sample's -log p and torch's gradient (see closs.functional.ctc_loss) from
+    lp (frames x classes): Graves et al. (2006), eqs. 6-16, in log space."""
+    ext = [blank]
+    for k in target:
+        ext += [int(k), blank]
+    n_t, n_s = lp.shape[0], len(ext)
+    if n_t == 0:
+        return (0.0 if len(target) == 0 else np.inf), np.zeros_like(lp)
+
+    def allowed(s, s2):  # the skip from s2 to s (two apart) is allowed
+        return ext[s] != ext[s2]
+
+    alpha = np.full((n_t, n_s), -np.inf)
+    alpha[0, 0] = lp[0, blank]
+    if n_s > 1:
+        alpha[0, 1] = lp[0, ext[1]]
+    for t in range(1, n_t):
+        for s in range(n_s):
+            prev = [alpha[t - 1, s]]
+            if s > 0:
+                prev.append(alpha[t - 1, s - 1])
+            if s > 1 and allowed(s, s - 2):
+                prev.append(alpha[t - 1, s - 2])
+            alpha[t, s] = _logsumexp(prev) + lp[t, ext[s]]
+    nll = -_logsumexp(alpha[-1, -2:])
+    beta = np.full((n_t, n_s), -np.inf)
+    beta[-1, -1] = lp[-1, blank]
+    if n_s > 1:
+        beta[-1, -2] = lp[-1, ext[-2]]
+    for t in range(n_t - 2, -1, -1):
+        for s in range(n_s):
+            nxt = [beta[t + 1, s]]
+            if s < n_s - 1:
+                nxt.append(beta[t + 1, s + 1])
+            if s < n_s - 2 and allowed(s, s + 2):
+                nxt.append(beta[t + 1, s + 2])
+            beta[t, s] = _logsumexp(nxt) + lp[t, ext[s]]
+    grad = np.empty_like(lp)
+    with np.errstate(invalid="ignore", over="ignore"):
+        for t in range(n_t):
+            for k in range(lp.shape[1]):
+                ab = _logsumexp([alpha[t, s] + beta[t, s] for s in range(n_s) if ext[s] == k])
+                if t == n_t - 1 and n_s > 1 and k == ext[-2] == blank:
+                    # torch's kernel sets the last frame's two terms without adding them,
+                    # so where the last label is the blank only the second one counts
+                    ab = alpha[t, -2] + beta[t, -2]
+                grad[t, k] = np.exp(lp[t, k]) - np.exp(ab + nll - lp[t, k])
+    return nll, grad
+
+
+def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction="mean",
+             zero_infinity=False):
+    """CTC loss with torch's gradient convention (the gradient with respect to the
+    logits of log_softmax; closs.functional.ctc_loss's docstring)."""
+    lp = np.asarray(log_probs, np.float64)
+    batched = lp.ndim == 3
+    if not batched:
+        lp = lp[:, None, :]
+    n = lp.shape[1]
+    il = np.asarray(input_lengths).reshape(-1)
+    tl = np.asarray(target_lengths).reshape(-1)
+    tg = np.asarray(targets)
+    if batched and tg.ndim == 1:
+        starts = np.concatenate([[0], np.cumsum(tl)[:-1]])
+        seqs = [tg[starts[b]:starts[b] + tl[b]] for b in range(n)]
+    else:
+        rows = tg.reshape(n, -1)
+        seqs = [rows[b, :tl[b]] for b in range(n)]
+    loss = np.empty(n)
+    grad = np.zeros_like(lp)
+    for b in range(n):
+        loss[b], grad[:il[b], b] = _ctc_sample(lp[:il[b], b], seqs[b], blank)
+        if zero_infinity and loss[b] == np.inf:
+            loss[b], grad[:, b] = 0.0, 0.0
+    if reduction == "mean":
+        scale = 1.0 / (np.maximum(tl, 1) * n)
+        value = (loss / np.maximum(tl, 1)).mean()
+    else:
+        scale = np.ones(n)
+        value = loss.sum() if reduction == "sum" else (loss if batched else loss[0])
+    with np.errstate(invalid="ignore"):
+        grad = grad * scale[None, :, None]
+    return value, grad if batched else grad[:, 0]

@@ -32,6 +32,9 @@ class Loss:
     # torch parity: the atol of values in units of rtol; a value that cancels to near 0
     # (margin + d(a, p) - d(a, n)) is only as exact as its terms in torch's float32
     parity_scale: float = 1e-2
+    # the gradient is with respect to the logits z of log_softmax(z) over the last axis,
+    # torch's convention for ctc_loss: finite differences move z (see tests/test_losses.py)
+    logit_grad: bool = False
 
     def shape_for(self, size):
         """The argument shape of this loss at about `size` elements (benchmarks)."""
@@ -115,6 +118,50 @@ def _triplet(rng, shape, dtype):
 def _rows(d):
     """Benchmark shape: rows of (up to) d elements."""
     return lambda size: (max(1, size // d), min(d, size))
+
+
+def _ctc_args(rng, shape, dtype):
+    """log_probs (T, N, C) (a 2-D shape (a, C) means T = a + 3, N = 3), padded targets
+    (N, S) of labels in [1, C) other than 2 (the blanks of the grid: a blank among the
+    targets is tests/test_ctc.py's, where torch's gradient is not the logits' gradient),
+    int64 input and target lengths that always leave an alignment (T >= 2 S + 1)."""
+    t, n, c = shape if len(shape) == 3 else (shape[0] + 3, 3, shape[1])
+    z = rng.standard_normal((t, n, c)) * 2
+    lp = z - np.log(np.exp(z).sum(-1, keepdims=True))
+    s = max(1, (t - 1) // 3)
+    il = rng.integers(max(1, t - 2), t + 1, n)
+    tl = rng.integers(0, s + 1, n)
+    labels = np.array([k for k in range(1, c) if k != 2] or [c - 1])
+    return lp.astype(dtype), rng.choice(labels, (n, s)), il, tl
+
+
+def _ctc_shape(size):
+    """Benchmark shape: T = 50 frames of C = 29 classes (a character set), N samples."""
+    t, c = 50, 29
+    return (max(2, min(t, size // c)), max(1, size // (t * c)), c)
+
+
+def _numpy_ctc(lp, targets, il, tl):
+    """The alpha recursion vectorised over the batch and the extended targets ('mean')."""
+    t_max, n, _ = lp.shape
+    ext = np.zeros((n, 2 * targets.shape[1] + 1), np.int64)
+    ext[:, 1::2] = targets
+    width = ext.shape[1]
+    skip = np.zeros((n, width), bool)
+    skip[:, 2:] = ext[:, 2:] != ext[:, :-2]
+    rows = np.arange(n)[:, None]
+    alpha = np.full((n, width), -np.inf)
+    alpha[:, :2] = lp[0][rows, ext[:, :2]]
+    alpha[tl == 0, 1] = -np.inf
+    for t in range(1, t_max):
+        a1 = np.concatenate([np.full((n, 1), -np.inf), alpha[:, :-1]], 1)
+        a2 = np.where(skip, np.concatenate([np.full((n, 2), -np.inf), alpha[:, :-2]], 1), -np.inf)
+        new = np.logaddexp(np.logaddexp(alpha, a1), a2) + lp[t][rows, ext]
+        alpha = np.where((t < il)[:, None], new, alpha)
+    end = 2 * tl
+    last = np.logaddexp(alpha[np.arange(n), end],
+                        np.where(tl > 0, alpha[np.arange(n), end - 1], -np.inf))
+    return np.mean(-last / np.maximum(tl, 1))
 
 
 def _sq_distance(x1, x2):
@@ -271,6 +318,11 @@ LOSSES = {
             _numpy_triplet,
             module_options=("margin", "swap", "distance_function", "distance_grad"),
             grad_args=(0, 1, 2), bench_shape=_rows(512), parity_scale=1.0,
+        ),
+        Loss(
+            "ctc_loss", F._ctc_call, nn.CTCLoss, R.ctc_loss, _ctc_args,
+            ({}, {"blank": 2}, {"zero_infinity": True}), _numpy_ctc,
+            module_options=("blank", "zero_infinity"), bench_shape=_ctc_shape, logit_grad=True,
         ),
     ]
 }

@@ -533,7 +533,10 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     (the true derivative plus exp(log_probs) times its frame's sum, which
     log_softmax's Jacobian removes again), so chaining it through log_softmax
     gives the true gradient with respect to z unchanged. Samples with an infinite
-    loss get NaN gradients, or 0 with zero_infinity, as in torch.
+    loss get NaN gradients, or 0 with zero_infinity, as in torch. A blank among
+    the targets is computed as torch computes it; where a target ends with the
+    blank, torch's (and closs's) gradient at the last frame keeps only one of the
+    two final positions' terms, so it is not the logits' gradient there.
 
     closs is stricter than torch: a used target label outside [0, C) raises
     IndexError ("Target 7 is out of bounds."), and float targets or lengths raise

@@ -79,19 +79,35 @@ def test_entry_points_agree(loss, options, reduction):
         np.testing.assert_allclose(o, g, rtol=1e-14, atol=0)
 
 
+def log_softmax(z):
+    """log_softmax over the last axis, in float64."""
+    m = z.max(-1, keepdims=True)
+    return z - m - np.log(np.exp(z - m).sum(-1, keepdims=True))
+
+
+def log_softmax_vjp(z, g):
+    """g times the Jacobian of log_softmax at z: g - softmax(z) sum(g) over the last axis."""
+    return g - np.exp(log_softmax(z)) * g.sum(-1, keepdims=True)
+
+
 @pytest.mark.parametrize("loss,options,reduction", cases())
 def test_finite_differences(loss, options, reduction):
     """5-point central differences of sum(grad_output * loss) in float64, for every
-    differentiable argument."""
+    differentiable argument (of loss(log_softmax(z)) with respect to z for a loss
+    whose gradient is torch's logit gradient, ctc_loss)."""
     args, opts = make(loss, options, np.float64, shape=(3, 4), seed=2)
     rng = np.random.default_rng(3)
     call = loss.prepare(*args, reduction=reduction, **opts)
     go = rng.uniform(0.5, 1.5, call.out_shape if reduction == "none" else ())
     for grad, a in zip(grads(call.grad(go)), loss.grad_args):
+        to_arg = log_softmax if loss.logit_grad else (lambda z: z)
 
         def f(xv):
-            moved = args[:a] + (xv,) + args[a + 1:]
+            moved = args[:a] + (to_arg(xv),) + args[a + 1:]
             return float(np.sum(go * loss.prepare(*moved, reduction=reduction, **opts).value()))
+
+        if loss.logit_grad:  # through log_softmax's Jacobian, at z = the log-probabilities
+            grad = log_softmax_vjp(args[a], grad)
 
         x, h = args[a], 1e-4
         numeric = np.empty_like(x)

@@ -80,7 +80,9 @@ static RW_T CTC_FN(sample)(const closs_ctc_ctx *c, int64_t b, RW_T *restrict alp
         if (tl > 0) {
             const int64_t k = tg[tl - 1];
             lb[L - 2] = lp[(il - 1) * stride + k];
-            gl[k] = la[L - 2] + lb[L - 2]; /* blank and a label: no log-add needed */
+            /* set, not log-added, as torch does: where the last label is the
+             * blank itself, the gradient then lacks the L - 1 term (torch's) */
+            gl[k] = la[L - 2] + lb[L - 2];
         }
     }
     for (int64_t t = il - 2; t >= 0; --t) {
