@@ -282,7 +282,7 @@ def good(n=2):
          "input_lengths must hold integers"),
         (lambda lp, tg, il, tl: (lp, tg, il, [1.0, 2.0]), DTypeError,
          "target_lengths must hold integers"),
-        (lambda lp, tg, il, tl: (lp[0], tg, il[:1], tl[:1]), ShapeError, "targets must be"),
+        (lambda lp, tg, il, tl: (lp[:, 0], tg, il[:1], tl[:1]), ShapeError, "targets must be"),
         (lambda lp, tg, il, tl: (lp[:, :, None], tg, il, tl), ShapeError, "log_probs must be"),
         (lambda lp, tg, il, tl: (lp[:0], tg, il * 0, tl), ValueError, "must not be empty"),
         (lambda lp, tg, il, tl: (lp, np.concatenate([tg[0], tg[1]]), il, tl * 0 + 1), ShapeError,
