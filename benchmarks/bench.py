@@ -248,7 +248,8 @@ def print_row(widths, cells):
     sys.stdout.flush()
 
 
-MAIN_COLUMNS = (("loss", 16), ("op", 9), ("size", 6), ("thr", 4), ("closs", 11),
+LOSS_WIDTH = max(map(len, LOSSES)) + 1
+MAIN_COLUMNS = (("loss", LOSS_WIDTH), ("op", 9), ("size", 6), ("thr", 4), ("closs", 11),
                 ("torch", 11), ("numpy", 11), ("torch/closs", 12), ("bw", 6))
 
 
@@ -351,7 +352,7 @@ def main_table(bench, losses, opts):
 def overhead_table(bench, losses, opts):
     """closs at 1e2 elements, 1 thread: the functional call split into argument
     normalisation (loss.prepare) and the kernel call (call.value())."""
-    columns = (("loss", 16), ("functional", 12), ("prepare", 12), ("call.value", 12),
+    columns = (("loss", LOSS_WIDTH), ("functional", 12), ("prepare", 12), ("call.value", 12),
                ("< 2 us", 8))
     print_header(columns, "\ncall overhead at 1e2 elements, 1 thread: functional = prepare "
                  "(argument normalisation) + call.value() (kernel call)")
@@ -408,7 +409,7 @@ def busy_table(bench, losses, opts):
 
 def threshold_table(bench, losses, opts):
     """1 vs 2 threads for closs and torch at 2^12..2^22 elements (forward and fused)."""
-    columns = (("loss", 16), ("op", 9), ("size", 9), ("closs 1t", 11), ("closs 2t", 11),
+    columns = (("loss", LOSS_WIDTH), ("op", 9), ("size", 9), ("closs 1t", 11), ("closs 2t", 11),
                ("1t/2t", 7), ("torch 1t", 11), ("torch 2t", 11), ("1t/2t", 7))
     print_header(columns, "\n1 vs 2 threads; 1t/2t > 1: the second thread pays. closs runs "
                  "serially below CLOSS_STREAM_PARALLEL_MIN")
