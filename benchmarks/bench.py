@@ -359,10 +359,11 @@ def overhead_table(bench, losses, opts):
     closs.set_num_threads(1)
     records = []
     for loss in losses:
-        args = bench.args(loss, 100)
-        call = loss.prepare(*args, reduction="mean")
-        fns = {"functional": functools.partial(getattr(closs.functional, loss.name), *args),
-               "prepare": functools.partial(loss.prepare, *args, reduction="mean"),
+        args, options = bench.args(loss, 100)
+        call = loss.prepare(*args, reduction="mean", **options)
+        fns = {"functional": functools.partial(getattr(closs.functional, loss.name), *args,
+                                               **options),
+               "prepare": functools.partial(loss.prepare, *args, reduction="mean", **options),
                "call.value": call.value}
         res = measure(fns, opts.budget, opts.min_reps)
         med = {n: r["median"] for n, r in res.items()}
