@@ -61,6 +61,13 @@ cdef int check_view(const floating[::1] a, Py_ssize_t want, str what) except -1:
     return 0
 
 
+cdef int check_outputs(int op, object out, object grad) except -1:
+    """The buffers an operation writes are there: out for the value, grad for the gradient."""
+    if (op != BACKWARD and out is None) or (op != FORWARD and grad is None):
+        raise ValueError("missing output buffer")
+    return 0
+
+
 def version_number():
     return closs_version_number()
 
@@ -100,8 +107,7 @@ def pointwise(int kind, int op, const floating[::1] x not None, const floating[:
     check_view(go, nout, "grad_output")
     check_view(gx, n, "grad_input")
     check_view(gaux, n, "grad of aux")
-    if (op != BACKWARD and out is None) or (op != FORWARD and gx is None):
-        raise ValueError("missing output buffer")
+    check_outputs(op, out, gx)
     cdef closs_status st
     cdef const floating *px = cptr(x)
     cdef const floating *py = cptr(y)
@@ -151,8 +157,7 @@ def rowwise(int kind, int op, int64_t n, int64_t d,
     check_view(g0, nd, "gradient")
     check_view(g1, nd, "gradient")
     check_view(g2, nd, "gradient")
-    if (op != BACKWARD and out is None) or (op != FORWARD and g0 is None):
-        raise ValueError("missing output buffer")
+    check_outputs(op, out, g0)
     cdef closs_status st
     cdef const floating *px0 = cptr(x0)
     cdef const floating *px1 = cptr(x1)
