@@ -23,6 +23,11 @@ cpdef enum Regression:
     SMOOTH_L1 = 2
     HUBER = 3
 
+cpdef enum Classification:
+    NLL = 0
+    CROSS_ENTROPY = 1       # class-index targets
+    CROSS_ENTROPY_PROB = 2  # probability targets
+
 _EXCEPTIONS = {
     CLOSS_ERR_NULL_POINTER: ValueError,
     CLOSS_ERR_INVALID_SIZE: ShapeError,
@@ -38,6 +43,10 @@ cdef int check(closs_status st) except -1:
     if st != CLOSS_OK:
         raise _EXCEPTIONS.get(st, RuntimeError)(closs_status_string(st).decode())
     return 0
+
+
+cdef inline const int64_t *iptr(const int64_t[::1] a) noexcept:
+    return NULL if a is None or a.shape[0] == 0 else &a[0]
 
 
 cdef inline const floating *cptr(const floating[::1] a) noexcept:
@@ -137,4 +146,78 @@ def regression(int kind, int op, const floating[::1] x not None, const floating[
     with nogil:
         st = regression_call(kind, op, n, px, py, pw, param, <closs_reduction>reduction,
                              pout, pgo, pgx)
+    check(st)
+
+
+cdef closs_status classification_call(int kind, int op, int64_t n, int64_t c, int64_t s,
+                                      const floating *x, const int64_t *t, const floating *tp,
+                                      const floating *w, int64_t ignore, double ls,
+                                      closs_reduction r, floating *out, const floating *go,
+                                      floating *gx) noexcept nogil:
+    if floating is float:
+        if kind == NLL:
+            if op == FORWARD: return closs_nll_loss_f32(n, c, s, x, t, w, ignore, r, out)
+            if op == BACKWARD: return closs_nll_loss_backward_f32(n, c, s, x, t, w, ignore, r, go, gx)
+            return closs_nll_loss_fused_f32(n, c, s, x, t, w, ignore, r, out, gx)
+        if kind == CROSS_ENTROPY:
+            if op == FORWARD: return closs_cross_entropy_f32(n, c, s, x, t, w, ignore, ls, r, out)
+            if op == BACKWARD: return closs_cross_entropy_backward_f32(n, c, s, x, t, w, ignore, ls, r, go, gx)
+            return closs_cross_entropy_fused_f32(n, c, s, x, t, w, ignore, ls, r, out, gx)
+        if op == FORWARD: return closs_cross_entropy_prob_f32(n, c, s, x, tp, w, ls, r, out)
+        if op == BACKWARD: return closs_cross_entropy_prob_backward_f32(n, c, s, x, tp, w, ls, r, go, gx)
+        return closs_cross_entropy_prob_fused_f32(n, c, s, x, tp, w, ls, r, out, gx)
+    else:
+        if kind == NLL:
+            if op == FORWARD: return closs_nll_loss_f64(n, c, s, x, t, w, ignore, r, out)
+            if op == BACKWARD: return closs_nll_loss_backward_f64(n, c, s, x, t, w, ignore, r, go, gx)
+            return closs_nll_loss_fused_f64(n, c, s, x, t, w, ignore, r, out, gx)
+        if kind == CROSS_ENTROPY:
+            if op == FORWARD: return closs_cross_entropy_f64(n, c, s, x, t, w, ignore, ls, r, out)
+            if op == BACKWARD: return closs_cross_entropy_backward_f64(n, c, s, x, t, w, ignore, ls, r, go, gx)
+            return closs_cross_entropy_fused_f64(n, c, s, x, t, w, ignore, ls, r, out, gx)
+        if op == FORWARD: return closs_cross_entropy_prob_f64(n, c, s, x, tp, w, ls, r, out)
+        if op == BACKWARD: return closs_cross_entropy_prob_backward_f64(n, c, s, x, tp, w, ls, r, go, gx)
+        return closs_cross_entropy_prob_fused_f64(n, c, s, x, tp, w, ls, r, out, gx)
+
+
+def classification(int kind, int op, int64_t n, int64_t c, int64_t s,
+                   const floating[::1] x not None, const int64_t[::1] t,
+                   const floating[::1] tp, const floating[::1] w,
+                   int64_t ignore_index, double label_smoothing, int reduction,
+                   floating[::1] out, const floating[::1] go, floating[::1] gx):
+    """One classification loss call on input of shape (n, c, s), flat: op FORWARD
+    fills out, BACKWARD fills gx from go, FUSED fills out and gx. Class indices t
+    (NLL, CROSS_ENTROPY) hold n*s values, probabilities tp (CROSS_ENTROPY_PROB)
+    n*c*s; out and go hold n*s values for reduction 'none' (0), one otherwise."""
+    if n < 0 or c < 0 or s < 0:
+        raise ShapeError(f"negative size ({n}, {c}, {s})")
+    cdef Py_ssize_t npos = n * s
+    cdef Py_ssize_t nel = npos * c
+    cdef Py_ssize_t nout = npos if reduction == CLOSS_REDUCTION_NONE else 1
+    check_len(x, x.shape[0], nel, "input")
+    if kind == CROSS_ENTROPY_PROB:
+        if tp is None:
+            raise ValueError("missing probability target")
+        check_len(tp, tp.shape[0], nel, "target")
+    else:
+        if t is None:
+            raise ValueError("missing class-index target")
+        check_len(t, t.shape[0], npos, "target")
+    check_len(w, 0 if w is None else w.shape[0], c, "weight")
+    check_len(out, 0 if out is None else out.shape[0], nout, "out")
+    check_len(go, 0 if go is None else go.shape[0], nout, "grad_output")
+    check_len(gx, 0 if gx is None else gx.shape[0], nel, "grad_input")
+    if (op != BACKWARD and out is None) or (op != FORWARD and gx is None):
+        raise ValueError("missing output buffer")
+    cdef closs_status st
+    cdef const floating *px = cptr(x)
+    cdef const int64_t *pt = iptr(t)
+    cdef const floating *ptp = cptr(tp)
+    cdef const floating *pw = cptr(w)
+    cdef const floating *pgo = cptr(go)
+    cdef floating *pout = mptr(out)
+    cdef floating *pgx = mptr(gx)
+    with nogil:
+        st = classification_call(kind, op, n, c, s, px, pt, ptp, pw, ignore_index,
+                                 label_smoothing, <closs_reduction>reduction, pout, pgo, pgx)
     check(st)

@@ -30,6 +30,17 @@
 #define CLOSS_KERNEL
 #endif
 
+/* Compute-bound kernels (an exponential per element: the softmax losses) gain
+ * from FMA and AVX-512 too: clones for x86-64-v4 (AVX-512), x86-64-v3 (AVX2,
+ * FMA) and the baseline, where GCC knows the ISA levels (GCC >= 12). */
+#if defined(CLOSS_SIMD_DISPATCH) && defined(CLOSS_SIMD_ISA_LEVELS) && defined(__GNUC__) && \
+    defined(__x86_64__) && !defined(__clang__)
+#define CLOSS_COMPUTE_KERNEL \
+    __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define CLOSS_COMPUTE_KERNEL CLOSS_KERNEL
+#endif
+
 /* Independent double accumulators per block: wide enough for AVX2 on float
  * input, and fixed, so the summation order depends on the data alone. */
 #define CLOSS_LANES 16
@@ -49,6 +60,20 @@ typedef double (*closs_block_fn)(const void *ctx, int64_t begin, int64_t end);
 #define CLOSS_BLOCK_MIN 4096
 #define CLOSS_MAX_BLOCKS 1024
 double closs_blocks(int64_t n, int64_t parallel_min, closs_block_fn fn, const void *ctx);
+
+/*
+ * closs_blocks_sums - the same driver for work in units of `unit` elements each
+ * (a row of C classes, a sample ...) and kernels with several sums.
+ * fn stores the nsums (<= CLOSS_MAX_SUMS) partial sums of units [begin, end) in
+ * sums[]; blocks hold at least one unit and at least CLOSS_BLOCK_MIN elements;
+ * their boundaries depend on n and unit alone; a team runs them when
+ * n * unit >= parallel_min; sums[k] receives the partial sums added in block
+ * order. closs_blocks is the case unit = 1, nsums = 1.
+ */
+#define CLOSS_MAX_SUMS 4
+typedef void (*closs_sums_fn)(const void *ctx, int64_t begin, int64_t end, double *sums);
+void closs_blocks_sums(int64_t n, int64_t unit, int64_t parallel_min, closs_sums_fn fn,
+                       const void *ctx, int nsums, double *sums);
 
 /* Element count above which a streaming kernel (a few flops per element) is
  * worth a team of threads: measured with benchmarks/bench.py --threshold. */

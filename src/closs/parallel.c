@@ -57,9 +57,18 @@ const char *closs_build_info(void)
 {
 #if defined(CLOSS_SIMD_DISPATCH) && defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
     __builtin_cpu_init();
+#if defined(CLOSS_SIMD_ISA_LEVELS)
+#define CLOSS_DISPATCH ", SIMD: avx2/baseline dispatch (compute kernels x86-64-v4/v3/baseline), running "
+    if (__builtin_cpu_supports("x86-64-v4")) return CLOSS_COMPILER ", " CLOSS_OMP CLOSS_DISPATCH "avx2 (x86-64-v4)";
+    if (__builtin_cpu_supports("x86-64-v3")) return CLOSS_COMPILER ", " CLOSS_OMP CLOSS_DISPATCH "avx2 (x86-64-v3)";
+    if (__builtin_cpu_supports("avx2")) return CLOSS_COMPILER ", " CLOSS_OMP CLOSS_DISPATCH "avx2 (baseline)";
+    return CLOSS_COMPILER ", " CLOSS_OMP CLOSS_DISPATCH "baseline";
+#undef CLOSS_DISPATCH
+#else
     if (__builtin_cpu_supports("avx2"))
         return CLOSS_COMPILER ", " CLOSS_OMP ", SIMD: avx2/baseline dispatch, running avx2";
     return CLOSS_COMPILER ", " CLOSS_OMP ", SIMD: avx2/baseline dispatch, running baseline";
+#endif
 #else
     return CLOSS_COMPILER ", " CLOSS_OMP ", SIMD: baseline only";
 #endif
@@ -79,18 +88,33 @@ const char *closs_status_string(closs_status status)
     return "CLOSS_ERR_UNKNOWN: unknown status code";
 }
 
-double closs_blocks(int64_t n, int64_t parallel_min, closs_block_fn fn, const void *ctx)
+/* Block size in units: at most CLOSS_MAX_BLOCKS blocks of at least
+ * CLOSS_BLOCK_MIN elements; single elements come in whole cache lines (and a
+ * multiple of the lanes). */
+static int64_t block_units(int64_t n, int64_t unit)
 {
-    if (n <= 0) return 0.0;
     int64_t bs = (n + CLOSS_MAX_BLOCKS - 1) / CLOSS_MAX_BLOCKS;
-    if (bs < CLOSS_BLOCK_MIN) bs = CLOSS_BLOCK_MIN;
-    bs = (bs + 63) & ~(int64_t)63; /* whole cache lines, and a multiple of the lanes */
-    const int64_t nb = (n + bs - 1) / bs;
-    if (nb == 1) return fn(ctx, 0, n);
+    const int64_t min_units = (CLOSS_BLOCK_MIN + unit - 1) / unit;
+    if (bs < min_units) bs = min_units;
+    if (unit == 1) bs = (bs + 63) & ~(int64_t)63;
+    return bs;
+}
 
-    double part[CLOSS_MAX_BLOCKS];
-#define CLOSS_RUN_BLOCK(b) part[b] = fn(ctx, (b) * bs, (b) * bs + bs < n ? (b) * bs + bs : n)
-    int nt = n >= parallel_min ? closs_get_num_threads() : 1;
+void closs_blocks_sums(int64_t n, int64_t unit, int64_t parallel_min, closs_sums_fn fn,
+                       const void *ctx, int nsums, double *sums)
+{
+    for (int k = 0; k < nsums; ++k) sums[k] = 0.0;
+    if (n <= 0) return;
+    if (unit < 1) unit = 1;
+    const int64_t bs = block_units(n, unit);
+    const int64_t nb = (n + bs - 1) / bs;
+    if (nb == 1) {
+        fn(ctx, 0, n, sums);
+        return;
+    }
+    double part[CLOSS_MAX_BLOCKS][CLOSS_MAX_SUMS];
+#define CLOSS_RUN_BLOCK(b) fn(ctx, (b) * bs, (b) * bs + bs < n ? (b) * bs + bs : n, part[b])
+    int nt = n >= (parallel_min + unit - 1) / unit ? closs_get_num_threads() : 1;
     if (nt > nb) nt = (int)nb;
 #ifdef _OPENMP
     if (nt > 1) {
@@ -103,9 +127,28 @@ double closs_blocks(int64_t n, int64_t parallel_min, closs_block_fn fn, const vo
         for (int64_t b = 0; b < nb; ++b) CLOSS_RUN_BLOCK(b);
     }
 #undef CLOSS_RUN_BLOCK
-    double s = 0.0;
-    for (int64_t b = 0; b < nb; ++b) s += part[b];
-    return s;
+    for (int64_t b = 0; b < nb; ++b)
+        for (int k = 0; k < nsums; ++k) sums[k] += part[b][k];
+}
+
+/* closs_blocks through closs_blocks_sums: one indirect call more per block. */
+typedef struct single_sum {
+    closs_block_fn fn;
+    const void *ctx;
+} single_sum;
+
+static void single_sum_block(const void *ctx, int64_t b, int64_t e, double *sums)
+{
+    const single_sum *s = (const single_sum *)ctx;
+    sums[0] = s->fn(s->ctx, b, e);
+}
+
+double closs_blocks(int64_t n, int64_t parallel_min, closs_block_fn fn, const void *ctx)
+{
+    const single_sum s = {fn, ctx};
+    double sum;
+    closs_blocks_sums(n, 1, parallel_min, single_sum_block, &s, 1, &sum);
+    return sum;
 }
 
 /* Sum of an array, in the blocked order above: used for weight sums. */
