@@ -25,7 +25,7 @@ def self_check(rng):
                 )
                 checks += 1
                 if not ok:
-                    failures.append(f"{loss.name} {options} reduction={reduction}")
+                    failures.append(f"{loss.key} {options} reduction={reduction}")
     return checks, failures
 
 
@@ -47,16 +47,16 @@ def timing_table(rng, n=1_000_000):
         torch = None
     print(f"\nforward, reduction='mean', float32, {n:.0e} elements, median ms "
           f"(benchmarks/bench.py has the full suite)")
-    header = f"{'loss':<16}{'closs':>9}{'numpy':>9}" + (f"{'torch':>9}" if torch else "")
+    header = f"{'loss':<28}{'closs':>9}{'numpy':>9}" + (f"{'torch':>9}" if torch else "")
     print(header)
     for loss in LOSSES.values():
-        x, y = loss.make_args(rng, (n,), np.float32)
+        x, y = loss.make_args(rng, loss.shape_of_size(n), np.float32)
         fn = getattr(closs.functional, loss.name)
         row = [median_time(lambda: fn(x, y)), median_time(lambda: loss.numpy_forward(x, y))]
         if torch:
             tx, ty, tfn = torch.from_numpy(x), torch.from_numpy(y), getattr(TF, loss.name)
             row.append(median_time(lambda: tfn(tx, ty)))
-        print(f"{loss.name:<16}" + "".join(f"{t * 1e3:9.3f}" for t in row))
+        print(f"{loss.key:<28}" + "".join(f"{t * 1e3:9.3f}" for t in row))
 
 
 def main():

@@ -15,7 +15,7 @@ def cases():
         for options in loss.grid:
             for reduction in loss.reductions:
                 opt = ",".join(f"{k}={v}" for k, v in options.items()) or "default"
-                yield pytest.param(loss, options, reduction, id=f"{loss.name}-{opt}-{reduction}")
+                yield pytest.param(loss, options, reduction, id=f"{loss.key}-{opt}-{reduction}")
 
 
 def tol(dtype):
