@@ -395,9 +395,9 @@ def classification(kind, input, target, reduction, weight=None, ignore_index=-10
         out_shape = () if x.ndim == 1 else (x.shape[0],) + x.shape[2:]
         kind = _core.Classification.CROSS_ENTROPY_PROB
     else:
+        out_shape = _index_target_shape(x, t)
         if t.dtype.kind not in "iu":
             raise DTypeError(f"expected an integer class-index target, got dtype {t.dtype}")
-        out_shape = _index_target_shape(x, t)
         _class_weight(w, c, "")
         if t.dtype == np.uint64 and t.size and t.max() > np.iinfo(np.int64).max:
             raise _target_out_of_bounds(t, c, ignore_index)
