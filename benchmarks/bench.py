@@ -24,21 +24,27 @@ neighbours, the other core) falls on all of them alike. A sample is one call,
 or for calls shorter than SAMPLE_S a loop of k calls divided by k (k fixed per
 contender, so timer cost vanishes). Rounds go on until every contender has spent
 its ``--budget`` seconds and has at least MIN_REPS samples; the table shows
-medians of time.perf_counter_ns samples, garbage collection off.
+medians of time.perf_counter_ns samples, garbage collection off. Large cells
+(>= BW_MIN_SIZE elements) start every sample from cold caches: first, untimed,
+each of t threads reads EVICT_BYTES, else the L3 (32 MB here, and the two cores
+may not share one) would still hold part of an 80 MB working set from the
+previous sample and "bandwidth" would pass 100%.
 
 Threads: closs.set_num_threads(t) and torch.set_num_threads(t) for every cell;
 NumPy is single-threaded whatever t says. closs runs serially below the C
 constant CLOSS_STREAM_PARALLEL_MIN whatever the thread count (see --threshold).
 
 Memory bandwidth: the streaming read bandwidth of this machine, measured as the
-median time of np.maximum.reduce over a float32 array far larger than the last
+fastest of 25 np.maximum.reduce over a float32 array far larger than the last
 level cache (SIMD, not compute-bound: in cache it runs twice as fast), on one
 thread, and on t threads as t Python threads reducing one part each (NumPy
 releases the GIL). For large cells (>= BW_MIN_SIZE elements) the table gives
     bw = (bytes read + bytes written) / time / read bandwidth(t)
 with bytes read = all array arguments, bytes written = the gradient(s) for
-backward and fused; caches write-allocate, so a write really costs about twice
-its size and 100% is out of reach for backward and fused.
+backward and fused (each counted once, though a cached write also reads its
+line first). Up to ~10% over 100% is normal: the probe is one read stream per
+thread, and a kernel reading two arrays while writing a third draws a little
+more from DRAM on this machine (about 34 GB/s counted this way at 5e7 elements).
 """
 
 import argparse
@@ -62,11 +68,15 @@ from closs._registry import LOSSES
 SIZES = (10**2, 10**5, 10**7)
 THREADS = (1, 2)
 OPS = ("forward", "backward", "fused")
+CONTENDERS = ("closs", "torch", "numpy")
 DTYPE = np.float32
 SAMPLE_S = 50e-6  # calls shorter than this are timed in loops of k calls
 MIN_REPS = 7
-BW_MIN_SIZE = 10**7  # cells this large are far out of cache: report bandwidth
+MAX_REPS = 100_000
+BW_MIN_SIZE = 10**7  # cells this large run from cold caches and report bandwidth
+EVICT_BYTES = 64 * 2**20  # read per thread before each sample of a large cell: 2x an L3
 BW_BYTES = 256 * 2**20  # the bandwidth probe's array, 8x this machine's L3
+BW_REPS = 25
 THRESHOLD_SIZES = tuple(2**p for p in range(12, 23))
 OVERHEAD_TARGET_S = 2e-6
 
@@ -95,7 +105,7 @@ def measure(contenders, budget, min_reps, setups=None):
     """Median seconds per call of each contender ({name: fn}), timed side by side.
 
     setups: {name: fn} run (untimed) before each of that contender's samples.
-    Returns {name: {"median", "q1", "q3", "reps", "loop"}}.
+    Returns {name: {"median", "q1", "q3", "min", "reps", "loop"}}.
     """
     setups = setups or {}
     noop = lambda: None  # noqa: E731
@@ -104,13 +114,13 @@ def measure(contenders, budget, min_reps, setups=None):
         setups.get(name, noop)()
         contenders[name]()  # warm-up: first touch, lazy initialisation
         t = _sample(contenders[name], 1)
-        loop[name] = max(1, int(SAMPLE_S / t)) if t > 0 else 1000
+        loop[name] = max(1, int(SAMPLE_S / max(t, 1e-9)))
         samples[name] = []
     spent = dict.fromkeys(names, 0.0)
     gc.collect()
     gc.disable()
     try:
-        for rnd in range(10**6):
+        for rnd in range(MAX_REPS):
             active = [n for n in names if len(samples[n]) < min_reps or spent[n] < budget]
             if not active:
                 break
@@ -125,8 +135,29 @@ def measure(contenders, budget, min_reps, setups=None):
     result = {}
     for name in names:
         q1, med, q3 = np.percentile(samples[name], [25, 50, 75])
-        result[name] = dict(median=med, q1=q1, q3=q3, reps=len(samples[name]), loop=loop[name])
+        result[name] = dict(median=med, q1=q1, q3=q3, min=min(samples[name]),
+                            reps=len(samples[name]), loop=loop[name])
     return result
+
+
+class Reader:
+    """Streams through `threads` float32 arrays of part_bytes, one Python thread each
+    (np.maximum.reduce: SIMD, and it releases the GIL). The bandwidth probe, and the
+    cache eviction of large cells."""
+
+    def __init__(self, threads, part_bytes):
+        self.parts = [np.ones(part_bytes // 4, np.float32) for _ in range(threads)]
+        self.nbytes = sum(p.nbytes for p in self.parts)
+        self.pool = ThreadPoolExecutor(threads)
+
+    def __call__(self):
+        list(self.pool.map(np.maximum.reduce, self.parts))
+
+
+@functools.lru_cache(maxsize=None)
+def evictor(threads):
+    """A call that replaces the contents of the caches `threads` threads use."""
+    return Reader(threads, EVICT_BYTES)
 
 
 def set_threads(t, torch):
@@ -191,14 +222,12 @@ def bytes_moved(loss, op, args):
 
 
 def stream_bandwidth(threads, nbytes, reps):
-    """Streaming read bandwidth in bytes/s: median time of np.maximum.reduce on
-    `threads` parts of a float32 array of nbytes, one Python thread per part."""
-    a = np.ones(nbytes // 4, np.float32)
-    parts = np.array_split(a, threads)
-    with ThreadPoolExecutor(threads) as pool:
-        read = lambda: list(pool.map(np.maximum.reduce, parts))  # noqa: E731
-        t = measure({"read": read}, budget=0, min_reps=reps)["read"]["median"]
-    return a.nbytes / t
+    """Streaming read bandwidth in bytes/s of `threads` threads reading nbytes in all:
+    the fastest of `reps` reads, what the machine can do when nothing disturbs it."""
+    read = Reader(threads, nbytes // threads)
+    t = measure({"read": read}, budget=0, min_reps=reps)["read"]["min"]
+    read.pool.shutdown()
+    return read.nbytes / t
 
 
 # ---------------------------------------------------------------------- output
@@ -237,8 +266,8 @@ def print_header(columns, note=""):
 class Bench:
     """The contenders of one run and the arrays they share."""
 
-    def __init__(self, opts, torch):
-        self.opts, self.torch = opts, torch
+    def __init__(self, opts, torch, bandwidth=None):
+        self.opts, self.torch, self.bandwidth = opts, torch, bandwidth
         self._args = {}
 
     def args(self, loss, size):
@@ -249,25 +278,31 @@ class Bench:
             self._args[key] = loss.make_args(rng, shapes_for(loss, size), DTYPE)
         return self._args[key]
 
-    def contenders(self, loss, op, args, names=("closs", "torch", "numpy")):
-        fns = {"closs": lambda: closs_fn(loss, op, args), "numpy": lambda: numpy_fn(loss, op, args)}
+    def contenders(self, loss, op, args, names=CONTENDERS):
+        """{name: the call to time} for those of `names` available."""
+        make = {"closs": closs_fn, "numpy": numpy_fn}
         if self.torch is not None:
-            fns["torch"] = lambda: torch_fn(self.torch, loss, op, args)
-        return {n: fns[n]() for n in names if n in fns}
+            make["torch"] = functools.partial(torch_fn, self.torch)
+        return {n: make[n](loss, op, args) for n in names if n in make}
 
-    def cell(self, loss, op, size, threads, names=("closs", "torch", "numpy")):
+    def grad_mode(self, op):
+        """torch.no_grad() for a forward, else a context that does nothing."""
+        return self.torch.no_grad() if self.torch and op == "forward" else contextlib.nullcontext()
+
+    def cell(self, loss, op, size, threads, names=CONTENDERS):
         """Measures one (loss, op, size, threads) cell; returns its JSON record."""
         args = self.args(loss, size)
         set_threads(threads, self.torch)
-        no_grad = self.torch.no_grad() if self.torch and op == "forward" else contextlib.nullcontext()
-        with no_grad:
-            res = measure(self.contenders(loss, op, args, names), self.opts.budget, self.opts.min_reps)
+        fns = self.contenders(loss, op, args, names)
+        setups = dict.fromkeys(fns, evictor(threads)) if size >= BW_MIN_SIZE else None
+        with self.grad_mode(op):
+            res = measure(fns, self.opts.budget, self.opts.min_reps, setups)
         rec = dict(loss=loss.name, op=op, size=size, shape=list(np.shape(args[0])),
                    threads=threads, results=res, speedup=None, bw_fraction=None)
         if "torch" in res:
             rec["speedup"] = res["torch"]["median"] / res["closs"]["median"]
-        if size >= BW_MIN_SIZE and self.opts.bandwidth:
-            bw = self.opts.bandwidth[threads]
+        if size >= BW_MIN_SIZE and self.bandwidth:
+            bw = self.bandwidth[threads]
             rec["bw_fraction"] = bytes_moved(loss, op, args) / res["closs"]["median"] / bw
         return rec
 
@@ -280,7 +315,7 @@ def row_cells(rec):
             "" if rec["bw_fraction"] is None else f"{rec['bw_fraction']:.0%}"]
 
 
-def run_cells(bench, cells, names=("closs", "torch", "numpy")):
+def run_cells(bench, cells, names=CONTENDERS):
     """Measures and prints each (loss, op, size, threads) cell; returns the records."""
     records = []
     for loss, op, size, threads in cells:
@@ -300,9 +335,9 @@ def summarise(records):
 
 
 def main_table(bench, losses, opts):
-    print_header(MAIN_COLUMNS, "\nmedian time per call, float32, reduction='mean'; torch/closs > 1: closs "
-                 "faster;\nnumpy = numpy_forward (forward), float64 reference (backward, fused); "
-                 "bw = (read + written bytes) / time / read bandwidth")
+    print_header(MAIN_COLUMNS, "\nmedian time per call, float32, reduction='mean'; "
+                 "torch/closs > 1: closs faster;\nnumpy = numpy_forward (forward), float64 "
+                 "reference (backward, fused); bw = (read + written bytes) / time / read bandwidth")
     cells = [(loss, op, size, t) for loss in losses for size in opts.sizes
              for op in opts.ops for t in opts.threads]
     records = run_cells(bench, cells)
@@ -313,7 +348,8 @@ def main_table(bench, losses, opts):
 def overhead_table(bench, losses, opts):
     """closs at 1e2 elements, 1 thread: the functional call split into argument
     normalisation (loss.prepare) and the kernel call (call.value())."""
-    columns = (("loss", 16), ("functional", 12), ("prepare", 12), ("call.value", 12), ("< 2 us", 8))
+    columns = (("loss", 16), ("functional", 12), ("prepare", 12), ("call.value", 12),
+               ("< 2 us", 8))
     print_header(columns, "\ncall overhead at 1e2 elements, 1 thread: functional = prepare "
                  "(argument normalisation) + call.value() (kernel call)")
     closs.set_num_threads(1)
@@ -321,9 +357,10 @@ def overhead_table(bench, losses, opts):
     for loss in losses:
         args = bench.args(loss, 100)
         call = loss.prepare(*args, reduction="mean")
-        res = measure({"functional": functools.partial(getattr(closs.functional, loss.name), *args),
-                       "prepare": functools.partial(loss.prepare, *args, reduction="mean"),
-                       "call.value": call.value}, opts.budget, opts.min_reps)
+        fns = {"functional": functools.partial(getattr(closs.functional, loss.name), *args),
+               "prepare": functools.partial(loss.prepare, *args, reduction="mean"),
+               "call.value": call.value}
+        res = measure(fns, opts.budget, opts.min_reps)
         med = {n: r["median"] for n, r in res.items()}
         ok = med["call.value"] < OVERHEAD_TARGET_S
         print_row([w for _, w in columns], [loss.name] + [fmt_time(t) for t in med.values()]
@@ -359,7 +396,7 @@ def busy_table(bench, losses, opts):
     names = ("closs", "torch")
     print_header(MAIN_COLUMNS, "\nquiet: 2 threads, 1e5 elements")
     quiet = run_cells(bench, cells, names)
-    print_header(MAIN_COLUMNS, "\nbusy: the same cells with a Python process spinning on the last core")
+    print_header(MAIN_COLUMNS, "\nbusy: the same cells, a Python process spinning on the last core")
     with busy_neighbour():
         busy = run_cells(bench, cells, names)
     summarise(busy)
@@ -384,7 +421,7 @@ def threshold_table(bench, losses, opts):
                         if fn is not None:
                             fns[f"{name} {t}t"] = fn
                             setups[f"{name} {t}t"] = functools.partial(set_threads, t, bench.torch)
-                with bench.torch.no_grad() if bench.torch and op == "forward" else contextlib.nullcontext():
+                with bench.grad_mode(op):
                     res = measure(fns, opts.budget, opts.min_reps, setups)
                 med = {n: r["median"] for n, r in res.items()}
                 cells = [loss.name, op, str(size)]
@@ -442,21 +479,22 @@ def main(argv=None):
     losses = [LOSSES[n] for n in opts.losses] if opts.losses else list(LOSSES.values())
     if opts.threshold and not opts.losses:
         losses = [LOSSES["mse_loss"]]
-    machine = dict(platform=platform.platform(), processor=platform.processor(), cpus=os.cpu_count(),
-                   python=platform.python_version(), numpy=np.__version__, closs=closs.__version__,
-                   closs_build=closs.build_info(), torch=torch.__version__ if torch else None)
+    machine = dict(platform=platform.platform(), cpus=os.cpu_count(),
+                   python=platform.python_version(), numpy=np.__version__,
+                   closs=closs.__version__, closs_build=closs.build_info(),
+                   torch=torch.__version__ if torch else None)
     print(f"closs {closs.__version__} ({closs.build_info()}); numpy {np.__version__}; "
           f"torch {machine['torch'] or 'not used'}; {machine['cpus']} cpus")
     start = time.perf_counter()
-    report = dict(machine=machine, options={k: v for k, v in vars(opts).items()})
-    opts.bandwidth = None
+    report = dict(machine=machine, options=dict(vars(opts)))
+    bandwidth = None
     if not (opts.busy or opts.threshold) and any(s >= BW_MIN_SIZE for s in opts.sizes):
         nbytes = BW_BYTES // 4 if opts.quick else BW_BYTES
-        opts.bandwidth = {t: stream_bandwidth(t, nbytes, opts.min_reps * 2) for t in opts.threads}
-        print("read bandwidth (np.maximum.reduce, %d MB): %s" % (nbytes >> 20, ", ".join(
-            f"{t} thread{'s' * (t > 1)} {bw / 1e9:.1f} GB/s" for t, bw in opts.bandwidth.items())))
-        report["bandwidth_bytes_per_s"] = opts.bandwidth
-    bench = Bench(opts, torch)
+        bandwidth = {t: stream_bandwidth(t, nbytes, BW_REPS) for t in opts.threads}
+        print(f"read bandwidth (np.maximum.reduce, {nbytes >> 20} MB): " + ", ".join(
+            f"{t} thread{'s' * (t > 1)} {bw / 1e9:.1f} GB/s" for t, bw in bandwidth.items()))
+        report["bandwidth_bytes_per_s"] = bandwidth
+    bench = Bench(opts, torch, bandwidth)
     if opts.busy:
         report["busy"] = busy_table(bench, losses, opts)
     elif opts.threshold:

@@ -7,8 +7,33 @@
 See docs/architecture.md for how the C core, Cython and Python layers fit.
 """
 
+import os
+
+
+def _import_core():
+    """Imports the compiled core, whose loading starts libgomp.
+
+    libgomp's threads spin 300000 rounds at each barrier by default; on a machine
+    whose other cores are busy the spinning master keeps a descheduled worker off
+    its core and a 20 us region takes a scheduler slice (4-10 ms, measured with
+    benchmarks/bench.py --busy). A short spin (GOMP_SPINCOUNT=1000) costs nothing
+    measurable on a quiet machine. libgomp reads it once, when it loads; a wait
+    policy the user set (OMP_WAIT_POLICY or GOMP_SPINCOUNT) is left alone, and
+    the environment is restored afterwards.
+    """
+    if "OMP_WAIT_POLICY" in os.environ or "GOMP_SPINCOUNT" in os.environ:
+        from closs import _core
+        return _core
+    os.environ["GOMP_SPINCOUNT"] = "1000"
+    try:
+        from closs import _core
+    finally:
+        del os.environ["GOMP_SPINCOUNT"]
+    return _core
+
+
 try:
-    from closs import _core
+    _core = _import_core()
 except ImportError as e:  # the source folder, not the built package
     raise ImportError(
         "closs's compiled extension is missing: this is the source tree, not a build. "

@@ -22,7 +22,7 @@ import warnings
 import numpy as np
 
 from closs import _core
-from closs._errors import DTypeError, ParameterError, ShapeError
+from closs._errors import DomainError, DTypeError, ParameterError, ShapeError
 
 FORWARD, BACKWARD, FUSED = (int(op) for op in _core.Op)
 REDUCTIONS = {"none": 0, "mean": 1, "sum": 2, "batchmean": 3}
@@ -255,52 +255,114 @@ def kernel_for(family, dtype):
 
 
 class PointwiseCall(LossCall):
-    """An element-wise loss L(x, y) * w on the broadcast shape of input and target."""
+    """An element-wise loss L(x, y) * w on the broadcast shape of input and target.
 
-    __slots__ = ("kind", "x", "y", "w", "param", "sum_scale")
+    sum_scale: when not None, a reduced loss runs as the kernel's 'sum' times
+    this factor (a weighted mean over a broadcast input, kl_div's 'batchmean').
+    domain_error: when not None, makes the exception for a CLOSS_ERR_DOMAIN.
+    """
+
+    __slots__ = ("kind", "x", "y", "w", "aux", "params", "sum_scale", "domain_error")
+
+    def _kernel(self, op, reduction, out, grad_output, gx):
+        try:
+            self.kernel(self.kind, op, self.x, self.y, self.w, self.aux, *self.params,
+                        reduction, out, grad_output, gx)
+        except DomainError:
+            if self.domain_error is None:
+                raise
+            raise self.domain_error() from None
 
     def _run(self, op, out, grad_output, grad_inputs):
         gx = grad_inputs[0] if grad_inputs else None
-        if self.sum_scale is None:
-            self.kernel(self.kind, op, self.x, self.y, self.w, self.param, self.reduction,
-                        out, grad_output, gx)
-            return
-        # A weighted mean whose denominator is not the kernel's: run as a sum, then scale.
         scale = self.sum_scale
-        if op == BACKWARD:
+        if scale is None or self.reduction == 0:
+            self._kernel(op, self.reduction, out, grad_output, gx)
+        elif op == BACKWARD:
             go = np.array([scale if grad_output is None else grad_output[0] * scale], self.dtype)
-            self.kernel(self.kind, op, self.x, self.y, self.w, self.param, 2, None, go, gx)
-            return
-        self.kernel(self.kind, op, self.x, self.y, self.w, self.param, 2, out, None, gx)
-        out *= scale
-        if gx is not None:
-            gx *= scale
+            self._kernel(op, 2, None, go, gx)
+        else:
+            self._kernel(op, 2, out, None, gx)
+            out *= scale
+            if gx is not None:
+                gx *= scale
 
 
-def pointwise(kind, input, target, reduction, weight=None, param=0.0, weighted_mean_by_sum=False):
-    """Prepares an element-wise loss: torch's broadcasting (with its warning) and weight rules.
+class RowMeanCall(PointwiseCall):
+    """An element-wise loss averaged over the last axis (multilabel_soft_margin_loss):
+    'none' gives one value per row; 'mean' and 'sum' are the element-wise loss's
+    mean and sum / C."""
 
-    weighted_mean_by_sum: a weighted 'mean' divides by the sum of the weight array
-    of the input's size (torch's l1_loss and mse_loss), not by the element count.
+    __slots__ = ("row",)
+
+    def _run(self, op, out, grad_output, grad_inputs):
+        if self.reduction != 0:
+            return super()._run(op, out, grad_output, grad_inputs)
+        gx = grad_inputs[0] if grad_inputs else None
+        if op != FORWARD:  # d/dx of row means: the element gradient over C, times go[row]
+            go = np.full(self.x.size, 1.0 / self.row, self.dtype)
+            if grad_output is not None:
+                go.reshape(-1, self.row)[:] *= grad_output.reshape(-1, 1)
+            self._kernel(BACKWARD, 0, None, go, gx)
+        if op != BACKWARD:
+            values = np.empty(self.x.size, self.dtype)
+            self._kernel(FORWARD, 0, values, None, None)
+            np.divide(values.reshape(-1, self.row).sum(axis=1), self.row, out=out)
+
+
+def pointwise(name, input, target, reduction, weight=None, params=(), *, aux=None,
+              target_rule="warn", weight_rule="input", mean_by="count", row_mean=False,
+              domain_error=None):
+    """Prepares the element-wise loss `name` (its C core name, e.g. "mse_loss").
+
+    params: up to three floats (p0, p1, p2 of the C point function); aux: an array
+    broadcast to the loss's shape (pos_weight).
+    target_rule: "warn" broadcasts input and target with torch's UserWarning when
+        their shapes differ (the regression losses); "broadcast" does so silently;
+        "input" broadcasts the target to the input's shape only.
+    weight_rule: "input": the weight must have the input's shape (torch's
+        "Weights and input must have the same size."); "broadcast": it broadcasts
+        to the loss's shape.
+    mean_by: the denominator of 'mean': "count" of elements, "weight_sum" (the
+        sum of the weight array as given: torch's l1_loss and mse_loss), "batch"
+        (the input's first dimension: kl_div's 'batchmean', reduction code 3).
+    row_mean: average over the last axis first (multilabel_soft_margin_loss).
     """
     x, y = as_array(input, "input"), as_array(target, "target")
     w = None if weight is None else as_array(weight, "weight")
-    dtype = float_dtype(x, y, w)
-    if y.shape != x.shape:
+    a = None if aux is None else as_array(aux, "pos_weight")
+    dtype = float_dtype(x, y, w, a)
+    if y.shape != x.shape and target_rule == "warn":
         warn_target_size(x.shape, y.shape)
     shape = broadcast_shape(x.shape, y.shape)
-    if w is not None and w.shape != x.shape:
-        raise ValueError("Weights and input must have the same size.")
-    c = PointwiseCall()
-    c.kind, c.dtype, c.reduction, c.param = kind, dtype, reduction, param
-    c.kernel = kernel_for(_core.regression, dtype)
+    if target_rule == "input" and shape != x.shape:
+        raise ShapeError(f"output with shape {list(x.shape)} doesn't match the broadcast shape "
+                         f"{list(shape)}")
+    if w is not None:
+        if weight_rule == "input" and w.shape != x.shape:
+            raise ValueError("Weights and input must have the same size.")
+        broadcast_shape(shape, w.shape)
+    if a is not None:
+        broadcast_shape(shape, a.shape)
+    c = RowMeanCall() if row_mean else PointwiseCall()
+    c.kind, c.dtype, c.reduction = _core.POINTWISE[name], dtype, reduction
+    c.params = (tuple(map(float, params)) + (0.0, 0.0, 0.0))[:3]
+    c.kernel = kernel_for(_core.pointwise, dtype)
     c.out_shape = shape
     c.x, c.y = flat(x, shape, dtype), flat(y, shape, dtype)
     c.w = None if w is None else flat(w, shape, dtype)
-    c.sum_scale = None
-    if w is not None and reduction == 1 and weighted_mean_by_sum and shape != x.shape:
-        with np.errstate(divide="ignore"):
+    c.aux = None if a is None else flat(a, shape, dtype)
+    c.sum_scale, c.domain_error = None, domain_error
+    with np.errstate(divide="ignore"):
+        if mean_by == "weight_sum" and w is not None and reduction == 1 and shape != x.shape:
             c.sum_scale = np.float64(1.0) / w.sum(dtype=np.float64)
+        elif reduction == 3:  # batchmean
+            c.sum_scale = np.float64(1.0) / (shape[0] if shape else 1)
+    if row_mean:
+        c.row = shape[-1] if shape else 1
+        c.out_shape = shape[:-1]
+        if reduction == 2:
+            c.sum_scale = np.float64(1.0) / c.row
     gdtype = x.dtype if x.dtype in _KERNEL_DTYPE else dtype
     c.grads = (GradSpec(shape, x.shape, gdtype),)
     return c
@@ -367,16 +429,16 @@ def _index_target_shape(x, t):
     return out_shape
 
 
-def classification(kind, input, target, reduction, weight=None, ignore_index=-100,
+def classification(name, input, target, reduction, weight=None, ignore_index=-100,
                    label_smoothing=0.0):
-    """Prepares nll_loss (kind NLL) or cross_entropy (kind CROSS_ENTROPY: probability
-    targets when the target has the input's shape, as torch decides) with torch's
-    shape, dtype and option rules. Input (C,), (N, C) or (N, C, d1, ..., dK)."""
+    """Prepares nll_loss or cross_entropy (probability targets when the target has the
+    input's shape, as torch decides) with torch's shape, dtype and option rules.
+    Input (C,), (N, C) or (N, C, d1, ..., dK)."""
     x, t = as_array(input, "input"), as_array(target, "target")
     w = None if weight is None else as_array(weight, "weight")
     if x.ndim == 0:
         raise ShapeError("Expected 1 or more dimensions (got 0)")
-    cross_entropy = kind != _core.Classification.NLL
+    cross_entropy = name == "cross_entropy"
     label_smoothing = float(label_smoothing) if cross_entropy else 0.0
     if not 0.0 <= label_smoothing <= 1.0:
         raise ParameterError(
@@ -393,7 +455,7 @@ def classification(kind, input, target, reduction, weight=None, ignore_index=-10
             raise ParameterError("ignore_index is not supported for floating point target")
         _class_weight(w, c, "cross_entropy: ")
         out_shape = () if x.ndim == 1 else (x.shape[0],) + x.shape[2:]
-        kind = _core.Classification.CROSS_ENTROPY_PROB
+        name = "cross_entropy_prob"
     else:
         out_shape = _index_target_shape(x, t)
         if t.dtype.kind not in "iu":
@@ -403,7 +465,7 @@ def classification(kind, input, target, reduction, weight=None, ignore_index=-10
             raise _target_out_of_bounds(t, c, ignore_index)
     dtype = float_dtype(x, w, t if probabilities else None)
     call = ClassificationCall()
-    call.kind, call.dtype, call.reduction = int(kind), dtype, reduction
+    call.kind, call.dtype, call.reduction = _core.CLASSIFICATION[name], dtype, reduction
     call.kernel = kernel_for(_core.classification, dtype)
     call.n = 1 if x.ndim == 1 else x.shape[0]
     call.c = c

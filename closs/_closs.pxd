@@ -10,6 +10,7 @@ cdef extern from "closs.h" nogil:
         CLOSS_ERR_INVALID_ARGUMENT
         CLOSS_ERR_INDEX_OUT_OF_RANGE
         CLOSS_ERR_OUT_OF_MEMORY
+        CLOSS_ERR_DOMAIN
 
     ctypedef enum closs_reduction:
         CLOSS_REDUCTION_NONE
@@ -25,49 +26,26 @@ cdef extern from "closs.h" nogil:
     closs_status closs_set_num_threads(int n)
     int closs_get_num_threads()
 
-    # Regression losses: (n, input, target, weight[, param], reduction, ...)
-    closs_status closs_l1_loss_f32(int64_t, const float *, const float *, const float *, closs_reduction, float *)
-    closs_status closs_l1_loss_backward_f32(int64_t, const float *, const float *, const float *, closs_reduction, const float *, float *)
-    closs_status closs_l1_loss_fused_f32(int64_t, const float *, const float *, const float *, closs_reduction, float *, float *)
-    closs_status closs_l1_loss_f64(int64_t, const double *, const double *, const double *, closs_reduction, double *)
-    closs_status closs_l1_loss_backward_f64(int64_t, const double *, const double *, const double *, closs_reduction, const double *, double *)
-    closs_status closs_l1_loss_fused_f64(int64_t, const double *, const double *, const double *, closs_reduction, double *, double *)
-    closs_status closs_mse_loss_f32(int64_t, const float *, const float *, const float *, closs_reduction, float *)
-    closs_status closs_mse_loss_backward_f32(int64_t, const float *, const float *, const float *, closs_reduction, const float *, float *)
-    closs_status closs_mse_loss_fused_f32(int64_t, const float *, const float *, const float *, closs_reduction, float *, float *)
-    closs_status closs_mse_loss_f64(int64_t, const double *, const double *, const double *, closs_reduction, double *)
-    closs_status closs_mse_loss_backward_f64(int64_t, const double *, const double *, const double *, closs_reduction, const double *, double *)
-    closs_status closs_mse_loss_fused_f64(int64_t, const double *, const double *, const double *, closs_reduction, double *, double *)
-    closs_status closs_smooth_l1_loss_f32(int64_t, const float *, const float *, const float *, double, closs_reduction, float *)
-    closs_status closs_smooth_l1_loss_backward_f32(int64_t, const float *, const float *, const float *, double, closs_reduction, const float *, float *)
-    closs_status closs_smooth_l1_loss_fused_f32(int64_t, const float *, const float *, const float *, double, closs_reduction, float *, float *)
-    closs_status closs_smooth_l1_loss_f64(int64_t, const double *, const double *, const double *, double, closs_reduction, double *)
-    closs_status closs_smooth_l1_loss_backward_f64(int64_t, const double *, const double *, const double *, double, closs_reduction, const double *, double *)
-    closs_status closs_smooth_l1_loss_fused_f64(int64_t, const double *, const double *, const double *, double, closs_reduction, double *, double *)
-    closs_status closs_huber_loss_f32(int64_t, const float *, const float *, const float *, double, closs_reduction, float *)
-    closs_status closs_huber_loss_backward_f32(int64_t, const float *, const float *, const float *, double, closs_reduction, const float *, float *)
-    closs_status closs_huber_loss_fused_f32(int64_t, const float *, const float *, const float *, double, closs_reduction, float *, float *)
-    closs_status closs_huber_loss_f64(int64_t, const double *, const double *, const double *, double, closs_reduction, double *)
-    closs_status closs_huber_loss_backward_f64(int64_t, const double *, const double *, const double *, double, closs_reduction, const double *, double *)
-    closs_status closs_huber_loss_fused_f64(int64_t, const double *, const double *, const double *, double, closs_reduction, double *, double *)
 
-    # Classification losses: (n, c, s, input, target, weight, [ignore_index,]
-    # [label_smoothing,] reduction, ...)
-    closs_status closs_nll_loss_f32(int64_t, int64_t, int64_t, const float *, const int64_t *, const float *, int64_t, closs_reduction, float *)
-    closs_status closs_nll_loss_backward_f32(int64_t, int64_t, int64_t, const float *, const int64_t *, const float *, int64_t, closs_reduction, const float *, float *)
-    closs_status closs_nll_loss_fused_f32(int64_t, int64_t, int64_t, const float *, const int64_t *, const float *, int64_t, closs_reduction, float *, float *)
-    closs_status closs_nll_loss_f64(int64_t, int64_t, int64_t, const double *, const int64_t *, const double *, int64_t, closs_reduction, double *)
-    closs_status closs_nll_loss_backward_f64(int64_t, int64_t, int64_t, const double *, const int64_t *, const double *, int64_t, closs_reduction, const double *, double *)
-    closs_status closs_nll_loss_fused_f64(int64_t, int64_t, int64_t, const double *, const int64_t *, const double *, int64_t, closs_reduction, double *, double *)
-    closs_status closs_cross_entropy_f32(int64_t, int64_t, int64_t, const float *, const int64_t *, const float *, int64_t, double, closs_reduction, float *)
-    closs_status closs_cross_entropy_backward_f32(int64_t, int64_t, int64_t, const float *, const int64_t *, const float *, int64_t, double, closs_reduction, const float *, float *)
-    closs_status closs_cross_entropy_fused_f32(int64_t, int64_t, int64_t, const float *, const int64_t *, const float *, int64_t, double, closs_reduction, float *, float *)
-    closs_status closs_cross_entropy_f64(int64_t, int64_t, int64_t, const double *, const int64_t *, const double *, int64_t, double, closs_reduction, double *)
-    closs_status closs_cross_entropy_backward_f64(int64_t, int64_t, int64_t, const double *, const int64_t *, const double *, int64_t, double, closs_reduction, const double *, double *)
-    closs_status closs_cross_entropy_fused_f64(int64_t, int64_t, int64_t, const double *, const int64_t *, const double *, int64_t, double, closs_reduction, double *, double *)
-    closs_status closs_cross_entropy_prob_f32(int64_t, int64_t, int64_t, const float *, const float *, const float *, double, closs_reduction, float *)
-    closs_status closs_cross_entropy_prob_backward_f32(int64_t, int64_t, int64_t, const float *, const float *, const float *, double, closs_reduction, const float *, float *)
-    closs_status closs_cross_entropy_prob_fused_f32(int64_t, int64_t, int64_t, const float *, const float *, const float *, double, closs_reduction, float *, float *)
-    closs_status closs_cross_entropy_prob_f64(int64_t, int64_t, int64_t, const double *, const double *, const double *, double, closs_reduction, double *)
-    closs_status closs_cross_entropy_prob_backward_f64(int64_t, int64_t, int64_t, const double *, const double *, const double *, double, closs_reduction, const double *, double *)
-    closs_status closs_cross_entropy_prob_fused_f64(int64_t, int64_t, int64_t, const double *, const double *, const double *, double, closs_reduction, double *, double *)
+# Every element-wise loss behind one signature per dtype (see _dispatch.h).
+cdef extern from "_dispatch.h" nogil:
+    ctypedef closs_status (*closs_py_pointwise_f32)(
+        int, int64_t, const float *, const float *, const float *, const float *,
+        double, double, double, closs_reduction, float *, const float *, float *)
+    ctypedef closs_status (*closs_py_pointwise_f64)(
+        int, int64_t, const double *, const double *, const double *, const double *,
+        double, double, double, closs_reduction, double *, const double *, double *)
+    const closs_py_pointwise_f32 *closs_py_pointwise_f32_table
+    const closs_py_pointwise_f64 *closs_py_pointwise_f64_table
+    const char **closs_py_pointwise_names
+    int CLOSS_PY_POINTWISE_COUNT
+    ctypedef closs_status (*closs_py_classification_f32)(
+        int, int64_t, int64_t, int64_t, const float *, const int64_t *, const float *,
+        const float *, int64_t, double, closs_reduction, float *, const float *, float *)
+    ctypedef closs_status (*closs_py_classification_f64)(
+        int, int64_t, int64_t, int64_t, const double *, const int64_t *, const double *,
+        const double *, int64_t, double, closs_reduction, double *, const double *, double *)
+    const closs_py_classification_f32 *closs_py_classification_f32_table
+    const closs_py_classification_f64 *closs_py_classification_f64_table
+    const char **closs_py_classification_names
+    int CLOSS_PY_CLASSIFICATION_COUNT

@@ -11,3 +11,7 @@ class DTypeError(TypeError, RuntimeError):
 
 class ParameterError(ValueError, RuntimeError):
     """A loss parameter outside its domain (torch raises RuntimeError)."""
+
+
+class DomainError(ValueError, RuntimeError):
+    """An input element outside the loss's domain (torch raises RuntimeError)."""

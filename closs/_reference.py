@@ -24,27 +24,23 @@ def _sign(d):
     return np.where(d > 0, 1.0, np.where(d < 0, -1.0, 0.0))
 
 
-def _pointwise(point, input, target, reduction, weight, mean_by_weight_sum):
-    x = np.asarray(input, np.float64)
-    y = np.asarray(target, np.float64)
-    x, y = np.broadcast_arrays(x, y)
-    with np.errstate(invalid="ignore", over="ignore"):
-        loss, dloss = point(x - y)
-        if weight is not None:
-            w = np.broadcast_to(np.asarray(weight, np.float64), x.shape)
-            loss, dloss = loss * w, dloss * w
-    denominator = x.size
-    if weight is not None and mean_by_weight_sum:
-        denominator = np.asarray(weight, np.float64).sum()
-    return _reduce(loss, dloss, reduction, denominator)
+def _of_difference(point):
+    """A point function of (x, y) from one of d = x - y."""
+    return lambda x, y: point(x - y)
+
+
+def _weight_sum(weight):
+    return None if weight is None else np.asarray(weight, np.float64).sum()
 
 
 def l1_loss(input, target, reduction="mean", weight=None):
-    return _pointwise(lambda d: (np.abs(d), _sign(d)), input, target, reduction, weight, True)
+    point = _of_difference(lambda d: (np.abs(d), _sign(d)))
+    return _elementwise(point, input, target, reduction, weight, _weight_sum(weight))
 
 
 def mse_loss(input, target, reduction="mean", weight=None):
-    return _pointwise(lambda d: (d * d, 2 * d), input, target, reduction, weight, True)
+    point = _of_difference(lambda d: (d * d, 2 * d))
+    return _elementwise(point, input, target, reduction, weight, _weight_sum(weight))
 
 
 def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
@@ -56,7 +52,7 @@ def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
         loss = np.where(quad, 0.5 * d * d / beta, np.abs(d) - 0.5 * beta)
         return loss, np.clip(d / beta, -1.0, 1.0)
 
-    return _pointwise(point, input, target, reduction, None, False)
+    return _elementwise(_of_difference(point), input, target, reduction)
 
 
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
@@ -64,6 +60,113 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
         quad = np.abs(d) < delta
         loss = np.where(quad, 0.5 * d * d, delta * (np.abs(d) - 0.5 * delta))
         return loss, np.clip(d, -delta, delta)
+
+    return _elementwise(_of_difference(point), input, target, reduction, weight)
+
+
+def _log_sigmoid(x):
+    return -np.logaddexp(0.0, -x)
+
+
+def _sigmoid(x):
+    return np.exp(_log_sigmoid(x))
+
+
+def binary_cross_entropy(input, target, weight=None, reduction="mean"):
+    def point(x, y):
+        loss = -(y * np.maximum(np.log(x), -100) + (1 - y) * np.maximum(np.log(1 - x), -100))
+        return loss, (x - y) / np.maximum(x * (1 - x), float(np.float32(1e-12)))  # as torch
+
+    return _elementwise(point, input, target, reduction, weight)
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean",
+                                     pos_weight=None):
+    def point(x, y):
+        p = 1.0 if pos_weight is None else np.asarray(pos_weight, np.float64)
+        # -(p y log s(x) + (1 - y) log s(-x))
+        loss = -(p * y * _log_sigmoid(x) + (1 - y) * _log_sigmoid(-x))
+        return loss, -(p * y * _sigmoid(-x)) + (1 - y) * _sigmoid(x)
+
+    return _elementwise(point, input, target, reduction, weight)
+
+
+def soft_margin_loss(input, target, reduction="mean"):
+    def point(x, y):
+        return np.logaddexp(0.0, -y * x), -y * _sigmoid(-y * x)
+
+    return _elementwise(point, input, target, reduction)
+
+
+def multilabel_soft_margin_loss(input, target, weight=None, reduction="mean"):
+    x = np.asarray(input, np.float64)
+    y = np.asarray(target, np.float64)
+    loss = -(y * _log_sigmoid(x) + (1 - y) * _log_sigmoid(-x))
+    dloss = _sigmoid(x) - y
+    if weight is not None:
+        w = np.asarray(weight, np.float64)
+        loss, dloss = loss * w, dloss * w
+    c = x.shape[-1] if x.ndim else 1
+    rows = loss.sum(axis=-1) / c
+    if reduction == "none":
+        return rows, dloss / c
+    if reduction == "sum":
+        return rows.sum(), dloss / c
+    return rows.mean(), dloss / (c * max(rows.size, 1)) if rows.size else dloss
+
+
+def hinge_embedding_loss(input, target, margin=1.0, reduction="mean"):
+    def point(x, y):
+        hinge = np.where(margin - x < 0, 0.0, margin - x)
+        loss = np.where(y != 1, hinge, 0.0) + np.where(y != -1, x, 0.0)
+        grad = np.where(y != -1, 1.0, 0.0) - np.where((y != 1) & (margin - x >= 0), 1.0, 0.0)
+        return loss, grad
+
+    return _elementwise(point, input, target, reduction)
+
+
+def poisson_nll_loss(input, target, log_input=True, full=False, eps=1e-8, reduction="mean"):
+    def point(x, y):
+        if log_input:
+            loss, grad = np.exp(x) - y * x, np.exp(x) - y
+        else:
+            loss, grad = x - y * np.log(x + eps), 1 - y / (x + eps)
+        if full:
+            ys = np.where(y > 1, y, 2.0)
+            loss = loss + np.where(y > 1, ys * np.log(ys) - ys + 0.5 * np.log(2 * np.pi * ys), 0)
+        return loss, grad
+
+    return _elementwise(point, input, target, reduction)
+
+
+def kl_div(input, target, reduction="mean", log_target=False):
+    def point(x, y):
+        if log_target:
+            return np.exp(y) * (y - x), -np.exp(y)
+        ylogy = np.where(y == 0, 0.0, y * np.log(np.where(y == 0, 1.0, y)))
+        return ylogy - y * x, -y
+
+    if reduction == "batchmean":
+        x = np.asarray(input)
+        loss, grad = _elementwise(point, input, target, "sum")
+        batch = x.shape[0] if x.ndim else 1
+        return loss / batch, grad / batch
+    return _elementwise(point, input, target, reduction)
+
+
+def _elementwise(point, input, target, reduction, weight=None, denominator=None):
+    """A loss of (x, y) on their broadcast shape, weighted, reduced; 'mean' divides
+    by the denominator when given, else by the element count."""
+    x = np.asarray(input, np.float64)
+    y = np.asarray(target, np.float64)
+    x, y = np.broadcast_arrays(x, y)
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        loss, dloss = point(x, y)
+        if weight is not None:
+            w = np.broadcast_to(np.asarray(weight, np.float64), x.shape)
+            loss, dloss = loss * w, dloss * w
+    return _reduce(loss, dloss, reduction, x.size if denominator is None else denominator)
+
 
     return _pointwise(point, input, target, reduction, weight, False)
 

@@ -15,15 +15,6 @@ from closs import functional as F
 from closs import nn
 
 
-def _elementwise_weight(rng, shape, dtype):
-    return rng.uniform(0.1, 2.0, shape).astype(dtype)
-
-
-def _class_weight(rng, shape, dtype):
-    """A weight per class: the classes are dimension 1 of (N, C, ...), 0 of (C,)."""
-    return rng.uniform(0.1, 2.0, shape[1] if len(shape) > 1 else shape[0]).astype(dtype)
-
-
 @dataclass(frozen=True)
 class Loss:
     name: str  # closs.functional's and torch.nn.functional's name
@@ -37,8 +28,8 @@ class Loss:
     reductions: tuple = ("none", "mean", "sum")
     forward_options: tuple = field(default=())  # option names Module.forward takes
     variant: str = ""  # tells entries of one function apart (kinds of target ...)
-    # makers of the array options a grid gives as True: name -> (rng, shape, dtype) -> array
-    option_arrays: dict = field(default_factory=lambda: {"weight": _elementwise_weight})
+    # the shape of a per-class option array ("class" in a grid) for input of `shape`
+    class_shape: object = lambda shape: shape[-1:]
     # the input shape of about n elements (benchmarks, python -m closs)
     shape_of_size: object = lambda n: (n,)
 
@@ -50,6 +41,33 @@ class Loss:
 
 def _pair(rng, shape, dtype):
     return (rng.standard_normal(shape).astype(dtype), rng.standard_normal(shape).astype(dtype))
+
+
+def _probabilities(rng, shape, dtype):
+    return (rng.uniform(0.02, 0.98, shape).astype(dtype), rng.uniform(0, 1, shape).astype(dtype))
+
+
+def _logits(rng, shape, dtype):
+    return ((rng.standard_normal(shape) * 3).astype(dtype), rng.uniform(0, 1, shape).astype(dtype))
+
+
+def _labels(rng, shape, dtype):
+    return (rng.standard_normal(shape).astype(dtype),
+            rng.choice(np.array([-1, 1], dtype), shape))
+
+
+def _multilabel(rng, shape, dtype):
+    return (rng.standard_normal(shape).astype(dtype), rng.integers(0, 2, shape).astype(dtype))
+
+
+def _counts(rng, shape, dtype):
+    return (rng.uniform(0.1, 3, shape).astype(dtype), rng.poisson(2.0, shape).astype(dtype))
+
+
+def _distributions(rng, shape, dtype):
+    y = rng.uniform(0, 1, shape)
+    y[rng.uniform(size=shape) < 0.1] = 0  # torch's xlogy treats y == 0 as 0 log 0 = 0
+    return (np.log(rng.uniform(0.05, 1, shape)).astype(dtype), y.astype(dtype))
 
 
 def _class_indices(rng, shape):
@@ -87,11 +105,21 @@ def _numpy_cross_entropy(x, t):
     return -np.take_along_axis(log_p, t[:, None], axis=1).mean()
 
 
-_CLASSES = dict(option_arrays={"weight": _class_weight}, shape_of_size=lambda n: (max(n // 100, 1), 100))
+# nll_loss and cross_entropy: classes along dimension 1 of (N, C, d1, ...), 0 of (C,).
+_CLASSES = dict(class_shape=lambda shape: shape[1:2] if len(shape) > 1 else shape[:1],
+                shape_of_size=lambda n: (max(n // 100, 1), 100))
 
 
 def _weighted(*grid):
     return tuple(grid) + tuple(dict(g, weight=True) for g in grid)
+
+
+def _numpy_bce(x, y):
+    return -np.mean(y * np.maximum(np.log(x), -100) + (1 - y) * np.maximum(np.log1p(-x), -100))
+
+
+def _numpy_bce_logits(x, y):
+    return np.mean((1 - y) * x + np.logaddexp(0, -x))
 
 
 LOSSES = {
@@ -117,25 +145,67 @@ LOSSES = {
             module_options=("delta",), forward_options=("weight",),
         ),
         Loss(
+            "binary_cross_entropy", F._bce_call, nn.BCELoss, R.binary_cross_entropy,
+            _probabilities, ({}, {"weight": True}, {"weight": "class"}), _numpy_bce,
+            module_options=("weight",),
+        ),
+        Loss(
+            "binary_cross_entropy_with_logits", F._bce_logits_call, nn.BCEWithLogitsLoss,
+            R.binary_cross_entropy_with_logits, _logits,
+            ({}, {"weight": "class"}, {"pos_weight": "class"},
+             {"weight": True, "pos_weight": "class"}),
+            _numpy_bce_logits, module_options=("weight", "pos_weight"),
+        ),
+        Loss(
+            "soft_margin_loss", F._soft_margin_call, nn.SoftMarginLoss, R.soft_margin_loss,
+            _labels, ({},), lambda x, y: np.mean(np.logaddexp(0, -y * x)),
+        ),
+        Loss(
+            "multilabel_soft_margin_loss", F._multilabel_soft_margin_call,
+            nn.MultiLabelSoftMarginLoss, R.multilabel_soft_margin_loss, _multilabel,
+            ({}, {"weight": "class"}), _numpy_bce_logits, module_options=("weight",),
+        ),
+        Loss(
+            "hinge_embedding_loss", F._hinge_embedding_call, nn.HingeEmbeddingLoss,
+            R.hinge_embedding_loss, _labels, ({}, {"margin": 0.5}, {"margin": -0.3}),
+            lambda x, y: np.mean(np.where(y == 1, x, np.maximum(0, 1 - x))),
+            module_options=("margin",),
+        ),
+        Loss(
+            "poisson_nll_loss", F._poisson_nll_call, nn.PoissonNLLLoss, R.poisson_nll_loss,
+            _counts,
+            ({}, {"full": True}, {"log_input": False}, {"log_input": False, "full": True},
+             {"log_input": False, "eps": 0.25}),
+            lambda x, y: np.mean(np.exp(x) - y * x),
+            module_options=("log_input", "full", "eps"),
+        ),
+        Loss(
+            "kl_div", F._kl_div_call, nn.KLDivLoss, R.kl_div, _distributions,
+            ({}, {"log_target": True}),
+            lambda x, y: np.sum(np.where(y > 0, y * np.log(np.where(y > 0, y, 1)), 0) - y * x)
+            / len(x),
+            module_options=("log_target",), reductions=("none", "mean", "sum", "batchmean"),
+        ),
+        Loss(
             "nll_loss", F._nll_call, nn.NLLLoss, R.nll_loss, _log_probabilities_indices,
-            ({}, {"weight": True}, {"ignore_index": 0}, {"weight": True, "ignore_index": 0}),
+            ({}, {"weight": "class"}, {"ignore_index": 0}, {"weight": "class", "ignore_index": 0}),
             lambda x, t: -np.take_along_axis(x, t[:, None], axis=1).mean(),
             module_options=("weight", "ignore_index"), **_CLASSES,
         ),
         Loss(
             "cross_entropy", F._cross_entropy_call, nn.CrossEntropyLoss, R.cross_entropy,
             _logits_indices,
-            ({}, {"weight": True}, {"ignore_index": 0}, {"label_smoothing": 0.2},
-             {"weight": True, "label_smoothing": 0.2},
-             {"weight": True, "ignore_index": 0, "label_smoothing": 0.2}),
+            ({}, {"weight": "class"}, {"ignore_index": 0}, {"label_smoothing": 0.2},
+             {"weight": "class", "label_smoothing": 0.2},
+             {"weight": "class", "ignore_index": 0, "label_smoothing": 0.2}),
             _numpy_cross_entropy,
             module_options=("weight", "ignore_index", "label_smoothing"), **_CLASSES,
         ),
         Loss(
             "cross_entropy", F._cross_entropy_call, nn.CrossEntropyLoss, R.cross_entropy,
             _logits_probabilities,
-            ({}, {"weight": True}, {"label_smoothing": 0.2},
-             {"weight": True, "label_smoothing": 0.2}),
+            ({}, {"weight": "class"}, {"label_smoothing": 0.2},
+             {"weight": "class", "label_smoothing": 0.2}),
             _numpy_cross_entropy, variant="probabilities",
             module_options=("weight", "label_smoothing"), **_CLASSES,
         ),
@@ -149,10 +219,13 @@ def _numpy_smooth(d, beta):
 
 
 def materialise(loss, options, rng, shape, dtype):
-    """Options with array placeholders (weight=True) replaced by the loss's arrays for
-    input of `shape` (loss.option_arrays)."""
+    """Options with array placeholders replaced by positive arrays: True by one of the
+    input's shape, "class" by one per class (loss.class_shape: the last dimension, or
+    dimension 1 for nll_loss and cross_entropy)."""
     out = dict(options)
-    for name, value in options.items():
-        if value is True and name in loss.option_arrays:
-            out[name] = loss.option_arrays[name](rng, shape, dtype)
+    for key, value in options.items():
+        if value is True and key in ("weight", "pos_weight"):
+            out[key] = rng.uniform(0.1, 2.0, shape).astype(dtype)
+        elif value == "class":
+            out[key] = rng.uniform(0.1, 2.0, loss.class_shape(shape)).astype(dtype)
     return out

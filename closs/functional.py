@@ -5,37 +5,52 @@ Each function returns the loss value: a NumPy scalar of the result dtype for
 from the ``*_call`` preparers in ``closs._api``.
 """
 
-from closs import _api, _core
-from closs._errors import ParameterError
+import warnings
 
-L1, MSE, SMOOTH_L1, HUBER = (int(kind) for kind in _core.Regression)
-NLL, CROSS_ENTROPY, _ = (int(kind) for kind in _core.Classification)
+import numpy as np
 
-__all__ = ["l1_loss", "mse_loss", "smooth_l1_loss", "huber_loss", "nll_loss", "cross_entropy"]
+from closs import _api
+from closs._errors import DomainError, ParameterError
+
+__all__ = [
+    "l1_loss",
+    "mse_loss",
+    "smooth_l1_loss",
+    "huber_loss",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "soft_margin_loss",
+    "multilabel_soft_margin_loss",
+    "hinge_embedding_loss",
+    "poisson_nll_loss",
+    "kl_div",
+    "nll_loss",
+    "cross_entropy",
+]
 
 
 def _l1_call(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     r = _api.reduction_code(reduction, size_average, reduce)
-    return _api.pointwise(L1, input, target, r, weight, weighted_mean_by_sum=True)
+    return _api.pointwise("l1_loss", input, target, r, weight, mean_by="weight_sum")
 
 
 def _mse_call(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     r = _api.reduction_code(reduction, size_average, reduce)
-    return _api.pointwise(MSE, input, target, r, weight, weighted_mean_by_sum=True)
+    return _api.pointwise("mse_loss", input, target, r, weight, mean_by="weight_sum")
 
 
 def _smooth_l1_call(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
     r = _api.reduction_code(reduction, size_average, reduce)
     if beta < 0:
         raise ParameterError("smooth_l1_loss does not support negative values for beta.")
-    return _api.pointwise(SMOOTH_L1, input, target, r, None, float(beta))
+    return _api.pointwise("smooth_l1_loss", input, target, r, None, (beta,))
 
 
 def _huber_call(input, target, reduction="mean", delta=1.0, weight=None):
     r = _api.reduction_code(reduction)
     if not delta > 0:
         raise ParameterError("huber_loss does not support non-positive values for delta.")
-    return _api.pointwise(HUBER, input, target, r, weight, float(delta))
+    return _api.pointwise("huber_loss", input, target, r, weight, (delta,))
 
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
@@ -70,13 +85,13 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
 def _nll_call(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
               reduction="mean"):
     r = _api.reduction_code(reduction, size_average, reduce)
-    return _api.classification(NLL, input, target, r, weight, ignore_index)
+    return _api.classification("nll_loss", input, target, r, weight, ignore_index)
 
 
 def _cross_entropy_call(input, target, weight=None, size_average=None, ignore_index=-100,
                         reduce=None, reduction="mean", label_smoothing=0.0):
     r = _api.reduction_code(reduction, size_average, reduce)
-    return _api.classification(CROSS_ENTROPY, input, target, r, weight, ignore_index,
+    return _api.classification("cross_entropy", input, target, r, weight, ignore_index,
                                label_smoothing)
 
 
@@ -104,3 +119,137 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     """
     return _cross_entropy_call(input, target, weight, size_average, ignore_index, reduce,
                                reduction, label_smoothing).value()
+
+
+# --------------------------------------------------------------------------- binary targets
+
+
+def _size(shape):
+    return f"torch.Size([{', '.join(map(str, shape))}])"
+
+
+def _bce_domain_error(call):
+    """torch's message for a binary_cross_entropy input outside [0, 1]."""
+
+    def error():
+        x = call.x
+        which = "input" if not np.all((x >= 0) & (x <= 1)) else "target"
+        return DomainError(f"all elements of {which} should be between 0 and 1")
+
+    return error
+
+
+def _bce_call(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
+    r = _api.reduction_code(reduction, size_average, reduce)
+    x, y = _api.as_array(input, "input"), _api.as_array(target, "target")
+    if x.shape != y.shape:
+        raise ValueError(
+            f"Using a target size ({_size(y.shape)}) that is different to the input size "
+            f"({_size(x.shape)}) is deprecated. Please ensure they have the same size."
+        )
+    call = _api.pointwise("binary_cross_entropy", x, y, r, weight, target_rule="input",
+                          weight_rule="broadcast")
+    call.domain_error = _bce_domain_error(call)
+    return call
+
+
+def _bce_logits_call(input, target, weight=None, size_average=None, reduce=None,
+                     reduction="mean", pos_weight=None):
+    r = _api.reduction_code(reduction, size_average, reduce)
+    x, y = _api.as_array(input, "input"), _api.as_array(target, "target")
+    if x.shape != y.shape:
+        raise ValueError(f"Target size ({_size(y.shape)}) must be the same as input size "
+                         f"({_size(x.shape)})")
+    return _api.pointwise("binary_cross_entropy_with_logits", x, y, r, weight,
+                          aux=pos_weight, target_rule="input", weight_rule="broadcast")
+
+
+def _soft_margin_call(input, target, size_average=None, reduce=None, reduction="mean"):
+    r = _api.reduction_code(reduction, size_average, reduce)
+    return _api.pointwise("soft_margin_loss", input, target, r, target_rule="input")
+
+
+def _multilabel_soft_margin_call(input, target, weight=None, size_average=None, reduce=None,
+                                 reduction="mean"):
+    r = _api.reduction_code(reduction, size_average, reduce)
+    return _api.pointwise("binary_cross_entropy_with_logits", input, target, r, weight,
+                          target_rule="broadcast", weight_rule="broadcast", row_mean=True)
+
+
+def _hinge_embedding_call(input, target, margin=1.0, size_average=None, reduce=None,
+                          reduction="mean"):
+    r = _api.reduction_code(reduction, size_average, reduce)
+    return _api.pointwise("hinge_embedding_loss", input, target, r, None, (margin,),
+                          target_rule="broadcast")
+
+
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,
+                         reduction="mean"):
+    """-w (y log x + (1 - y) log(1 - x)) for probabilities x, y in [0, 1]; logs clamped at -100."""
+    return _bce_call(input, target, weight, size_average, reduce, reduction).value()
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
+                                     reduction="mean", pos_weight=None):
+    """-w (p y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))), stable for any logit x;
+    pos_weight p broadcasts along the last (class) dimension."""
+    return _bce_logits_call(input, target, weight, size_average, reduce, reduction,
+                            pos_weight).value()
+
+
+def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """log(1 + exp(-y x)) for labels y = +-1."""
+    return _soft_margin_call(input, target, size_average, reduce, reduction).value()
+
+
+def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None,
+                                reduction="mean"):
+    """Binary cross-entropy of logits per class, weighted per class, averaged over classes."""
+    return _multilabel_soft_margin_call(input, target, weight, size_average, reduce,
+                                        reduction).value()
+
+
+def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None,
+                         reduction="mean"):
+    """x where y = 1, max(0, margin - x) where y = -1 (labels of other values get both)."""
+    return _hinge_embedding_call(input, target, margin, size_average, reduce, reduction).value()
+
+
+# --------------------------------------------------------------------------- distributions
+
+
+def _poisson_nll_call(input, target, log_input=True, full=False, size_average=None, eps=1e-8,
+                      reduce=None, reduction="mean"):
+    r = _api.reduction_code(reduction, size_average, reduce)
+    return _api.pointwise("poisson_nll_loss", input, target, r, None,
+                          (eps, bool(full), bool(log_input)), target_rule="broadcast")
+
+
+def _kl_div_call(input, target, size_average=None, reduce=None, reduction="mean",
+                 log_target=False):
+    r = _api.reduction_code(reduction, size_average, reduce,
+                            allowed=("none", "mean", "sum", "batchmean"))
+    if r == 1:
+        warnings.warn(
+            "reduction: 'mean' divides the total loss by both the batch size and the support "
+            "size.'batchmean' divides only by the batch size, and aligns with the KL div math "
+            "definition.'mean' will be changed to behave the same as 'batchmean' in the next "
+            "major release.",
+            UserWarning,
+            stacklevel=_api.user_stacklevel(),
+        )
+    return _api.pointwise("kl_div", input, target, r, None, (bool(log_target),),
+                          target_rule="broadcast")
+
+
+def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8,
+                     reduce=None, reduction="mean"):
+    """exp(x) - y x (log_input) or x - y log(x + eps); full adds Stirling's term where y > 1."""
+    return _poisson_nll_call(input, target, log_input, full, size_average, eps, reduce,
+                             reduction).value()
+
+
+def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
+    """y (log y - x) for log-probabilities x (y log-probabilities too with log_target);
+    'batchmean' divides the sum by the batch size."""
+    return _kl_div_call(input, target, size_average, reduce, reduction, log_target).value()

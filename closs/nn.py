@@ -15,7 +15,21 @@ preparer of its loss (closs.functional._<name>_call); it adds no numerics.
 
 from closs import functional as F
 
-__all__ = ["L1Loss", "MSELoss", "SmoothL1Loss", "HuberLoss", "NLLLoss", "CrossEntropyLoss"]
+__all__ = [
+    "L1Loss",
+    "MSELoss",
+    "SmoothL1Loss",
+    "HuberLoss",
+    "BCELoss",
+    "BCEWithLogitsLoss",
+    "SoftMarginLoss",
+    "MultiLabelSoftMarginLoss",
+    "HingeEmbeddingLoss",
+    "PoissonNLLLoss",
+    "KLDivLoss",
+    "NLLLoss",
+    "CrossEntropyLoss",
+]
 
 
 class _Loss:
@@ -26,7 +40,8 @@ class _Loss:
             from closs._api import reduction_code
 
             reduction = {0: "none", 1: "mean", 2: "sum"}[
-                reduction_code(reduction, size_average, reduce)
+                reduction_code(reduction, size_average, reduce,
+                               allowed=("none", "mean", "sum", "batchmean"))
             ]
         self.reduction = reduction
         self._last = None
@@ -125,3 +140,77 @@ class CrossEntropyLoss(_Loss):
     def extra_repr(self):
         return (f"reduction={self.reduction!r}, ignore_index={self.ignore_index}, "
                 f"label_smoothing={self.label_smoothing}")
+
+
+class _WeightedLoss(_Loss):
+    """A loss whose constructor takes a weight array first (torch's _WeightedLoss)."""
+
+    def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean"):
+        super().__init__(size_average, reduce, reduction)
+        self.weight = weight
+
+
+class BCELoss(_WeightedLoss):
+    def _prepare(self, input, target):
+        return F._bce_call(input, target, self.weight, reduction=self.reduction)
+
+
+class BCEWithLogitsLoss(_WeightedLoss):
+    def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean",
+                 pos_weight=None):
+        super().__init__(weight, size_average, reduce, reduction)
+        self.pos_weight = pos_weight
+
+    def _prepare(self, input, target):
+        return F._bce_logits_call(input, target, self.weight, reduction=self.reduction,
+                                  pos_weight=self.pos_weight)
+
+
+class SoftMarginLoss(_Loss):
+    def _prepare(self, input, target):
+        return F._soft_margin_call(input, target, reduction=self.reduction)
+
+
+class MultiLabelSoftMarginLoss(_WeightedLoss):
+    def _prepare(self, input, target):
+        return F._multilabel_soft_margin_call(input, target, self.weight,
+                                              reduction=self.reduction)
+
+
+class HingeEmbeddingLoss(_Loss):
+    def __init__(self, margin=1.0, size_average=None, reduce=None, reduction="mean"):
+        super().__init__(size_average, reduce, reduction)
+        self.margin = margin
+
+    def _prepare(self, input, target):
+        return F._hinge_embedding_call(input, target, self.margin, reduction=self.reduction)
+
+    def extra_repr(self):
+        return f"margin={self.margin}, reduction={self.reduction!r}"
+
+
+class PoissonNLLLoss(_Loss):
+    def __init__(self, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None,
+                 reduction="mean"):
+        super().__init__(size_average, reduce, reduction)
+        self.log_input, self.full, self.eps = log_input, full, eps
+
+    def _prepare(self, input, target):
+        return F._poisson_nll_call(input, target, self.log_input, self.full, eps=self.eps,
+                                   reduction=self.reduction)
+
+    def extra_repr(self):
+        return f"log_input={self.log_input}, full={self.full}, eps={self.eps}, reduction={self.reduction!r}"
+
+
+class KLDivLoss(_Loss):
+    def __init__(self, size_average=None, reduce=None, reduction="mean", log_target=False):
+        super().__init__(size_average, reduce, reduction)
+        self.log_target = log_target
+
+    def _prepare(self, input, target):
+        return F._kl_div_call(input, target, reduction=self.reduction,
+                              log_target=self.log_target)
+
+    def extra_repr(self):
+        return f"reduction={self.reduction!r}, log_target={self.log_target}"

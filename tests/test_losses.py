@@ -87,3 +87,44 @@ def test_finite_differences(loss, options, reduction):
         fm2, fm1, fp1, fp2 = map(f, xs)
         numeric[i] = (fm2 - 8 * fm1 + 8 * fp1 - fp2) / (12 * h)
     np.testing.assert_allclose(grad, numeric, rtol=1e-7, atol=1e-9)
+
+
+try:
+    import torch
+    import torch.nn.functional as TF
+except ImportError:
+    torch = None
+
+
+def torch_value_and_grad(name, args, options, reduction, grad_output=None):
+    """torch's value and d/d input of the first argument, as NumPy arrays."""
+    targs = [torch.tensor(a) for a in args]
+    targs[0].requires_grad_(True)
+    topts = {k: torch.tensor(v) if isinstance(v, np.ndarray) else v for k, v in options.items()}
+    value = getattr(TF, name)(*targs, reduction=reduction, **topts)
+    go = torch.ones_like(value) if grad_output is None else torch.tensor(grad_output)
+    (grad,) = torch.autograd.grad(value, targs[0], go)
+    return value.detach().numpy(), grad.numpy()
+
+
+PARITY_RTOL = {np.float32: 1e-5, np.float64: 1e-12}
+
+
+@pytest.mark.skipif(torch is None, reason="torch is not installed")
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
+@pytest.mark.parametrize("loss,options,reduction", cases())
+def test_torch_parity(loss, options, reduction, dtype):
+    """Value, gradient and a random grad_output's VJP against torch 2.13."""
+    args, opts = make(loss, options, dtype, shape=(5, 8), seed=4)
+    call = loss.prepare(*args, reduction=reduction, **opts)
+    value, grad = call.value_and_grad()
+    t_value, t_grad = torch_value_and_grad(loss.name, args, opts, reduction)
+    rtol = PARITY_RTOL[dtype]
+    assert np.shape(value) == t_value.shape and np.asarray(value).dtype == t_value.dtype
+    np.testing.assert_allclose(value, t_value, rtol=rtol, atol=rtol * 1e-2)
+    np.testing.assert_allclose(grad, t_grad, rtol=rtol, atol=rtol * 1e-2)
+    go_shape = call.out_shape if reduction == "none" else ()
+    go = np.random.default_rng(5).uniform(0.5, 2, go_shape).astype(dtype)
+    _, t_vjp = torch_value_and_grad(loss.name, args, opts, reduction, go)
+    np.testing.assert_allclose(call.grad(go), t_vjp, rtol=rtol, atol=rtol * 1e-2)

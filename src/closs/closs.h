@@ -56,7 +56,8 @@ typedef enum closs_status {
     CLOSS_ERR_INVALID_REDUCTION = 3,
     CLOSS_ERR_INVALID_ARGUMENT = 4, /* a parameter outside its domain (beta < 0 ...) */
     CLOSS_ERR_INDEX_OUT_OF_RANGE = 5, /* a class index outside [0, C) */
-    CLOSS_ERR_OUT_OF_MEMORY = 6
+    CLOSS_ERR_OUT_OF_MEMORY = 6,
+    CLOSS_ERR_DOMAIN = 7 /* an input element outside the loss's domain (BCE's [0, 1]) */
 } closs_status;
 
 typedef enum closs_reduction {
@@ -108,7 +109,7 @@ CLOSS_API int closs_get_num_threads(void);
  *                        out, grad_input)
  * ------------------------------------------------------------------------- */
 /* The trailing arguments are the weight and the loss's parameters. */
-#define CLOSS_DECLARE_REGRESSION(NAME, T, SFX, ...)                                   \
+#define CLOSS_DECLARE_POINTWISE(NAME, T, SFX, ...)                                   \
     CLOSS_API closs_status closs_##NAME##_##SFX(                                      \
         int64_t n, const T *input, const T *target, __VA_ARGS__,                      \
         closs_reduction reduction, T *out);                                           \
@@ -119,14 +120,56 @@ CLOSS_API int closs_get_num_threads(void);
         int64_t n, const T *input, const T *target, __VA_ARGS__,                      \
         closs_reduction reduction, T *out, T *grad_input)
 
-CLOSS_DECLARE_REGRESSION(l1_loss, float, f32, const float *weight);
-CLOSS_DECLARE_REGRESSION(l1_loss, double, f64, const double *weight);
-CLOSS_DECLARE_REGRESSION(mse_loss, float, f32, const float *weight);
-CLOSS_DECLARE_REGRESSION(mse_loss, double, f64, const double *weight);
-CLOSS_DECLARE_REGRESSION(smooth_l1_loss, float, f32, const float *weight, double beta);
-CLOSS_DECLARE_REGRESSION(smooth_l1_loss, double, f64, const double *weight, double beta);
-CLOSS_DECLARE_REGRESSION(huber_loss, float, f32, const float *weight, double delta);
-CLOSS_DECLARE_REGRESSION(huber_loss, double, f64, const double *weight, double delta);
+CLOSS_DECLARE_POINTWISE(l1_loss, float, f32, const float *weight);
+CLOSS_DECLARE_POINTWISE(l1_loss, double, f64, const double *weight);
+CLOSS_DECLARE_POINTWISE(mse_loss, float, f32, const float *weight);
+CLOSS_DECLARE_POINTWISE(mse_loss, double, f64, const double *weight);
+CLOSS_DECLARE_POINTWISE(smooth_l1_loss, float, f32, const float *weight, double beta);
+CLOSS_DECLARE_POINTWISE(smooth_l1_loss, double, f64, const double *weight, double beta);
+CLOSS_DECLARE_POINTWISE(huber_loss, float, f32, const float *weight, double delta);
+CLOSS_DECLARE_POINTWISE(huber_loss, double, f64, const double *weight, double delta);
+
+/* ---------------------------------------------------------------------------
+ * Losses of a binary target, element-wise with the same conventions as above
+ * (MEAN divides by n; the optional weight is per element, already broadcast).
+ *
+ *   binary_cross_entropy     -(y log x + (1 - y) log(1 - x)), logs clamped at
+ *                            -100; x and y in [0, 1], else CLOSS_ERR_DOMAIN from
+ *                            the forward and fused functions (the backward does
+ *                            not check; on error the outputs are unspecified).
+ *                            The gradient is torch's (x - y) / max(x (1 - x), 1e-12).
+ *   binary_cross_entropy_with_logits
+ *                            (1 - y) x - (1 + (p - 1) y) log sigmoid(x), with
+ *                            p = pos_weight[i] (NULL: 1), already broadcast to n
+ *   soft_margin_loss         log(1 + exp(-y x)), computed without overflow
+ *   hinge_embedding_loss     max(0, margin - x) where y != 1, plus x where y != -1
+ * ------------------------------------------------------------------------- */
+CLOSS_DECLARE_POINTWISE(binary_cross_entropy, float, f32, const float *weight);
+CLOSS_DECLARE_POINTWISE(binary_cross_entropy, double, f64, const double *weight);
+CLOSS_DECLARE_POINTWISE(binary_cross_entropy_with_logits, float, f32, const float *weight,
+                        const float *pos_weight);
+CLOSS_DECLARE_POINTWISE(binary_cross_entropy_with_logits, double, f64, const double *weight,
+                        const double *pos_weight);
+CLOSS_DECLARE_POINTWISE(soft_margin_loss, float, f32, const float *weight);
+CLOSS_DECLARE_POINTWISE(soft_margin_loss, double, f64, const double *weight);
+CLOSS_DECLARE_POINTWISE(hinge_embedding_loss, float, f32, const float *weight, double margin);
+CLOSS_DECLARE_POINTWISE(hinge_embedding_loss, double, f64, const double *weight, double margin);
+
+/* ---------------------------------------------------------------------------
+ * Losses of a distribution, element-wise (x: the input, y: the target).
+ *
+ *   poisson_nll_loss  log_input: exp(x) - y x; else x - y log(x + eps); full
+ *                     adds Stirling's y log y - y + log(2 pi y) / 2 where y > 1
+ *   kl_div            y log y - y x (0 where y == 0), or with log_target
+ *                     exp(y) (y - x); 'batchmean' is SUM divided by the batch
+ *                     size by the caller
+ * ------------------------------------------------------------------------- */
+CLOSS_DECLARE_POINTWISE(poisson_nll_loss, float, f32, const float *weight, int log_input,
+                        int full, double eps);
+CLOSS_DECLARE_POINTWISE(poisson_nll_loss, double, f64, const double *weight, int log_input,
+                        int full, double eps);
+CLOSS_DECLARE_POINTWISE(kl_div, float, f32, const float *weight, int log_target);
+CLOSS_DECLARE_POINTWISE(kl_div, double, f64, const double *weight, int log_target);
 
 /* ---------------------------------------------------------------------------
  * Classification losses: input of shape (n, c, s) - n samples, c classes and

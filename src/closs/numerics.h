@@ -1,5 +1,8 @@
 /*
- * numerics.h - numerical helpers shared by the kernels, each with its reference.
+ * numerics.h - numerical helpers of the point functions and kernels. Each
+ * names its reference.
+ *
+ * The macros are type-generic through <tgmath.h> (float in, float out).
  *
  * closs_exp_f32 / closs_exp_f64: e^x written so that GCC vectorises a loop that
  * calls it (no libm call, no table, no float-to-int conversion), used by the
@@ -22,8 +25,29 @@
 
 #include <stdint.h>
 #include <string.h>
+#include <tgmath.h>
 
 #include "closs_internal.h"
+
+#define CLOSS_PI 3.14159265358979323846
+
+/* softplus(t) = log(1 + exp(t)) = max(t, 0) + log1p(exp(-|t|)): exact to
+ * rounding for every finite t and never overflows (Maechler, "Accurately
+ * computing log(1 - exp(-|a|))", 2012, section 3). */
+#define closs_softplus(t) (fmax((t), 0) + log1p(exp(-fabs(t))))
+
+/* log(sigmoid(x)) = -softplus(-x) = min(x, 0) - log1p(exp(-|x|)). */
+#define closs_log_sigmoid(x) (fmin((x), 0) - log1p(exp(-fabs(x))))
+
+/* sigmoid(x) from e = exp(-|x|) in (0, 1]: 1 / (1 + e) for x >= 0, e / (1 + e)
+ * below, so neither side overflows. NaN gives NaN. */
+#define closs_sigmoid(x) \
+    ((x) >= 0 ? 1 / (1 + exp(-fabs(x))) : exp(-fabs(x)) / (1 + exp(-fabs(x))))
+
+/* xlogy(x, y) = x log y, and 0 where x == 0 unless y is NaN (torch.xlogy,
+ * scipy.special.xlogy). */
+#define closs_xlogy(x, y) ((x) == 0 && (y) == (y) ? 0 * (x) : (x) * log(y))
+
 
 CLOSS_INLINE float closs_f32_from_bits(uint32_t u)
 {

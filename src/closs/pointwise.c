@@ -1,6 +1,8 @@
 /*
  * pointwise.c - the drivers of the element-wise losses (pointwise_driver.h).
  */
+#include <math.h>
+
 #include "pointwise_driver.h"
 
 static double load_scalar(const void *p, int is_f64)
@@ -35,9 +37,18 @@ static double mean_denominator(const closs_pw_kernels *k, const closs_pw_args *a
     return (double)a->n;
 }
 
+/* A NaN sum of a loss with a domain: are elements outside it, or is it a NaN weight? */
+static closs_status domain_status(const closs_pw_kernels *k, const closs_pw_ctx *c, int64_t n,
+                                  double s)
+{
+    if (k->outside && isnan(s) && closs_blocks(n, CLOSS_STREAM_PARALLEL_MIN, k->outside, c) > 0)
+        return CLOSS_ERR_DOMAIN;
+    return CLOSS_OK;
+}
+
 static closs_pw_ctx make_ctx(const closs_pw_args *a)
 {
-    closs_pw_ctx c = {a->x, a->y, a->w, NULL, NULL, NULL, a->p0, a->p1, 1.0};
+    closs_pw_ctx c = {a->x, a->y, a->w, a->aux, NULL, NULL, NULL, a->p0, a->p1, a->p2, 1.0};
     return c;
 }
 
@@ -45,14 +56,16 @@ closs_status closs_pw_forward(const closs_pw_kernels *k, const closs_pw_args *a,
 {
     closs_status st = check_args(a, out, a->reduction == CLOSS_REDUCTION_NONE);
     if (st != CLOSS_OK) return st;
-    const int hw = a->w != NULL;
+    const int ha = a->aux != NULL, hw = a->w != NULL;
     closs_pw_ctx c = make_ctx(a);
     if (a->reduction == CLOSS_REDUCTION_NONE) {
         c.out = out;
-        closs_blocks(a->n, CLOSS_STREAM_PARALLEL_MIN, k->value[hw], &c);
-        return CLOSS_OK;
+        const double s = closs_blocks(a->n, CLOSS_STREAM_PARALLEL_MIN, k->value[ha][hw], &c);
+        return domain_status(k, &c, a->n, s);
     }
-    double s = closs_blocks(a->n, CLOSS_STREAM_PARALLEL_MIN, k->sum[hw], &c);
+    double s = closs_blocks(a->n, CLOSS_STREAM_PARALLEL_MIN, k->sum[ha][hw], &c);
+    st = domain_status(k, &c, a->n, s);
+    if (st != CLOSS_OK) return st;
     if (a->reduction == CLOSS_REDUCTION_MEAN) s /= mean_denominator(k, a);
     store_scalar(out, s, a->is_f64);
     return CLOSS_OK;
@@ -63,7 +76,7 @@ closs_status closs_pw_backward(const closs_pw_kernels *k, const closs_pw_args *a
 {
     closs_status st = check_args(a, grad_input, 1);
     if (st != CLOSS_OK) return st;
-    const int hw = a->w != NULL;
+    const int ha = a->aux != NULL, hw = a->w != NULL;
     const int go_vec = a->reduction == CLOSS_REDUCTION_NONE && grad_output != NULL;
     closs_pw_ctx c = make_ctx(a);
     c.gx = grad_input;
@@ -72,7 +85,7 @@ closs_status closs_pw_backward(const closs_pw_kernels *k, const closs_pw_args *a
         c.gscale = grad_output ? load_scalar(grad_output, a->is_f64) : 1.0;
         if (a->reduction == CLOSS_REDUCTION_MEAN) c.gscale /= mean_denominator(k, a);
     }
-    closs_blocks(a->n, CLOSS_STREAM_PARALLEL_MIN, k->grad[hw][go_vec], &c);
+    closs_blocks(a->n, CLOSS_STREAM_PARALLEL_MIN, k->grad[ha][go_vec][hw], &c);
     return CLOSS_OK;
 }
 
@@ -82,17 +95,19 @@ closs_status closs_pw_fused(const closs_pw_kernels *k, const closs_pw_args *a, v
     closs_status st = check_args(a, out, a->reduction == CLOSS_REDUCTION_NONE);
     if (st != CLOSS_OK) return st;
     CLOSS_REQUIRE(grad_input || a->n == 0, CLOSS_ERR_NULL_POINTER);
-    const int hw = a->w != NULL;
+    const int ha = a->aux != NULL, hw = a->w != NULL;
     closs_pw_ctx c = make_ctx(a);
     c.gx = grad_input;
     if (a->reduction == CLOSS_REDUCTION_NONE) {
         c.out = out;
-        closs_blocks(a->n, CLOSS_STREAM_PARALLEL_MIN, k->fused[hw], &c);
-        return CLOSS_OK;
+        const double s = closs_blocks(a->n, CLOSS_STREAM_PARALLEL_MIN, k->fused[ha][hw], &c);
+        return domain_status(k, &c, a->n, s);
     }
     const double denom = a->reduction == CLOSS_REDUCTION_MEAN ? mean_denominator(k, a) : 1.0;
     c.gscale = 1.0 / denom;
-    double s = closs_blocks(a->n, CLOSS_STREAM_PARALLEL_MIN, k->fused_sum[hw], &c);
+    const double s = closs_blocks(a->n, CLOSS_STREAM_PARALLEL_MIN, k->fused_sum[ha][hw], &c);
+    st = domain_status(k, &c, a->n, s);
+    if (st != CLOSS_OK) return st;
     store_scalar(out, s / denom, a->is_f64);
     return CLOSS_OK;
 }

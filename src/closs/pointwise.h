@@ -4,18 +4,27 @@
  * Included once per loss and dtype (pointwise_loss.h does both dtypes) with:
  *   PW_NAME          the loss's name, e.g. mse_loss
  *   PW_T, PW_SFX     the element type and its suffix: float f32 or double f64
- *   PW_POINT(x, y, p0, p1, v, g)
+ *   PW_POINT(x, y, a, v, g)
  *                    a statement setting v = L(x, y) and g = dL/dx, in PW_T; the
- *                    unused one is removed by the compiler
- *   PW_PARAM         the public parameter declaration and a comma (undefined
- *                    for a loss without parameters, with the next two)
- *   PW_P0, PW_P1     the parameters as doubles (0.0 when unused)
+ *                    unused one is removed by the compiler. The loss's
+ *                    parameters are in scope as PW_T p0, p1, p2, and a is the
+ *                    element of the optional aux array (PW_AUX_ABSENT without one)
+ *   PW_PARAM         the public parameter declarations, each followed by a comma
+ *                    (undefined for a loss without parameters)
+ *   PW_P0, PW_P1, PW_P2  the parameters as doubles (0.0 when unused)
  *   PW_PARAM_OK      true when the parameters are in the loss's domain
  *   PW_MEAN_BY_WSUM  1 when a weighted MEAN divides by the weight sum, 0 for n
+ * and, for a loss with a second per-element array (pos_weight ...):
+ *   PW_HAS_AUX 1, PW_AUX its parameter's name, PW_AUX_ABSENT its value when NULL;
+ * and, for a loss whose inputs have a domain (binary_cross_entropy):
+ *   PW_DOMAIN(x, y)  true when an element is inside it; PW_POINT gives NaN
+ *                    outside, so value and fused kernels also sum their values
+ *                    and a NaN sum makes the driver look for the culprit.
  *
  * It defines the three public functions closs_<name>[_backward|_fused]_<sfx>.
- * Every loop variant (weight or not, per-element grad_output or scalar, value
- * stored or summed) is its own block kernel, so no hot loop tests a flag.
+ * Every loop variant (aux or not, weight or not, per-element grad_output or
+ * scalar, value stored or summed) is its own block kernel, so no hot loop tests
+ * a flag.
  */
 #include <tgmath.h>
 
@@ -27,7 +36,9 @@
 #define PW_STEP(j, acc)                                                   \
     do {                                                                  \
         PW_T v_, g_;                                                      \
-        PW_POINT(x[j], y[j], p0, p1, v_, g_);                             \
+        const PW_T a_ = has_a ? aux[j] : (PW_T)(PW_AUX_ABSENT);           \
+        (void)a_;                                                         \
+        PW_POINT(x[j], y[j], a_, v_, g_);                                 \
         if (has_w) {                                                      \
             v_ *= w[j];                                                   \
             g_ *= w[j];                                                   \
@@ -37,19 +48,20 @@
         if (sum_v) acc += (double)v_;                                     \
     } while (0)
 
-CLOSS_INLINE double PW_FN(body)(const void *ctx, int64_t b, int64_t e, const int has_w,
-                                const int store_v, const int sum_v, const int want_g,
-                                const int go_vec)
+CLOSS_INLINE double PW_FN(body)(const void *ctx, int64_t b, int64_t e, const int has_a,
+                                const int has_w, const int store_v, const int sum_v,
+                                const int want_g, const int go_vec)
 {
     const closs_pw_ctx *c = (const closs_pw_ctx *)ctx;
     const PW_T *restrict x = (const PW_T *)c->x;
     const PW_T *restrict y = (const PW_T *)c->y;
     const PW_T *restrict w = (const PW_T *)c->w;
+    const PW_T *restrict aux = (const PW_T *)c->aux;
     const PW_T *restrict go = (const PW_T *)c->go;
     PW_T *restrict out = (PW_T *)c->out;
     PW_T *restrict gx = (PW_T *)c->gx;
-    const PW_T p0 = (PW_T)c->p0, p1 = (PW_T)c->p1, gs = (PW_T)c->gscale;
-    (void)p0, (void)p1, (void)w, (void)go, (void)out, (void)gx, (void)gs;
+    const PW_T p0 = (PW_T)c->p0, p1 = (PW_T)c->p1, p2 = (PW_T)c->p2, gs = (PW_T)c->gscale;
+    (void)p0, (void)p1, (void)p2, (void)w, (void)aux, (void)go, (void)out, (void)gx, (void)gs;
     double acc[CLOSS_LANES] = {0};
     int64_t i = b;
     for (; i + CLOSS_LANES <= e; i += CLOSS_LANES)
@@ -58,32 +70,63 @@ CLOSS_INLINE double PW_FN(body)(const void *ctx, int64_t b, int64_t e, const int
     return closs_lanes_sum(acc);
 }
 
-/* The block kernels: (has_w, store_v, sum_v, want_g, go_vec). */
-#define PW_KERNEL(suffix, ...)                                                   \
-    static CLOSS_KERNEL double PW_FN(suffix)(const void *c, int64_t b, int64_t e) \
-    {                                                                            \
-        return PW_FN(body)(c, b, e, __VA_ARGS__);                                \
+/* The block kernels of one aux choice A: (has_w, store_v, sum_v, want_g, go_vec). */
+#define PW_KERNEL(A, suffix, ...)                                                     \
+    static CLOSS_KERNEL double PW_FN(suffix##_a##A)(const void *c, int64_t b,         \
+                                                    int64_t e)                        \
+    {                                                                                 \
+        return PW_FN(body)(c, b, e, A, __VA_ARGS__);                                  \
     }
-PW_KERNEL(value, 0, 1, 0, 0, 0)
-PW_KERNEL(value_w, 1, 1, 0, 0, 0)
-PW_KERNEL(sum, 0, 0, 1, 0, 0)
-PW_KERNEL(sum_w, 1, 0, 1, 0, 0)
-PW_KERNEL(grad, 0, 0, 0, 1, 0)
-PW_KERNEL(grad_w, 1, 0, 0, 1, 0)
-PW_KERNEL(grad_go, 0, 0, 0, 1, 1)
-PW_KERNEL(grad_w_go, 1, 0, 0, 1, 1)
-PW_KERNEL(fused, 0, 1, 0, 1, 0)
-PW_KERNEL(fused_w, 1, 1, 0, 1, 0)
-PW_KERNEL(fused_sum, 0, 0, 1, 1, 0)
-PW_KERNEL(fused_sum_w, 1, 0, 1, 1, 0)
-#undef PW_KERNEL
+#define PW_KERNELS(A)                          \
+    PW_KERNEL(A, value, 0, 1, PW_CHECKS, 0, 0) \
+    PW_KERNEL(A, value_w, 1, 1, PW_CHECKS, 0, 0) \
+    PW_KERNEL(A, sum, 0, 0, 1, 0, 0)           \
+    PW_KERNEL(A, sum_w, 1, 0, 1, 0, 0)         \
+    PW_KERNEL(A, grad, 0, 0, 0, 1, 0)          \
+    PW_KERNEL(A, grad_w, 1, 0, 0, 1, 0)        \
+    PW_KERNEL(A, grad_go, 0, 0, 0, 1, 1)       \
+    PW_KERNEL(A, grad_go_w, 1, 0, 0, 1, 1)     \
+    PW_KERNEL(A, fused, 0, 1, PW_CHECKS, 1, 0) \
+    PW_KERNEL(A, fused_w, 1, 1, PW_CHECKS, 1, 0) \
+    PW_KERNEL(A, fused_sum, 0, 0, 1, 1, 0)     \
+    PW_KERNEL(A, fused_sum_w, 1, 0, 1, 1, 0)
+/* A table row of one aux choice: [has weight]. */
+#define PW_ROW(A, name) {PW_FN(name##_a##A), PW_FN(name##_w_a##A)}
+
+#ifdef PW_DOMAIN
+#define PW_CHECKS 1
+/* Counts the elements outside the domain; run only after a NaN sum. */
+static double PW_FN(outside)(const void *ctx, int64_t b, int64_t e)
+{
+    const closs_pw_ctx *c = (const closs_pw_ctx *)ctx;
+    const PW_T *x = (const PW_T *)c->x, *y = (const PW_T *)c->y;
+    double count = 0;
+    for (int64_t j = b; j < e; ++j) count += !(PW_DOMAIN(x[j], y[j]));
+    return count;
+}
+#define PW_OUTSIDE PW_FN(outside)
+#else
+#define PW_CHECKS 0
+#define PW_OUTSIDE NULL
+#endif
+
+PW_KERNELS(0)
+#if PW_HAS_AUX
+PW_KERNELS(1)
+#define PW_AUX_ROW(name) PW_ROW(1, name)
+#define PW_AUX_GRAD {PW_ROW(1, grad), PW_ROW(1, grad_go)}
+#else
+#define PW_AUX_ROW(name) {NULL, NULL}
+#define PW_AUX_GRAD {{NULL, NULL}, {NULL, NULL}}
+#endif
 
 static const closs_pw_kernels PW_FN(kernels) = {
-    .value = {PW_FN(value), PW_FN(value_w)},
-    .sum = {PW_FN(sum), PW_FN(sum_w)},
-    .grad = {{PW_FN(grad), PW_FN(grad_go)}, {PW_FN(grad_w), PW_FN(grad_w_go)}},
-    .fused = {PW_FN(fused), PW_FN(fused_w)},
-    .fused_sum = {PW_FN(fused_sum), PW_FN(fused_sum_w)},
+    .value = {PW_ROW(0, value), PW_AUX_ROW(value)},
+    .sum = {PW_ROW(0, sum), PW_AUX_ROW(sum)},
+    .grad = {{PW_ROW(0, grad), PW_ROW(0, grad_go)}, PW_AUX_GRAD},
+    .fused = {PW_ROW(0, fused), PW_AUX_ROW(fused)},
+    .fused_sum = {PW_ROW(0, fused_sum), PW_AUX_ROW(fused_sum)},
+    .outside = PW_OUTSIDE,
     .mean_by_wsum = PW_MEAN_BY_WSUM,
 };
 
@@ -92,7 +135,7 @@ closs_status PW_PUBLIC(_)(int64_t n, const PW_T *input, const PW_T *target,
                           PW_T *out)
 {
     CLOSS_REQUIRE(PW_PARAM_OK, CLOSS_ERR_INVALID_ARGUMENT);
-    const closs_pw_args a = {n, input, target, weight, PW_P0, PW_P1, reduction, PW_IS_F64};
+    const closs_pw_args a = {n, input, target, weight, PW_AUX, PW_P0, PW_P1, PW_P2, reduction, PW_IS_F64};
     return closs_pw_forward(&PW_FN(kernels), &a, out);
 }
 
@@ -101,7 +144,7 @@ closs_status PW_PUBLIC(_backward_)(int64_t n, const PW_T *input, const PW_T *tar
                                    const PW_T *grad_output, PW_T *grad_input)
 {
     CLOSS_REQUIRE(PW_PARAM_OK, CLOSS_ERR_INVALID_ARGUMENT);
-    const closs_pw_args a = {n, input, target, weight, PW_P0, PW_P1, reduction, PW_IS_F64};
+    const closs_pw_args a = {n, input, target, weight, PW_AUX, PW_P0, PW_P1, PW_P2, reduction, PW_IS_F64};
     return closs_pw_backward(&PW_FN(kernels), &a, grad_output, grad_input);
 }
 
@@ -110,11 +153,18 @@ closs_status PW_PUBLIC(_fused_)(int64_t n, const PW_T *input, const PW_T *target
                                 PW_T *out, PW_T *grad_input)
 {
     CLOSS_REQUIRE(PW_PARAM_OK, CLOSS_ERR_INVALID_ARGUMENT);
-    const closs_pw_args a = {n, input, target, weight, PW_P0, PW_P1, reduction, PW_IS_F64};
+    const closs_pw_args a = {n, input, target, weight, PW_AUX, PW_P0, PW_P1, PW_P2, reduction, PW_IS_F64};
     return closs_pw_fused(&PW_FN(kernels), &a, out, grad_input);
 }
 
 #undef PW_STEP
+#undef PW_CHECKS
+#undef PW_OUTSIDE
+#undef PW_KERNEL
+#undef PW_KERNELS
+#undef PW_ROW
+#undef PW_AUX_ROW
+#undef PW_AUX_GRAD
 #undef PW_FN
 #undef PW_PUBLIC
 #undef PW_IS_F64

@@ -5,9 +5,21 @@
  */
 #ifndef PW_PARAM
 #define PW_PARAM
-#define PW_P0 0.0
-#define PW_P1 0.0
 #define PW_PARAM_OK 1
+#endif
+#ifndef PW_P0
+#define PW_P0 0.0
+#endif
+#ifndef PW_P1
+#define PW_P1 0.0
+#endif
+#ifndef PW_P2
+#define PW_P2 0.0
+#endif
+#ifndef PW_HAS_AUX
+#define PW_HAS_AUX 0
+#define PW_AUX NULL
+#define PW_AUX_ABSENT 0
 #endif
 
 #define PW_T float
@@ -27,5 +39,10 @@
 #undef PW_PARAM
 #undef PW_P0
 #undef PW_P1
+#undef PW_P2
+#undef PW_DOMAIN
+#undef PW_HAS_AUX
+#undef PW_AUX
+#undef PW_AUX_ABSENT
 #undef PW_PARAM_OK
 #undef PW_MEAN_BY_WSUM

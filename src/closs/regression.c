@@ -14,7 +14,7 @@
 #define L1_SIGN(d) (PW_T)(((d) > 0) - ((d) < 0))
 
 #define PW_NAME l1_loss
-#define PW_POINT(x, y, p0, p1, v, g) \
+#define PW_POINT(x, y, a, v, g) \
     do {                             \
         const PW_T d = (x) - (y);    \
         v = fabs(d);                 \
@@ -24,7 +24,7 @@
 #include "pointwise_loss.h"
 
 #define PW_NAME mse_loss
-#define PW_POINT(x, y, p0, p1, v, g) \
+#define PW_POINT(x, y, a, v, g) \
     do {                             \
         const PW_T d = (x) - (y);    \
         v = d * d;                   \
@@ -35,7 +35,7 @@
 
 /* p0 = beta, p1 = 1 / beta (0 when beta == 0, where the quadratic branch is empty). */
 #define PW_NAME smooth_l1_loss
-#define PW_POINT(x, y, p0, p1, v, g)                                     \
+#define PW_POINT(x, y, a, v, g)                                     \
     do {                                                                 \
         const PW_T d = (x) - (y), ad = fabs(d);                          \
         const int quad = ad < p0;                                        \
@@ -51,7 +51,7 @@
 
 /* p0 = delta. */
 #define PW_NAME huber_loss
-#define PW_POINT(x, y, p0, p1, v, g)                                           \
+#define PW_POINT(x, y, a, v, g)                                           \
     do {                                                                       \
         const PW_T d = (x) - (y), ad = fabs(d);                                \
         v = ad < p0 ? (PW_T)0.5 * d * d : p0 * (ad - (PW_T)0.5 * p0);          \

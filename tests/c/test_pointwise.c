@@ -1,5 +1,5 @@
 /*
- * C unit tests of the regression losses: hand-computed values, status codes,
+ * C unit tests of the element-wise losses: hand-computed values, status codes,
  * entry points agreeing with each other, thread-count determinism.
  */
 #include <math.h>
@@ -174,6 +174,46 @@ static void test_determinism(void)
     free(x), free(y);
 }
 
+/* Binary-target and distribution losses at points worked out by hand. */
+static void test_other_families(void)
+{
+    const double ln2 = log(2.0);
+    double out, g[3];
+    /* BCE: x = 0.5 gives ln 2 whatever y; x = 0, y = 1 clamps at 100 */
+    const double bx[3] = {0.5, 0.0, 0.25}, by[3] = {1.0, 1.0, 0.0};
+    CHECK(closs_binary_cross_entropy_f64(3, bx, by, NULL, CLOSS_REDUCTION_SUM, &out) == CLOSS_OK);
+    CHECK(close_to(out, ln2 + 100 - log(0.75), 1e-15));
+    CHECK(closs_binary_cross_entropy_backward_f64(3, bx, by, NULL, CLOSS_REDUCTION_SUM, NULL, g) == CLOSS_OK);
+    CHECK(close_to(g[0], -2.0, 1e-15) && close_to(g[2], 0.25 / 0.1875, 1e-15));
+    const double bad[3] = {0.5, 1.5, 0.25};
+    double none[3], gbad[3];
+    CHECK(closs_binary_cross_entropy_f64(3, bad, by, NULL, CLOSS_REDUCTION_MEAN, &out) == CLOSS_ERR_DOMAIN);
+    CHECK(closs_binary_cross_entropy_f64(3, bx, bad, NULL, CLOSS_REDUCTION_NONE, none) == CLOSS_ERR_DOMAIN);
+    CHECK(closs_binary_cross_entropy_fused_f64(3, bad, by, NULL, CLOSS_REDUCTION_NONE, none, gbad) == CLOSS_ERR_DOMAIN);
+    /* BCE with logits at x = 0: ln 2 (1 + (p - 1) y) - ... with p = 3, y = 1: 3 ln 2 */
+    const double lx[2] = {0.0, 0.0}, ly[2] = {1.0, 0.0}, pw[2] = {3.0, 3.0};
+    CHECK(closs_binary_cross_entropy_with_logits_f64(2, lx, ly, NULL, pw, CLOSS_REDUCTION_NONE, none) == CLOSS_OK);
+    CHECK(close_to(none[0], 3 * ln2, 1e-15) && close_to(none[1], ln2, 1e-15));
+    CHECK(closs_binary_cross_entropy_with_logits_backward_f64(2, lx, ly, NULL, pw, CLOSS_REDUCTION_SUM, NULL, g) == CLOSS_OK);
+    CHECK(close_to(g[0], 1.5 - 3.0, 1e-15) && close_to(g[1], 0.5, 1e-15)); /* l s(x) - p y */
+    /* soft margin: log(1 + e^-yx); finite where exp overflows */
+    const double sx[2] = {0.0, 1000.0}, sy[2] = {1.0, -1.0};
+    CHECK(closs_soft_margin_loss_f64(2, sx, sy, NULL, CLOSS_REDUCTION_NONE, none) == CLOSS_OK);
+    CHECK(close_to(none[0], ln2, 1e-15) && close_to(none[1], 1000.0, 1e-15));
+    /* hinge embedding, margin 1: y = 1 -> x; y = -1 -> max(0, 1 - x); y = 0 -> both */
+    const double hx[3] = {0.25, 0.25, 0.25}, hy[3] = {1.0, -1.0, 0.0};
+    CHECK(closs_hinge_embedding_loss_f64(3, hx, hy, NULL, 1.0, CLOSS_REDUCTION_NONE, none) == CLOSS_OK);
+    CHECK(none[0] == 0.25 && none[1] == 0.75 && none[2] == 1.0);
+    /* poisson, log input: exp(0) - 2 * 0 = 1; full adds 2 ln 2 - 2 + ln(4 pi) / 2 for y = 2 */
+    const double px[1] = {0.0}, py[1] = {2.0};
+    CHECK(closs_poisson_nll_loss_f64(1, px, py, NULL, 1, 1, 1e-8, CLOSS_REDUCTION_SUM, &out) == CLOSS_OK);
+    CHECK(close_to(out, 1 + 2 * ln2 - 2 + 0.5 * log(4 * 3.14159265358979323846), 1e-14));
+    /* kl_div: y = 0 contributes 0; y = 0.5, x = -1: 0.5 ln 0.5 + 0.5 */
+    const double kx[2] = {-3.0, -1.0}, ky[2] = {0.0, 0.5};
+    CHECK(closs_kl_div_f64(2, kx, ky, NULL, 0, CLOSS_REDUCTION_SUM, &out) == CLOSS_OK);
+    CHECK(close_to(out, 0.5 * log(0.5) + 0.5, 1e-15));
+}
+
 int main(void)
 {
     printf("%s\n", closs_build_info());
@@ -182,6 +222,7 @@ int main(void)
     test_fused_agrees();
     test_status();
     test_determinism();
+    test_other_families();
     if (failures) {
         printf("%d check(s) failed\n", failures);
         return 1;

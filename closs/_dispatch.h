@@ -1,0 +1,105 @@
+/*
+ * _dispatch.h - the Cython layer's view of the C core's losses: every loss of
+ * a family behind one signature per dtype, in one table indexed by kind.
+ *
+ * Adding a loss of a family to Python is one X line here; the loss's public
+ * functions stay as closs.h declares them.
+ */
+#ifndef CLOSS_PY_DISPATCH_H
+#define CLOSS_PY_DISPATCH_H
+
+#include "closs.h"
+
+/* X(name, parameters): CLOSS_PY_PARAMS_<parameters> passes the loss's
+ * parameters from the uniform (aux, p0, p1, p2). */
+#define CLOSS_PY_POINTWISE(X)                    \
+    X(l1_loss, NONE)                             \
+    X(mse_loss, NONE)                            \
+    X(smooth_l1_loss, P0)                        \
+    X(huber_loss, P0)                            \
+    X(binary_cross_entropy, NONE)                \
+    X(binary_cross_entropy_with_logits, AUX)     \
+    X(soft_margin_loss, NONE)                    \
+    X(hinge_embedding_loss, P0)                  \
+    X(poisson_nll_loss, POISSON)                 \
+    X(kl_div, FLAG0)
+
+/* op: 0 forward (fills out), 1 backward (fills gx from go), 2 fused (both). */
+#define CLOSS_PY_SIGNATURE(T)                                                          \
+    int op, int64_t n, const T *x, const T *y, const T *w, const T *aux, double p0,     \
+        double p1, double p2, closs_reduction r, T *out, const T *go, T *gx
+typedef closs_status (*closs_py_pointwise_f32)(CLOSS_PY_SIGNATURE(float));
+typedef closs_status (*closs_py_pointwise_f64)(CLOSS_PY_SIGNATURE(double));
+
+#define CLOSS_PY_PARAMS_NONE
+#define CLOSS_PY_PARAMS_P0 p0,
+#define CLOSS_PY_PARAMS_FLAG0 (int)p0,
+#define CLOSS_PY_PARAMS_AUX aux,
+#define CLOSS_PY_PARAMS_POISSON (int)p2, (int)p1, p0,
+
+#define CLOSS_PY_WRAP(name, params, T, SFX)                                             \
+    static closs_status closs_py_##name##_##SFX(CLOSS_PY_SIGNATURE(T))                   \
+    {                                                                                    \
+        (void)aux, (void)p0, (void)p1, (void)p2;                                                              \
+        if (op == 0) return closs_##name##_##SFX(n, x, y, w, CLOSS_PY_PARAMS_##params r, out); \
+        if (op == 1)                                                                     \
+            return closs_##name##_backward_##SFX(n, x, y, w, CLOSS_PY_PARAMS_##params r, go, gx); \
+        return closs_##name##_fused_##SFX(n, x, y, w, CLOSS_PY_PARAMS_##params r, out, gx); \
+    }
+#define CLOSS_PY_WRAP_BOTH(name, params) \
+    CLOSS_PY_WRAP(name, params, float, f32) CLOSS_PY_WRAP(name, params, double, f64)
+CLOSS_PY_POINTWISE(CLOSS_PY_WRAP_BOTH)
+
+#define CLOSS_PY_ENTRY_F32(name, params) closs_py_##name##_f32,
+#define CLOSS_PY_ENTRY_F64(name, params) closs_py_##name##_f64,
+#define CLOSS_PY_NAME(name, params) #name,
+static const closs_py_pointwise_f32 closs_py_pointwise_f32_table[] = {
+    CLOSS_PY_POINTWISE(CLOSS_PY_ENTRY_F32)};
+static const closs_py_pointwise_f64 closs_py_pointwise_f64_table[] = {
+    CLOSS_PY_POINTWISE(CLOSS_PY_ENTRY_F64)};
+static const char *const closs_py_pointwise_names[] = {CLOSS_PY_POINTWISE(CLOSS_PY_NAME)};
+#define CLOSS_PY_POINTWISE_COUNT \
+    ((int)(sizeof closs_py_pointwise_names / sizeof closs_py_pointwise_names[0]))
+
+/* Classification losses: input (n, c, s), class indices t or probabilities tp.
+ * X(name, arguments): CLOSS_PY_CL_ARGS_<arguments> passes the loss's target,
+ * weight and parameters from the uniform signature. */
+#define CLOSS_PY_CLASSIFICATION(X)   \
+    X(nll_loss, INDICES)             \
+    X(cross_entropy, INDICES_SMOOTH) \
+    X(cross_entropy_prob, PROB)
+
+#define CLOSS_PY_CL_SIGNATURE(T)                                                          \
+    int op, int64_t n, int64_t c, int64_t s, const T *x, const int64_t *t, const T *tp,   \
+        const T *w, int64_t ignore, double ls, closs_reduction r, T *out, const T *go,    \
+        T *gx
+typedef closs_status (*closs_py_classification_f32)(CLOSS_PY_CL_SIGNATURE(float));
+typedef closs_status (*closs_py_classification_f64)(CLOSS_PY_CL_SIGNATURE(double));
+
+#define CLOSS_PY_CL_ARGS_INDICES t, w, ignore,
+#define CLOSS_PY_CL_ARGS_INDICES_SMOOTH t, w, ignore, ls,
+#define CLOSS_PY_CL_ARGS_PROB tp, w, ls,
+
+#define CLOSS_PY_CL_WRAP(name, args, T, SFX)                                                  \
+    static closs_status closs_py_##name##_##SFX(CLOSS_PY_CL_SIGNATURE(T))                      \
+    {                                                                                         \
+        (void)t, (void)tp, (void)ignore, (void)ls;                                            \
+        if (op == 0) return closs_##name##_##SFX(n, c, s, x, CLOSS_PY_CL_ARGS_##args r, out);  \
+        if (op == 1)                                                                          \
+            return closs_##name##_backward_##SFX(n, c, s, x, CLOSS_PY_CL_ARGS_##args r, go, gx); \
+        return closs_##name##_fused_##SFX(n, c, s, x, CLOSS_PY_CL_ARGS_##args r, out, gx);     \
+    }
+#define CLOSS_PY_CL_WRAP_BOTH(name, args) \
+    CLOSS_PY_CL_WRAP(name, args, float, f32) CLOSS_PY_CL_WRAP(name, args, double, f64)
+CLOSS_PY_CLASSIFICATION(CLOSS_PY_CL_WRAP_BOTH)
+
+static const closs_py_classification_f32 closs_py_classification_f32_table[] = {
+    CLOSS_PY_CLASSIFICATION(CLOSS_PY_ENTRY_F32)};
+static const closs_py_classification_f64 closs_py_classification_f64_table[] = {
+    CLOSS_PY_CLASSIFICATION(CLOSS_PY_ENTRY_F64)};
+static const char *const closs_py_classification_names[] = {
+    CLOSS_PY_CLASSIFICATION(CLOSS_PY_NAME)};
+#define CLOSS_PY_CLASSIFICATION_COUNT \
+    ((int)(sizeof closs_py_classification_names / sizeof closs_py_classification_names[0]))
+
+#endif
