@@ -43,6 +43,17 @@ CLOSS_INLINE CL_T CL_FN(dense)(const int u, CL_T wj, CL_T tj, CL_T keep, CL_T ep
     }
 }
 
+/* Sum over double lanes in a fixed tree order (short dependency chains: this is
+ * per row). */
+CLOSS_INLINE double CL_FN(lanes_sum)(const double v[CL_L])
+{
+    double t[CL_L / 2];
+    for (int k = 0; k < CL_L / 2; ++k) t[k] = v[k] + v[k + CL_L / 2];
+    for (int k = 0; k < CL_L / 4; ++k) t[k] += t[k + CL_L / 4];
+    for (int k = 0; k < CL_L / 8; ++k) t[k] += t[k + CL_L / 8];
+    return t[0] + t[1];
+}
+
 /* max over lanes, in a fixed tree order (NaN is dropped here; it reaches the
  * sum through its exponential). */
 CLOSS_INLINE CL_T CL_FN(lanes_max)(CL_T v[CL_L])
@@ -55,55 +66,71 @@ CLOSS_INLINE CL_T CL_FN(lanes_max)(CL_T v[CL_L])
 
 /*
  * Online log-sum-exp (Milakov & Gimelshein, "Online normalizer calculation
- * for softmax", 2018), a chunk of len <= CL_CHUNK elements at a time: the
- * running max m moves to the chunk's max before the chunk's exponentials are
- * added, so the sums are rescaled once per chunk, not per element. Also adds
- * the dense sums of the variant: dot += u_j x_j (when dot_on) and us += u_j
- * (probabilities). Exponentials are taken relative to m, or to 0 while
- * m = -inf (so that -inf adds e^-inf = 0 and NaN adds NaN, which stays NaN).
- * A chunk sums in CL_T lanes (at most CL_CHUNK / CL_L terms each), then adds
- * them to the double lanes of the row.
+ * for softmax", 2018) over x[0, len), len a positive multiple of CL_L and at
+ * most CL_CHUNK: the running max m moves to the chunk's max before the chunk's
+ * exponentials are added, so the sums are rescaled once per chunk, not per
+ * element. Also adds the dense sums of the variant: dot += u_j x_j (when
+ * dot_on) and us += u_j (probabilities), over the first `valid` elements only
+ * (the others pad a row's tail: x = -inf, whose exponential adds 0).
+ * Exponentials are taken relative to m, or to 0 while m = -inf (so that -inf
+ * adds e^-inf = 0 and NaN adds NaN, which stays NaN). A chunk sums in CL_T
+ * lanes (at most CL_CHUNK / CL_L terms each), then adds them to the double
+ * lanes of the row.
  */
 CLOSS_INLINE void CL_FN(online)(const CL_T *restrict x, const CL_T *restrict w,
-                                const CL_T *restrict tp, const int64_t len, const int u,
-                                const int dot_on, const CL_T keep, const CL_T eps_c,
-                                CL_T *m, double *restrict sum, double *restrict dot,
+                                const CL_T *restrict tp, const int64_t len,
+                                const int64_t valid, const int u, const int dot_on,
+                                const CL_T keep, const CL_T eps_c, CL_T *m,
+                                double *restrict sum, double *restrict dot,
                                 double *restrict us)
 {
     CL_T mv[CL_L];
-    for (int k = 0; k < CL_L; ++k) mv[k] = -INFINITY;
-    int64_t q = 0;
-    for (; q + CL_L <= len; q += CL_L)
+    for (int k = 0; k < CL_L; ++k) mv[k] = x[k];
+    for (int64_t q = CL_L; q < len; q += CL_L)
         for (int k = 0; k < CL_L; ++k) mv[k] = x[q + k] > mv[k] ? x[q + k] : mv[k];
-    for (; q < len; ++q) mv[0] = x[q] > mv[0] ? x[q] : mv[0];
     const CL_T cm = CL_FN(lanes_max)(mv);
     if (cm > *m) {
-        const double f = closs_exp_f64((double)*m - (double)cm);
-        for (int k = 0; k < CL_L; ++k) sum[k] *= f;
+        if (*m != -INFINITY) { /* else the sums are 0 (or NaN), and stay so */
+            const double f = closs_exp_f64((double)*m - (double)cm);
+            for (int k = 0; k < CL_L; ++k) sum[k] *= f;
+        }
         *m = cm;
     }
     const CL_T sh = *m == -INFINITY ? 0 : *m;
     CL_T ps[CL_L] = {0}, pd[CL_L] = {0}, pu[CL_L] = {0};
-#define CL_ONLINE_STEP(i, k)                                                      \
-    do {                                                                          \
-        const CL_T xv = x[i];                                                     \
-        ps[k] += CL_EXP(xv - sh);                                                 \
-        if (u != CL_U_ONEHOT) {                                                   \
-            const CL_T uj = CL_FN(dense)(u, CL_HAS_W(u) ? w[i] : 0,                \
-                                         u >= CL_U_PROB ? tp[i] : 0, keep, eps_c);     \
-            if (dot_on) pd[k] += uj * xv;                                         \
-            if (u >= CL_U_PROB) pu[k] += uj;                                      \
-        }                                                                         \
-    } while (0)
-    for (q = 0; q + CL_L <= len; q += CL_L)
-        for (int k = 0; k < CL_L; ++k) CL_ONLINE_STEP(q + k, k);
-    for (; q < len; ++q) CL_ONLINE_STEP(q, 0);
-#undef CL_ONLINE_STEP
+    for (int64_t q = 0; q < len; q += CL_L)
+        for (int k = 0; k < CL_L; ++k) {
+            const CL_T xv = x[q + k];
+            ps[k] += CL_EXP(xv - sh);
+            if (u != CL_U_ONEHOT) {
+                const CL_T uj = CL_FN(dense)(u, CL_HAS_W(u) ? w[q + k] : 0,
+                                             u >= CL_U_PROB ? tp[q + k] : 0, keep, eps_c);
+                const int in = q + k < valid;
+                if (dot_on) pd[k] += in ? uj * xv : 0;
+                if (u >= CL_U_PROB) pu[k] += in ? uj : 0;
+            }
+        }
     for (int k = 0; k < CL_L; ++k) {
         sum[k] += (double)ps[k];
         if (u != CL_U_ONEHOT && dot_on) dot[k] += (double)pd[k];
         if (u >= CL_U_PROB) us[k] += (double)pu[k];
     }
+}
+
+/* The last len < CL_L elements of a row, padded to one vector. */
+CLOSS_INLINE void CL_FN(online_tail)(const CL_T *restrict x, const CL_T *restrict w,
+                                     const CL_T *restrict tp, const int64_t len, const int u,
+                                     const int dot_on, const CL_T keep, const CL_T eps_c,
+                                     CL_T *m, double *restrict sum, double *restrict dot,
+                                     double *restrict us)
+{
+    CL_T xp[CL_L], wp[CL_L], tpp[CL_L];
+    for (int k = 0; k < CL_L; ++k) { /* masked loads where the ISA has them */
+        xp[k] = k < len ? x[k] : -INFINITY;
+        wp[k] = CL_HAS_W(u) && k < len ? w[k] : 0;
+        tpp[k] = u >= CL_U_PROB && k < len ? tp[k] : 0;
+    }
+    CL_FN(online)(xp, wp, tpp, CL_L, len, u, dot_on, keep, eps_c, m, sum, dot, us);
 }
 
 /* What the epilogue of a position needs to know about its target. */
@@ -188,22 +215,26 @@ CLOSS_INLINE void CL_FN(rows)(const void *ctx, int64_t b, int64_t e, double *sum
         const CL_T *restrict tr = u >= CL_U_PROB ? tp + p * C : NULL;
         CL_T m = -INFINITY;
         double sum[CL_L] = {0}, dot[CL_L] = {0}, us[CL_L] = {0};
+        /* whole chunks, then whole vectors, then the padded tail */
         int64_t j = 0;
         for (; j + CL_CHUNK <= C; j += CL_CHUNK)
-            CL_FN(online)(xr + j, w ? w + j : NULL, tr ? tr + j : NULL, CL_CHUNK, u, want_v,
-                          keep, eps_c, &m, sum, dot, us);
-        for (; j + CL_L <= C; j += CL_L)
-            CL_FN(online)(xr + j, w ? w + j : NULL, tr ? tr + j : NULL, CL_L, u, want_v,
-                          keep, eps_c, &m, sum, dot, us);
+            CL_FN(online)(xr + j, w ? w + j : NULL, tr ? tr + j : NULL, CL_CHUNK, CL_CHUNK, u,
+                          want_v, keep, eps_c, &m, sum, dot, us);
+        const int64_t vectors = (C - j) / CL_L * CL_L;
+        if (vectors > 0) {
+            CL_FN(online)(xr + j, w ? w + j : NULL, tr ? tr + j : NULL, vectors, vectors, u,
+                          want_v, keep, eps_c, &m, sum, dot, us);
+            j += vectors;
+        }
         if (j < C)
-            CL_FN(online)(xr + j, w ? w + j : NULL, tr ? tr + j : NULL, C - j, u, want_v,
-                          keep, eps_c, &m, sum, dot, us);
-        const double s = closs_lanes_sum(sum);
+            CL_FN(online_tail)(xr + j, w ? w + j : NULL, tr ? tr + j : NULL, C - j, u, want_v,
+                               keep, eps_c, &m, sum, dot, us);
+        const double s = CL_FN(lanes_sum)(sum);
         const double lse = (double)m + log(s);
-        const double uss = u >= CL_U_PROB ? closs_lanes_sum(us) : 0.0;
+        const double uss = u >= CL_U_PROB ? CL_FN(lanes_sum)(us) : 0.0;
         if (want_v) {
-            const double v = CL_FN(position_loss)(c, u, &g, lse, g.kept && u < CL_U_PROB ? (double)xr[g.t] : 0.0,
-                                                  closs_lanes_sum(dot), uss);
+            const double x_t = g.kept && u < CL_U_PROB ? (double)xr[g.t] : 0.0;
+            const double v = CL_FN(position_loss)(c, u, &g, lse, x_t, CL_FN(lanes_sum)(dot), uss);
             if (out)
                 out[p] = (CL_T)v;
             else
