@@ -63,6 +63,7 @@ typedef struct closs_cl_ctx {
 /* One dtype's block kernels, by [variant][op] and layout. */
 typedef struct closs_cl_kernels {
     closs_sums_fn targets;                   /* validation and weight sum only */
+    closs_sums_fn none;                      /* nothing: zero sums */
     closs_sums_fn nll[3];
     closs_sums_fn rows[CL_NVARIANTS][3];     /* s == 1 */
     closs_sums_fn tiles[CL_NVARIANTS][3];    /* s > 1 */
@@ -179,7 +180,15 @@ static closs_status closs_cl_run(const closs_cl_kernels *k, const closs_cl_args 
 
     closs_sums_fn fn;
     int64_t unit = a->c > 0 ? a->c : 1, parallel_min = CLOSS_SOFTMAX_PARALLEL_MIN;
-    if (a->kind == CL_NLL) {
+    if (a->c == 0) {
+        /* No classes, no input to read: the targets are checked (any kept index
+         * is out of range) and every value is 0. */
+        if (c.out) memset(c.out, 0, (size_t)np * (k->is_f64 ? sizeof(double) : sizeof(float)));
+        c.out = NULL;
+        fn = indices ? k->targets : k->none;
+        unit = 1;
+        parallel_min = CLOSS_STREAM_PARALLEL_MIN;
+    } else if (a->kind == CL_NLL) {
         fn = k->nll[op];
         parallel_min = CLOSS_STREAM_PARALLEL_MIN;
         if (!want_g) unit = 1; /* a gather: one element per position */

@@ -166,7 +166,7 @@ CLOSS_INLINE double CL_FN(position_loss)(const closs_cl_ctx *c, const int u,
                                          const CL_FN(target) *g, double lse, double x_t,
                                          double dot, double us)
 {
-    if (u >= CL_U_PROB) return c->c > 0 ? us * lse - dot : 0.0;
+    if (u >= CL_U_PROB) return us * lse - dot;
     if (!g->kept) return 0.0;
     double v = g->a * (lse - x_t);
     if (u != CL_U_ONEHOT) v += g->b * (c->wtotal * lse - dot);
@@ -432,6 +432,13 @@ static CLOSS_KERNEL void CL_FN(targets)(const void *ctx, int64_t b, int64_t e, d
     sums[CL_SUM_BAD] = bad;
 }
 
+/* Sums nothing: positions without classes (and probabilities) are 0. */
+static void CL_FN(nothing)(const void *ctx, int64_t b, int64_t e, double *sums)
+{
+    (void)ctx, (void)b, (void)e;
+    sums[CL_SUM_LOSS] = sums[CL_SUM_WEIGHT] = sums[CL_SUM_BAD] = 0.0;
+}
+
 /* ---------------------------------------------------------------- kernels */
 
 #define CL_KERNEL(name, body, ...)                                                       \
@@ -463,6 +470,7 @@ CL_KERNEL(nll_f, nll, 1, 1)
 
 static const closs_cl_kernels CL_FN(kernels) = {
     .targets = CL_FN(targets),
+    .none = CL_FN(nothing),
     .nll = {CL_FN(nll_v), CL_FN(nll_g), CL_FN(nll_f)},
     .rows = {CL_TABLE(rows, onehot), CL_TABLE(rows, smooth), CL_TABLE(rows, smooth_w),
              CL_TABLE(rows, prob), CL_TABLE(rows, prob_w)},
