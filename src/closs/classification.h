@@ -272,7 +272,11 @@ CLOSS_INLINE void CL_FN(rows)(const void *ctx, int64_t b, int64_t e, double *sum
 
 /* ---------------------------------------------------------------- s > 1 */
 
-/* Positions s0 .. s0 + tl - 1 (tl <= CL_L) of sample i, vectorised across them. */
+/* Positions per tile: several cache lines of each class's row, so that a tile's
+ * c rows (s elements apart) cost few page walks. */
+#define CL_TILE 64
+
+/* Positions s0 .. s0 + tl - 1 (tl <= CL_TILE) of sample i, vectorised across them. */
 CLOSS_INLINE void CL_FN(tile)(const closs_cl_ctx *c, int64_t i, int64_t s0, const int64_t tl,
                               const int u, const int want_v, const int want_g, double *lsum,
                               double *wsum, double *bad)
@@ -283,9 +287,9 @@ CLOSS_INLINE void CL_FN(tile)(const closs_cl_ctx *c, int64_t i, int64_t s0, cons
     const CL_T *restrict tb = u >= CL_U_PROB ? (const CL_T *)c->tp + i * C * S + s0 : NULL;
     CL_T *restrict out = (CL_T *)c->out;
     const CL_T keep = (CL_T)c->keep, eps_c = (CL_T)c->eps_c;
-    CL_FN(target) g[CL_L];
-    CL_T m[CL_L];
-    double sum[CL_L] = {0}, dot[CL_L] = {0}, us[CL_L] = {0};
+    CL_FN(target) g[CL_TILE];
+    CL_T m[CL_TILE];
+    double sum[CL_TILE] = {0}, dot[CL_TILE] = {0}, us[CL_TILE] = {0};
     for (int64_t l = 0; l < tl; ++l) {
         g[l] = CL_FN(target_of)(c, u, p0 + l, bad);
         *wsum += g[l].wt;
@@ -305,7 +309,7 @@ CLOSS_INLINE void CL_FN(tile)(const closs_cl_ctx *c, int64_t i, int64_t s0, cons
             }
         }
     }
-    CL_T kk[CL_L], rb[CL_L], rk[CL_L], re[CL_L], ra[CL_L];
+    CL_T kk[CL_TILE], rb[CL_TILE], rk[CL_TILE], re[CL_TILE], ra[CL_TILE];
     for (int64_t l = 0; l < tl; ++l) {
         const double lse = (double)m[l] + log(sum[l]);
         if (want_v) {
@@ -359,8 +363,8 @@ CLOSS_INLINE void CL_FN(tiles)(const void *ctx, int64_t b, int64_t e, double *su
         const int64_t i = p / S, s0 = p - i * S;
         const int64_t len = S - s0 < e - p ? S - s0 : e - p;
         int64_t q = 0;
-        for (; q + CL_L <= len; q += CL_L)
-            CL_FN(tile)(c, i, s0 + q, CL_L, u, want_v, want_g, &lsum, &wsum, &bad);
+        for (; q + CL_TILE <= len; q += CL_TILE)
+            CL_FN(tile)(c, i, s0 + q, CL_TILE, u, want_v, want_g, &lsum, &wsum, &bad);
         if (q < len)
             CL_FN(tile)(c, i, s0 + q, len - q, u, want_v, want_g, &lsum, &wsum, &bad);
         p += len;
@@ -583,3 +587,4 @@ closs_status CL_PUBLIC(cross_entropy_prob, _fused_)(int64_t n, int64_t c, int64_
 #undef CL_IS_F64
 #undef CL_L
 #undef CL_CHUNK
+#undef CL_TILE
