@@ -63,7 +63,7 @@ from pathlib import Path
 import numpy as np
 
 import closs
-from closs._registry import LOSSES
+from closs._registry import LOSSES, materialise
 
 SIZES = (10**2, 10**5, 10**7)
 THREADS = (1, 2)
@@ -165,51 +165,54 @@ def set_threads(t, torch):
 # -------------------------------------------------------------------- contenders
 
 
-def closs_fn(loss, op, args):
+def closs_fn(loss, op, args, options):
     """closs's call for op: functional forward, Module backward / fused into a buffer."""
     if op == "forward":
-        return functools.partial(getattr(closs.functional, loss.name), *args)
-    call = loss.prepare(*args, reduction="mean")
+        return functools.partial(getattr(closs.functional, loss.name), *args, **options)
+    call = loss.prepare(*args, reduction="mean", **options)
     bufs = tuple(np.empty(g.shape, g.dtype) for g in call.grads)
-    out = bufs[0] if call.single_grad else bufs
-    module = loss.module()
+    out = bufs[0] if len(bufs) == 1 else bufs
+    module = loss.module(**{k: v for k, v in options.items() if k in loss.module_options})
+    fwd = {k: v for k, v in options.items() if k in loss.forward_options}
     if op == "backward":
-        module(*args)
+        module(*args, **fwd)
         return functools.partial(module.backward, out=out)
-    return functools.partial(module.value_and_grad, *args, out=out)
+    return functools.partial(module.value_and_grad, *args, out=out, **fwd)
 
 
-def grad_positions(loss, args):
+def grad_positions(loss, args, options):
     """The arguments torch differentiates: a registry entry may say (grad_args);
     by default, the first as many as closs returns gradients for."""
-    call = loss.prepare(*args, reduction="mean")
+    call = loss.prepare(*args, reduction="mean", **options)
     return getattr(loss, "grad_args", tuple(range(len(call.grads))))
 
 
-def torch_fn(torch, loss, op, args):
+def torch_fn(torch, loss, op, args, options):
     """torch's call for op on tensors sharing args' memory."""
-    fn = getattr(torch.nn.functional, loss.name)
-    targs = [torch.from_numpy(a) if isinstance(a, np.ndarray) else a for a in args]
+    tensor = lambda a: torch.from_numpy(a) if isinstance(a, np.ndarray) else a  # noqa: E731
+    fn = functools.partial(getattr(torch.nn.functional, loss.name),
+                           **{k: tensor(v) for k, v in options.items()})
+    targs = [tensor(a) for a in args]
     if op == "forward":
         return functools.partial(fn, *targs)
-    diff = [targs[i].requires_grad_() for i in grad_positions(loss, args)]
+    diff = [targs[i].requires_grad_() for i in grad_positions(loss, args, options)]
     if op == "backward":
         return functools.partial(torch.autograd.grad, fn(*targs), diff, retain_graph=True)
     return lambda: torch.autograd.grad(fn(*targs), diff)
 
 
-def numpy_fn(loss, op, args):
+def numpy_fn(loss, op, args, options):
     """The NumPy baseline: numpy_forward for forward, the float64 reference otherwise."""
     if op == "forward":
         return functools.partial(loss.numpy_forward, *args)
-    return functools.partial(loss.reference, *args, reduction="mean")
+    return functools.partial(loss.reference, *args, reduction="mean", **options)
 
 
-def bytes_moved(loss, op, args):
+def bytes_moved(loss, op, args, options):
     """Array bytes read (every array argument) plus written (the gradients)."""
     moved = sum(a.nbytes for a in args if isinstance(a, np.ndarray))
     if op != "forward":
-        call = loss.prepare(*args, reduction="mean")
+        call = loss.prepare(*args, reduction="mean", **options)
         moved += sum(int(np.prod(g.shape)) * g.dtype.itemsize for g in call.grads)
     return moved
 
@@ -267,11 +270,15 @@ class Bench:
         self._args = {}
 
     def args(self, loss, size):
+        """(positional arguments, options) of the loss at this size, cached."""
         key = (loss.key, size)
         if key not in self._args:
             self._args.clear()  # one size of one loss at a time: 1e7 arrays are large
             rng = np.random.default_rng(0)
-            self._args[key] = loss.make_args(rng, shapes_for(loss, size), DTYPE)
+            shape = shapes_for(loss, size)
+            args = loss.make_args(rng, shape, DTYPE)
+            # the registry's first option set (gaussian_nll_loss needs its var)
+            self._args[key] = args, materialise(loss, loss.grid[0], rng, shape, DTYPE)
         return self._args[key]
 
     def contenders(self, loss, op, args, names=CONTENDERS):
@@ -279,7 +286,8 @@ class Bench:
         make = {"closs": closs_fn, "numpy": numpy_fn}
         if self.torch is not None:
             make["torch"] = functools.partial(torch_fn, self.torch)
-        return {n: make[n](loss, op, args) for n in names if n in make}
+        args, options = args
+        return {n: make[n](loss, op, args, options) for n in names if n in make}
 
     def grad_mode(self, op):
         """torch.no_grad() for a forward, else a context that does nothing."""
@@ -293,13 +301,13 @@ class Bench:
         setups = dict.fromkeys(fns, evictor(threads)) if size >= BW_MIN_SIZE else None
         with self.grad_mode(op):
             res = measure(fns, self.opts.budget, self.opts.min_reps, setups)
-        rec = dict(loss=loss.key, op=op, size=size, shape=list(np.shape(args[0])),
+        rec = dict(loss=loss.key, op=op, size=size, shape=list(np.shape(args[0][0])),
                    threads=threads, results=res, speedup=None, bw_fraction=None)
         if "torch" in res:
             rec["speedup"] = res["torch"]["median"] / res["closs"]["median"]
         if size >= BW_MIN_SIZE and self.bandwidth:
             bw = self.bandwidth[threads]
-            rec["bw_fraction"] = bytes_moved(loss, op, args) / res["closs"]["median"] / bw
+            rec["bw_fraction"] = bytes_moved(loss, op, *args) / res["closs"]["median"] / bw
         return rec
 
 

@@ -140,12 +140,15 @@ def _unbroadcast(g, shape):
 
 
 class GradSpec:
-    """A differentiable argument: the shape the kernel computes, the user's shape and dtype."""
+    """A differentiable argument: the shape the kernel computes, the user's shape and
+    dtype, and the shape that broadcast to the computed one (the user's, unless the
+    argument was reshaped first, like gaussian_nll_loss's var)."""
 
-    __slots__ = ("computed", "shape", "dtype")
+    __slots__ = ("computed", "shape", "dtype", "broadcast")
 
-    def __init__(self, computed, shape, dtype):
+    def __init__(self, computed, shape, dtype, broadcast=None):
         self.computed, self.shape, self.dtype = computed, shape, dtype
+        self.broadcast = shape if broadcast is None else broadcast
 
 
 class LossCall:
@@ -157,7 +160,6 @@ class LossCall:
     """
 
     __slots__ = ("dtype", "reduction", "out_shape", "grads", "kernel")
-    single_grad = True  # False: gradients come back as a tuple
 
     def _run(self, op, out, grad_output, grad_inputs):
         raise NotImplementedError
@@ -195,7 +197,7 @@ class LossCall:
         """Flat buffers for the kernel, and the user's arrays they end up in."""
         if out is None:
             outs = (None,) * len(self.grads)
-        elif self.single_grad:
+        elif len(self.grads) == 1:
             outs = (out,)
         else:
             outs = tuple(out)
@@ -225,13 +227,13 @@ class LossCall:
         final = []
         for spec, buf, o in zip(self.grads, buffers, results):
             if buf is not o:
-                g = _unbroadcast(buf, spec.shape)
+                g = _unbroadcast(buf, spec.broadcast).reshape(spec.shape)
                 if o is None:
                     o = g.astype(spec.dtype, copy=False)
                 else:
                     np.copyto(o, g, casting="unsafe")
             final.append(o)
-        return final[0] if self.single_grad else tuple(final)
+        return final[0] if len(final) == 1 else tuple(final)  # several: a tuple
 
     def grad(self, grad_output=None, out=None):
         go = self._grad_output(grad_output)
@@ -264,28 +266,28 @@ class PointwiseCall(LossCall):
 
     __slots__ = ("kind", "x", "y", "w", "aux", "params", "sum_scale", "domain_error")
 
-    def _kernel(self, op, reduction, out, grad_output, gx):
+    def _kernel(self, op, reduction, out, grad_output, grads):
+        gx, gaux = (tuple(grads) + (None, None))[:2] if grads else (None, None)
         try:
             self.kernel(self.kind, op, self.x, self.y, self.w, self.aux, *self.params,
-                        reduction, out, grad_output, gx)
+                        reduction, out, grad_output, gx, gaux)
         except DomainError:
             if self.domain_error is None:
                 raise
             raise self.domain_error() from None
 
     def _run(self, op, out, grad_output, grad_inputs):
-        gx = grad_inputs[0] if grad_inputs else None
         scale = self.sum_scale
         if scale is None or self.reduction == 0:
-            self._kernel(op, self.reduction, out, grad_output, gx)
+            self._kernel(op, self.reduction, out, grad_output, grad_inputs)
         elif op == BACKWARD:
             go = np.array([scale if grad_output is None else grad_output[0] * scale], self.dtype)
-            self._kernel(op, 2, None, go, gx)
+            self._kernel(op, 2, None, go, grad_inputs)
         else:
-            self._kernel(op, 2, out, None, gx)
+            self._kernel(op, 2, out, None, grad_inputs)
             out *= scale
-            if gx is not None:
-                gx *= scale
+            for g in grad_inputs or ():
+                g *= scale
 
 
 class RowMeanCall(PointwiseCall):
@@ -298,12 +300,11 @@ class RowMeanCall(PointwiseCall):
     def _run(self, op, out, grad_output, grad_inputs):
         if self.reduction != 0:
             return super()._run(op, out, grad_output, grad_inputs)
-        gx = grad_inputs[0] if grad_inputs else None
         if op != FORWARD:  # d/dx of row means: the element gradient over C, times go[row]
             go = np.full(self.x.size, 1.0 / self.row, self.dtype)
             if grad_output is not None:
                 go.reshape(-1, self.row)[:] *= grad_output.reshape(-1, 1)
-            self._kernel(BACKWARD, 0, None, go, gx)
+            self._kernel(BACKWARD, 0, None, go, grad_inputs)
         if op != BACKWARD:
             values = np.empty(self.x.size, self.dtype)
             self._kernel(FORWARD, 0, values, None, None)

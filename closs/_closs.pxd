@@ -31,10 +31,11 @@ cdef extern from "closs.h" nogil:
 cdef extern from "_dispatch.h" nogil:
     ctypedef closs_status (*closs_py_pointwise_f32)(
         int, int64_t, const float *, const float *, const float *, const float *,
-        double, double, double, closs_reduction, float *, const float *, float *)
+        double, double, double, closs_reduction, float *, const float *, float *, float *)
     ctypedef closs_status (*closs_py_pointwise_f64)(
         int, int64_t, const double *, const double *, const double *, const double *,
-        double, double, double, closs_reduction, double *, const double *, double *)
+        double, double, double, closs_reduction, double *, const double *, double *,
+        double *)
     const closs_py_pointwise_f32 *closs_py_pointwise_f32_table
     const closs_py_pointwise_f64 *closs_py_pointwise_f64_table
     const char **closs_py_pointwise_names

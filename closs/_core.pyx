@@ -83,7 +83,8 @@ def get_num_threads():
 def pointwise(int kind, int op, const floating[::1] x not None, const floating[::1] y not None,
                const floating[::1] w, const floating[::1] aux, double p0, double p1,
                double p2, int reduction,
-               floating[::1] out, const floating[::1] go, floating[::1] gx):
+               floating[::1] out, const floating[::1] go, floating[::1] gx,
+               floating[::1] gaux=None):
     """One element-wise loss call: op FORWARD fills out, BACKWARD fills gx from go,
     FUSED fills out and gx. Arrays are flat; out and go hold n values for
     reduction 'none' (0), one otherwise."""
@@ -97,6 +98,7 @@ def pointwise(int kind, int op, const floating[::1] x not None, const floating[:
     check_len(out, 0 if out is None else out.shape[0], nout, "out")
     check_len(go, 0 if go is None else go.shape[0], nout, "grad_output")
     check_len(gx, 0 if gx is None else gx.shape[0], n, "grad_input")
+    check_len(gaux, 0 if gaux is None else gaux.shape[0], n, "grad of aux")
     if (op != BACKWARD and out is None) or (op != FORWARD and gx is None):
         raise ValueError("missing output buffer")
     cdef closs_status st
@@ -107,13 +109,14 @@ def pointwise(int kind, int op, const floating[::1] x not None, const floating[:
     cdef const floating *pgo = cptr(go)
     cdef floating *pout = mptr(out)
     cdef floating *pgx = mptr(gx)
+    cdef floating *pga = mptr(gaux)
     with nogil:
         if floating is float:
             st = closs_py_pointwise_f32_table[kind](op, n, px, py, pw, pa, p0, p1, p2,
-                                                    <closs_reduction>reduction, pout, pgo, pgx)
+                                                    <closs_reduction>reduction, pout, pgo, pgx, pga)
         else:
             st = closs_py_pointwise_f64_table[kind](op, n, px, py, pw, pa, p0, p1, p2,
-                                                    <closs_reduction>reduction, pout, pgo, pgx)
+                                                    <closs_reduction>reduction, pout, pgo, pgx, pga)
     check(st)
 
 

@@ -168,7 +168,26 @@ def _elementwise(point, input, target, reduction, weight=None, denominator=None)
     return _reduce(loss, dloss, reduction, x.size if denominator is None else denominator)
 
 
-    return _pointwise(point, input, target, reduction, weight, False)
+def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
+    """Returns (value, grad of input) for a float var, (value, (grad of input, grad of
+    var)) for an array var of the input's shape or one with a dimension of size 1."""
+    x = np.asarray(input, np.float64)
+    y = np.asarray(target, np.float64)
+    scalar = np.ndim(var) == 0
+    v = np.asarray(var, np.float64)
+    if not scalar and v.ndim == x.ndim - 1:
+        v = v[..., None]
+    s = np.maximum(v, eps)
+    d = x - y
+    loss = 0.5 * (np.log(s) + d * d / s) + (0.5 * np.log(2 * np.pi) if full else 0.0)
+    dvar = 0.5 * (1 / s - d * d / (s * s))
+    loss, dx, dvar = np.broadcast_arrays(loss, d / s, dvar)
+    value, dx = _reduce(loss, dx, reduction, loss.size)
+    if scalar:
+        return value, dx
+    _, dvar = _reduce(loss, dvar, reduction, loss.size)
+    axes = tuple(i for i, n in enumerate(v.shape) if n == 1 and loss.shape[i] != 1)
+    return value, (dx, dvar.sum(axis=axes, keepdims=True).reshape(np.shape(var)))
 
 
 # ----------------------------------------------------------------- classification

@@ -187,6 +187,12 @@ LOSSES = {
             module_options=("log_target",), reductions=("none", "mean", "sum", "batchmean"),
         ),
         Loss(
+            "gaussian_nll_loss", F._gaussian_nll_call, nn.GaussianNLLLoss, R.gaussian_nll_loss,
+            _pair, ({"var": 0.7}, {"var": 1e-9, "full": True}, {"var": 2.0, "eps": 0.5}),
+            lambda x, y: np.mean(0.5 * (np.log(0.7) + (x - y) ** 2 / 0.7)),
+            module_options=("full", "eps"), forward_options=("var",),
+        ),
+        Loss(
             "nll_loss", F._nll_call, nn.NLLLoss, R.nll_loss, _log_probabilities_indices,
             ({}, {"weight": "class"}, {"ignore_index": 0}, {"weight": "class", "ignore_index": 0}),
             lambda x, t: -np.take_along_axis(x, t[:, None], axis=1).mean(),

@@ -24,6 +24,7 @@ __all__ = [
     "hinge_embedding_loss",
     "poisson_nll_loss",
     "kl_div",
+    "gaussian_nll_loss",
     "nll_loss",
     "cross_entropy",
 ]
@@ -253,3 +254,37 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
     """y (log y - x) for log-probabilities x (y log-probabilities too with log_target);
     'batchmean' divides the sum by the batch size."""
     return _kl_div_call(input, target, size_average, reduce, reduction, log_target).value()
+
+
+def _gaussian_nll_call(input, target, var, full=False, eps=1e-6, reduction="mean"):
+    x, y = _api.as_array(input, "input"), _api.as_array(target, "target")
+    scalar_var = isinstance(var, (float, int)) and not isinstance(var, bool)
+    if scalar_var:
+        if var < 0:
+            raise ValueError("var has negative entry/entries")
+        v = np.asarray(float(var), _api.float_dtype(x, y))  # a float takes the arrays dtype
+    else:
+        v = _api.as_array(var, "var")
+        if np.any(v < 0):
+            raise ValueError("var has negative entry/entries")
+    var_shape = v.shape
+    if not scalar_var and v.shape != x.shape:
+        if x.shape[:-1] == v.shape:  # homoscedastic: one variance per row
+            v = v[..., None]
+        elif not (x.ndim == v.ndim
+                  and sum(b for a, b in zip(x.shape, v.shape) if a != b) == 1):
+            raise ValueError("var is of incorrect size")
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(f"{reduction} is not valid")
+    call = _api.pointwise("gaussian_nll_loss", x, y, _api.REDUCTIONS[reduction], None,
+                          (eps, bool(full)), aux=v, target_rule="broadcast")
+    if not scalar_var:
+        dtype = v.dtype if v.dtype in (np.float32, np.float64) else call.dtype
+        call.grads += (_api.GradSpec(call.out_shape, var_shape, np.dtype(dtype), v.shape),)
+    return call
+
+
+def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
+    """0.5 (log v + (x - y)^2 / v) with v = max(var, eps) (+ 0.5 log(2 pi) when full);
+    var has the input's shape, one dimension of size 1 or one dimension fewer, or is a float."""
+    return _gaussian_nll_call(input, target, var, full, eps, reduction).value()

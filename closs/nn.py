@@ -27,6 +27,7 @@ __all__ = [
     "HingeEmbeddingLoss",
     "PoissonNLLLoss",
     "KLDivLoss",
+    "GaussianNLLLoss",
     "NLLLoss",
     "CrossEntropyLoss",
 ]
@@ -214,3 +215,17 @@ class KLDivLoss(_Loss):
 
     def extra_repr(self):
         return f"reduction={self.reduction!r}, log_target={self.log_target}"
+
+
+class GaussianNLLLoss(_Loss):
+    """Gradients for (input, var), or for input alone when var is a Python float."""
+
+    def __init__(self, *, full=False, eps=1e-6, reduction="mean"):
+        super().__init__(reduction=reduction)
+        self.full, self.eps = full, eps
+
+    def _prepare(self, input, target, var):
+        return F._gaussian_nll_call(input, target, var, self.full, self.eps, self.reduction)
+
+    def extra_repr(self):
+        return f"full={self.full}, eps={self.eps}, reduction={self.reduction!r}"

@@ -206,3 +206,72 @@ def test_legacy_reduction_arguments():
     assert legacy == F.binary_cross_entropy(x, y, reduction="sum")
     with pytest.warns(DeprecationWarning, match="reduction='none'"):
         assert nn.KLDivLoss(reduce=False).reduction == "none"
+
+
+# --------------------------------------------------------------------------- gaussian_nll_loss
+
+
+def torch_gaussian(x, y, var, **options):
+    tx = torch.tensor(x, requires_grad=True)
+    tv = torch.tensor(var, requires_grad=True)
+    value = TF.gaussian_nll_loss(tx, torch.tensor(y), tv, **options)
+    gx, gv = torch.autograd.grad(value.sum(), (tx, tv))
+    return value.detach().numpy(), gx.numpy(), gv.numpy()
+
+
+@needs_torch
+@pytest.mark.parametrize("var_shape", [(4, 3, 5), (4, 3, 1), (4, 3), (4, 1, 5), (1, 3, 5)], ids=str)
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+@pytest.mark.parametrize("full", [False, True])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
+def test_gaussian_nll_var_shapes_and_gradients(var_shape, reduction, full, dtype):
+    rng = np.random.default_rng(3)
+    x, y = rng.standard_normal((4, 3, 5)).astype(dtype), rng.standard_normal((4, 3, 5)).astype(dtype)
+    var = rng.uniform(0, 2, var_shape).astype(dtype)
+    var.flat[0] = 1e-9  # clamped to eps; its gradient still flows, as torch's does
+    m = nn.GaussianNLLLoss(full=full, reduction=reduction)
+    value, (gx, gv) = m.value_and_grad(x, y, var)
+    t_value, t_gx, t_gv = torch_gaussian(x, y, var, full=full, reduction=reduction)
+    rtol = 1e-5 if dtype == np.float32 else 1e-12
+    assert gv.shape == var.shape and gv.dtype == dtype
+    for a, b in ((value, t_value), (gx, t_gx), (gv, t_gv)):
+        np.testing.assert_allclose(a, b, rtol=rtol, atol=rtol * 1e-3)
+    bx, bv = m.backward()
+    np.testing.assert_allclose(bv, gv, rtol=1e-6)
+
+
+def test_gaussian_nll_float_var_gives_the_input_gradient_alone():
+    x, y = np.array([0.0, 1.0]), np.array([1.0, 1.0])
+    value, grad = nn.GaussianNLLLoss(reduction="sum").value_and_grad(x, y, 2.0)
+    assert isinstance(grad, np.ndarray) and grad.tolist() == [-0.5, 0.0]
+    assert value == pytest.approx(np.log(2.0) + 0.25)
+
+
+def test_gaussian_nll_out_buffers_are_a_tuple():
+    x, y, v = np.zeros(3), np.ones(3), np.ones(3)
+    outs = (np.empty(3), np.empty(3))
+    _, grads = nn.GaussianNLLLoss().value_and_grad(x, y, v, out=outs)
+    assert grads[0] is outs[0] and grads[1] is outs[1]
+    with pytest.raises(ValueError, match="out must be a tuple of 2 arrays"):
+        nn.GaussianNLLLoss().value_and_grad(x, y, v, out=np.empty(3))
+
+
+@pytest.mark.parametrize("var,message", [
+    (np.array([1.0, -0.1, 1.0]), "var has negative entry/entries"),
+    (-1.0, "var has negative entry/entries"),
+    (np.ones(2), "var is of incorrect size"),
+    (np.ones((3, 2)), "var is of incorrect size"),
+])
+def test_gaussian_nll_bad_var(var, message):
+    with pytest.raises(ValueError, match=message):
+        F.gaussian_nll_loss(np.zeros(3), np.zeros(3), var)
+
+
+def test_gaussian_nll_bad_reduction_message_is_torchs():
+    with pytest.raises(ValueError, match="^bad is not valid$"):
+        F.gaussian_nll_loss(np.zeros(3), np.zeros(3), np.ones(3), reduction="bad")
+
+
+def test_gaussian_nll_nan_var_propagates():
+    value = F.gaussian_nll_loss(np.zeros(2), np.zeros(2), np.array([np.nan, 1.0]))
+    assert np.isnan(value)

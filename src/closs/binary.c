@@ -18,12 +18,13 @@
  * 1e-12, a float constant in torch too), not the derivative of the clamped value.
  */
 #define PW_NAME binary_cross_entropy
-#define PW_DOMAIN(x, y) ((x) >= 0 && (x) <= 1 && (y) >= 0 && (y) <= 1)
+#define PW_DOMAIN(x, y, a) ((x) >= 0 && (x) <= 1 && (y) >= 0 && (y) <= 1)
 #define PW_POINT(x, y, a, v, g)                                                       \
     do {                                                                              \
-        const PW_T lx = fmax(log(x), (PW_T)-100), l1x = fmax(log1p(-(x)), (PW_T)-100); \
-        v = PW_DOMAIN(x, y) ? ((y) - 1) * l1x - (y) * lx : (PW_T)NAN;                 \
-        g = ((x) - (y)) / fmax((1 - (x)) * (x), (PW_T)1e-12f);                        \
+        const PW_T lx = log(x), l1x = CLOSS_NUM(log1p)(-(x)), xx = (1 - (x)) * (x);    \
+        v = ((y) - 1) * (l1x < -100 ? -100 : l1x) - (y) * (lx < -100 ? -100 : lx);     \
+        v = PW_DOMAIN(x, y, a) ? v : (PW_T)NAN;                                       \
+        g = ((x) - (y)) / (xx < (PW_T)1e-12f ? (PW_T)1e-12f : xx);                    \
     } while (0)
 #define PW_MEAN_BY_WSUM 0
 #include "pointwise_loss.h"
@@ -42,8 +43,8 @@
 #define PW_POINT(x, y, a, v, g)                                    \
     do {                                                           \
         const PW_T l = 1 + ((a) - 1) * (y);                        \
-        v = (1 - (y)) * (x) - l * closs_log_sigmoid(x);            \
-        g = l * closs_sigmoid(x) - (a) * (y);                      \
+        v = (1 - (y)) * (x) - l * CLOSS_NUM(log_sigmoid)(x);            \
+        g = l * CLOSS_NUM(sigmoid)(x) - (a) * (y);                      \
     } while (0)
 #define PW_MEAN_BY_WSUM 0
 #include "pointwise_loss.h"
@@ -58,8 +59,8 @@
 #define PW_POINT(x, y, a, v, g)                 \
     do {                                        \
         const PW_T t = -(y) * (x);              \
-        v = closs_softplus(t);                  \
-        g = -(y) * closs_sigmoid(t);            \
+        v = CLOSS_NUM(softplus)(t);                  \
+        g = -(y) * CLOSS_NUM(sigmoid)(t);            \
     } while (0)
 #define PW_MEAN_BY_WSUM 0
 #include "pointwise_loss.h"

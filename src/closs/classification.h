@@ -310,8 +310,12 @@ CLOSS_INLINE void CL_FN(tile)(const closs_cl_ctx *c, int64_t i, int64_t s0, cons
         }
     }
     CL_T kk[CL_TILE], rb[CL_TILE], rk[CL_TILE], re[CL_TILE], ra[CL_TILE];
+    /* A loop of its own: the same code (vectorised or not, with libmvec's log or
+     * libm's) in every kernel, so forward and fused values agree to the bit. */
+    double lses[CL_TILE];
+    for (int64_t l = 0; l < tl; ++l) lses[l] = (double)m[l] + log(sum[l]);
     for (int64_t l = 0; l < tl; ++l) {
-        const double lse = (double)m[l] + log(sum[l]);
+        const double lse = lses[l];
         if (want_v) {
             const int has_t = g[l].kept && u < CL_U_PROB;
             const double v = CL_FN(position_loss)(c, u, &g[l], lse,

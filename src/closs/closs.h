@@ -171,6 +171,27 @@ CLOSS_DECLARE_POINTWISE(poisson_nll_loss, double, f64, const double *weight, int
 CLOSS_DECLARE_POINTWISE(kl_div, float, f32, const float *weight, int log_target);
 CLOSS_DECLARE_POINTWISE(kl_div, double, f64, const double *weight, int log_target);
 
+/*   gaussian_nll_loss  0.5 (log v + (x - y)^2 / v) [+ 0.5 log(2 pi) when full],
+ *                      v = max(var[i], eps); var (already broadcast to n) is
+ *                      required and >= 0, else CLOSS_ERR_DOMAIN. Backward and
+ *                      fused also write d/dvar into grad_var (n values; NULL:
+ *                      not wanted), the derivative at v even where var < eps,
+ *                      as torch's is. */
+#define CLOSS_DECLARE_GAUSSIAN_NLL(T, SFX)                                                \
+    CLOSS_API closs_status closs_gaussian_nll_loss_##SFX(                                 \
+        int64_t n, const T *input, const T *target, const T *weight, const T *var,        \
+        int full, double eps, closs_reduction reduction, T *out);                         \
+    CLOSS_API closs_status closs_gaussian_nll_loss_backward_##SFX(                        \
+        int64_t n, const T *input, const T *target, const T *weight, const T *var,        \
+        int full, double eps, closs_reduction reduction, const T *grad_output,            \
+        T *grad_input, T *grad_var);                                                      \
+    CLOSS_API closs_status closs_gaussian_nll_loss_fused_##SFX(                           \
+        int64_t n, const T *input, const T *target, const T *weight, const T *var,        \
+        int full, double eps, closs_reduction reduction, T *out, T *grad_input,           \
+        T *grad_var)
+CLOSS_DECLARE_GAUSSIAN_NLL(float, f32);
+CLOSS_DECLARE_GAUSSIAN_NLL(double, f64);
+
 /* ---------------------------------------------------------------------------
  * Classification losses: input of shape (n, c, s) - n samples, c classes and
  * s = d1 * ... * dK positions per sample (s = 1 for (n, c) input; unbatched

@@ -48,7 +48,7 @@ static closs_status domain_status(const closs_pw_kernels *k, const closs_pw_ctx 
 
 static closs_pw_ctx make_ctx(const closs_pw_args *a)
 {
-    closs_pw_ctx c = {a->x, a->y, a->w, a->aux, NULL, NULL, NULL, a->p0, a->p1, a->p2, 1.0};
+    closs_pw_ctx c = {a->x, a->y, a->w, a->aux, NULL, NULL, NULL, a->gaux, a->p0, a->p1, a->p2, 1.0};
     return c;
 }
 

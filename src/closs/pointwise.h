@@ -15,9 +15,13 @@
  *   PW_PARAM_OK      true when the parameters are in the loss's domain
  *   PW_MEAN_BY_WSUM  1 when a weighted MEAN divides by the weight sum, 0 for n
  * and, for a loss with a second per-element array (pos_weight ...):
- *   PW_HAS_AUX 1, PW_AUX its parameter's name, PW_AUX_ABSENT its value when NULL;
+ *   PW_HAS_AUX 1, PW_AUX its parameter's name, PW_AUX_ABSENT its value when NULL,
+ *   PW_AUX_REQUIRED 1 when it may not be NULL, and when it is differentiable
+ *   PW_AUX_GRAD(x, y, a, ga) setting ga = dL/da, with PW_AUX_GRAD_OUT the name of
+ *   the extra gradient parameter that backward and fused functions then take
+ *   (NULL: not wanted);
  * and, for a loss whose inputs have a domain (binary_cross_entropy):
- *   PW_DOMAIN(x, y)  true when an element is inside it; PW_POINT gives NaN
+ *   PW_DOMAIN(x, y, a)  true when an element is inside it; PW_POINT gives NaN
  *                    outside, so value and fused kernels also sum their values
  *                    and a NaN sum makes the driver look for the culprit.
  *
@@ -32,6 +36,18 @@
 #define PW_PUBLIC(op) CLOSS_CAT3(closs_, PW_NAME, CLOSS_CAT(op, PW_SFX))
 #define PW_IS_F64 (sizeof(PW_T) == sizeof(double))
 
+#ifdef PW_AUX_GRAD
+#define PW_DIFF_AUX 1
+#define PW_AUX_GRAD_POINT PW_AUX_GRAD
+#define PW_AUX_GRAD_DECL , PW_T *PW_AUX_GRAD_OUT
+#define PW_AUX_GRAD_PTR PW_AUX_GRAD_OUT
+#else
+#define PW_DIFF_AUX 0
+#define PW_AUX_GRAD_POINT(x, y, a, ga) ga = 0
+#define PW_AUX_GRAD_DECL
+#define PW_AUX_GRAD_PTR NULL
+#endif
+
 /* One element: the flags are compile-time constants in every caller. */
 #define PW_STEP(j, acc)                                                   \
     do {                                                                  \
@@ -45,6 +61,12 @@
         }                                                                 \
         if (store_v) out[j] = v_;                                         \
         if (want_g) gx[j] = go_vec ? g_ * go[j] : g_ * gs;                \
+        if (want_g && PW_DIFF_AUX && gaux) { /* loop-invariant: unswitched */ \
+            PW_T ga_;                                                     \
+            PW_AUX_GRAD_POINT(x[j], y[j], a_, ga_);                       \
+            if (has_w) ga_ *= w[j];                                       \
+            gaux[j] = go_vec ? ga_ * go[j] : ga_ * gs;                    \
+        }                                                                 \
         if (sum_v) acc += (double)v_;                                     \
     } while (0)
 
@@ -60,8 +82,9 @@ CLOSS_INLINE double PW_FN(body)(const void *ctx, int64_t b, int64_t e, const int
     const PW_T *restrict go = (const PW_T *)c->go;
     PW_T *restrict out = (PW_T *)c->out;
     PW_T *restrict gx = (PW_T *)c->gx;
+    PW_T *restrict gaux = (PW_T *)c->gaux;
     const PW_T p0 = (PW_T)c->p0, p1 = (PW_T)c->p1, p2 = (PW_T)c->p2, gs = (PW_T)c->gscale;
-    (void)p0, (void)p1, (void)p2, (void)w, (void)aux, (void)go, (void)out, (void)gx, (void)gs;
+    (void)p0, (void)p1, (void)p2, (void)w, (void)aux, (void)go, (void)out, (void)gx, (void)gaux, (void)gs;
     double acc[CLOSS_LANES] = {0};
     int64_t i = b;
     for (; i + CLOSS_LANES <= e; i += CLOSS_LANES)
@@ -99,9 +122,13 @@ CLOSS_INLINE double PW_FN(body)(const void *ctx, int64_t b, int64_t e, const int
 static double PW_FN(outside)(const void *ctx, int64_t b, int64_t e)
 {
     const closs_pw_ctx *c = (const closs_pw_ctx *)ctx;
-    const PW_T *x = (const PW_T *)c->x, *y = (const PW_T *)c->y;
+    const PW_T *x = (const PW_T *)c->x, *y = (const PW_T *)c->y, *aux = (const PW_T *)c->aux;
     double count = 0;
-    for (int64_t j = b; j < e; ++j) count += !(PW_DOMAIN(x[j], y[j]));
+    for (int64_t j = b; j < e; ++j) {
+        const PW_T a = aux ? aux[j] : (PW_T)(PW_AUX_ABSENT);
+        (void)a, (void)x, (void)y;
+        count += !(PW_DOMAIN(x[j], y[j], a));
+    }
     return count;
 }
 #define PW_OUTSIDE PW_FN(outside)
@@ -114,57 +141,69 @@ PW_KERNELS(0)
 #if PW_HAS_AUX
 PW_KERNELS(1)
 #define PW_AUX_ROW(name) PW_ROW(1, name)
-#define PW_AUX_GRAD {PW_ROW(1, grad), PW_ROW(1, grad_go)}
+#define PW_AUX_GRADS {PW_ROW(1, grad), PW_ROW(1, grad_go)}
 #else
 #define PW_AUX_ROW(name) {NULL, NULL}
-#define PW_AUX_GRAD {{NULL, NULL}, {NULL, NULL}}
+#define PW_AUX_GRADS {{NULL, NULL}, {NULL, NULL}}
 #endif
 
 static const closs_pw_kernels PW_FN(kernels) = {
     .value = {PW_ROW(0, value), PW_AUX_ROW(value)},
     .sum = {PW_ROW(0, sum), PW_AUX_ROW(sum)},
-    .grad = {{PW_ROW(0, grad), PW_ROW(0, grad_go)}, PW_AUX_GRAD},
+    .grad = {{PW_ROW(0, grad), PW_ROW(0, grad_go)}, PW_AUX_GRADS},
     .fused = {PW_ROW(0, fused), PW_AUX_ROW(fused)},
     .fused_sum = {PW_ROW(0, fused_sum), PW_AUX_ROW(fused_sum)},
     .outside = PW_OUTSIDE,
     .mean_by_wsum = PW_MEAN_BY_WSUM,
 };
 
+/* The checks of every public function. */
+#define PW_CHECK_CALL()                                                                 \
+    do {                                                                                \
+        CLOSS_REQUIRE(n <= 0 || !PW_AUX_REQUIRED || PW_AUX, CLOSS_ERR_NULL_POINTER);    \
+        CLOSS_REQUIRE(PW_PARAM_OK, CLOSS_ERR_INVALID_ARGUMENT);                         \
+    } while (0)
+
 closs_status PW_PUBLIC(_)(int64_t n, const PW_T *input, const PW_T *target,
                           const PW_T *weight, PW_PARAM closs_reduction reduction,
                           PW_T *out)
 {
-    CLOSS_REQUIRE(PW_PARAM_OK, CLOSS_ERR_INVALID_ARGUMENT);
-    const closs_pw_args a = {n, input, target, weight, PW_AUX, PW_P0, PW_P1, PW_P2, reduction, PW_IS_F64};
+    PW_CHECK_CALL();
+    const closs_pw_args a = {n, input, target, weight, PW_AUX, NULL, PW_P0, PW_P1, PW_P2, reduction, PW_IS_F64};
     return closs_pw_forward(&PW_FN(kernels), &a, out);
 }
 
 closs_status PW_PUBLIC(_backward_)(int64_t n, const PW_T *input, const PW_T *target,
                                    const PW_T *weight, PW_PARAM closs_reduction reduction,
-                                   const PW_T *grad_output, PW_T *grad_input)
+                                   const PW_T *grad_output, PW_T *grad_input PW_AUX_GRAD_DECL)
 {
-    CLOSS_REQUIRE(PW_PARAM_OK, CLOSS_ERR_INVALID_ARGUMENT);
-    const closs_pw_args a = {n, input, target, weight, PW_AUX, PW_P0, PW_P1, PW_P2, reduction, PW_IS_F64};
+    PW_CHECK_CALL();
+    const closs_pw_args a = {n, input, target, weight, PW_AUX, PW_AUX_GRAD_PTR, PW_P0, PW_P1, PW_P2, reduction, PW_IS_F64};
     return closs_pw_backward(&PW_FN(kernels), &a, grad_output, grad_input);
 }
 
 closs_status PW_PUBLIC(_fused_)(int64_t n, const PW_T *input, const PW_T *target,
                                 const PW_T *weight, PW_PARAM closs_reduction reduction,
-                                PW_T *out, PW_T *grad_input)
+                                PW_T *out, PW_T *grad_input PW_AUX_GRAD_DECL)
 {
-    CLOSS_REQUIRE(PW_PARAM_OK, CLOSS_ERR_INVALID_ARGUMENT);
-    const closs_pw_args a = {n, input, target, weight, PW_AUX, PW_P0, PW_P1, PW_P2, reduction, PW_IS_F64};
+    PW_CHECK_CALL();
+    const closs_pw_args a = {n, input, target, weight, PW_AUX, PW_AUX_GRAD_PTR, PW_P0, PW_P1, PW_P2, reduction, PW_IS_F64};
     return closs_pw_fused(&PW_FN(kernels), &a, out, grad_input);
 }
 
 #undef PW_STEP
+#undef PW_CHECK_CALL
+#undef PW_DIFF_AUX
+#undef PW_AUX_GRAD_POINT
+#undef PW_AUX_GRAD_DECL
+#undef PW_AUX_GRAD_PTR
 #undef PW_CHECKS
 #undef PW_OUTSIDE
 #undef PW_KERNEL
 #undef PW_KERNELS
 #undef PW_ROW
 #undef PW_AUX_ROW
-#undef PW_AUX_GRAD
+#undef PW_AUX_GRADS
 #undef PW_FN
 #undef PW_PUBLIC
 #undef PW_IS_F64

@@ -12,7 +12,7 @@
 /* What a block kernel reads and writes; arrays are of the kernel's dtype. */
 typedef struct closs_pw_ctx {
     const void *x, *y, *w, *aux, *go; /* go: per-element grad_output, or NULL */
-    void *out, *gx;
+    void *out, *gx, *gaux;            /* gaux: d/d aux, for a differentiable aux */
     double p0, p1, p2;          /* the loss's parameters */
     double gscale;              /* scalar grad_output over the mean's denominator */
 } closs_pw_ctx;
@@ -33,6 +33,7 @@ typedef struct closs_pw_kernels {
 typedef struct closs_pw_args {
     int64_t n;
     const void *x, *y, *w, *aux;
+    void *gaux;
     double p0, p1, p2;
     closs_reduction reduction;
     int is_f64;

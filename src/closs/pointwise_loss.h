@@ -21,6 +21,9 @@
 #define PW_AUX NULL
 #define PW_AUX_ABSENT 0
 #endif
+#ifndef PW_AUX_REQUIRED
+#define PW_AUX_REQUIRED 0
+#endif
 
 #define PW_T float
 #define PW_SFX f32
@@ -44,5 +47,8 @@
 #undef PW_HAS_AUX
 #undef PW_AUX
 #undef PW_AUX_ABSENT
+#undef PW_AUX_REQUIRED
+#undef PW_AUX_GRAD
+#undef PW_AUX_GRAD_OUT
 #undef PW_PARAM_OK
 #undef PW_MEAN_BY_WSUM

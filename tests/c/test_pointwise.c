@@ -212,6 +212,18 @@ static void test_other_families(void)
     const double kx[2] = {-3.0, -1.0}, ky[2] = {0.0, 0.5};
     CHECK(closs_kl_div_f64(2, kx, ky, NULL, 0, CLOSS_REDUCTION_SUM, &out) == CLOSS_OK);
     CHECK(close_to(out, 0.5 * log(0.5) + 0.5, 1e-15));
+    /* gaussian: x - y = 2, var = 4: 0.5 (ln 4 + 1); d/dx = 0.5, d/dvar = 0.5 (1/4 - 4/16) = 0 */
+    const double gxv[1] = {3.0}, gyv[1] = {1.0}, var[1] = {4.0}, negvar[1] = {-1.0};
+    double gi[1], gv[1];
+    CHECK(closs_gaussian_nll_loss_fused_f64(1, gxv, gyv, NULL, var, 0, 1e-6, CLOSS_REDUCTION_SUM,
+                                            &out, gi, gv) == CLOSS_OK);
+    CHECK(close_to(out, 0.5 * (log(4.0) + 1.0), 1e-15) && gi[0] == 0.5 && gv[0] == 0.0);
+    CHECK(closs_gaussian_nll_loss_backward_f64(1, gxv, gyv, NULL, var, 0, 1e-6, CLOSS_REDUCTION_SUM,
+                                               NULL, gi, NULL) == CLOSS_OK && gi[0] == 0.5);
+    CHECK(closs_gaussian_nll_loss_f64(1, gxv, gyv, NULL, NULL, 0, 1e-6, CLOSS_REDUCTION_SUM, &out)
+          == CLOSS_ERR_NULL_POINTER);
+    CHECK(closs_gaussian_nll_loss_f64(1, gxv, gyv, NULL, negvar, 0, 1e-6, CLOSS_REDUCTION_SUM, &out)
+          == CLOSS_ERR_DOMAIN);
 }
 
 int main(void)
