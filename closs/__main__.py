@@ -53,12 +53,17 @@ def timing_table(rng, n=1_000_000):
     header = f"{'loss':<28}{'closs':>9}{'numpy':>9}" + (f"{'torch':>9}" if torch else "")
     print(header)
     for loss in LOSSES.values():
-        x, y = loss.make_args(rng, loss.shape_of_size(n), np.float32)
+        shape = loss.shape_of_size(n)
+        x, y = loss.make_args(rng, shape, np.float32)
+        opts = materialise(loss, loss.grid[0], rng, shape, np.float32)  # e.g. gaussian's var
         fn = getattr(closs.functional, loss.name)
-        row = [median_time(lambda: fn(x, y)), median_time(lambda: loss.numpy_forward(x, y))]
+        row = [median_time(lambda: fn(x, y, **opts)),
+               median_time(lambda: loss.numpy_forward(x, y))]
         if torch:
             tx, ty, tfn = torch.from_numpy(x), torch.from_numpy(y), getattr(TF, loss.name)
-            row.append(median_time(lambda: tfn(tx, ty)))
+            topts = {k: torch.from_numpy(v) if isinstance(v, np.ndarray) else v
+                     for k, v in opts.items()}
+            row.append(median_time(lambda: tfn(tx, ty, **topts)))
         print(f"{loss.key:<28}" + "".join(f"{t * 1e3:9.3f}" for t in row))
 
 

@@ -70,16 +70,14 @@ CLOSS_INLINE CL_T CL_FN(lanes_max)(CL_T v[CL_L])
  * most CL_CHUNK: the running max m moves to the chunk's max before the chunk's
  * exponentials are added, so the sums are rescaled once per chunk, not per
  * element. Also adds the dense sums of the variant: dot += u_j x_j (when
- * dot_on) and us += u_j (probabilities), over the first `valid` elements only
- * (the others pad a row's tail: x = -inf, whose exponential adds 0).
- * Exponentials are taken relative to m, or to 0 while m = -inf (so that -inf
- * adds e^-inf = 0 and NaN adds NaN, which stays NaN). A chunk sums in CL_T
- * lanes (at most CL_CHUNK / CL_L terms each), then adds them to the double
- * lanes of the row.
+ * dot_on) and us += u_j (probabilities). Exponentials are taken relative to m,
+ * or to 0 while m = -inf (so that -inf adds e^-inf = 0 and NaN adds NaN, which
+ * stays NaN). A chunk sums in CL_T lanes (at most CL_CHUNK / CL_L terms each),
+ * then adds them to the double lanes of the row.
  */
 CLOSS_INLINE void CL_FN(online)(const CL_T *restrict x, const CL_T *restrict w,
-                                const CL_T *restrict tp, const int64_t len,
-                                const int64_t valid, const int u, const int dot_on,
+                                const CL_T *restrict tp, const int64_t len, const int u,
+                                const int dot_on,
                                 const CL_T keep, const CL_T eps_c, CL_T *m,
                                 double *restrict sum, double *restrict dot,
                                 double *restrict us)
@@ -105,9 +103,8 @@ CLOSS_INLINE void CL_FN(online)(const CL_T *restrict x, const CL_T *restrict w,
             if (u != CL_U_ONEHOT) {
                 const CL_T uj = CL_FN(dense)(u, CL_HAS_W(u) ? w[q + k] : 0,
                                              u >= CL_U_PROB ? tp[q + k] : 0, keep, eps_c);
-                const int in = q + k < valid;
-                if (dot_on) pd[k] += in ? uj * xv : 0;
-                if (u >= CL_U_PROB) pu[k] += in ? uj : 0;
+                if (dot_on) pd[k] += uj * xv;
+                if (u >= CL_U_PROB) pu[k] += uj;
             }
         }
     for (int k = 0; k < CL_L; ++k) {
@@ -117,20 +114,24 @@ CLOSS_INLINE void CL_FN(online)(const CL_T *restrict x, const CL_T *restrict w,
     }
 }
 
-/* The last len < CL_L elements of a row, padded to one vector. */
+/* The last len < CL_L elements of a row: the log-sum-exp of them padded to one
+ * vector with -inf (whose exponentials add 0), the dense sums directly. */
 CLOSS_INLINE void CL_FN(online_tail)(const CL_T *restrict x, const CL_T *restrict w,
                                      const CL_T *restrict tp, const int64_t len, const int u,
                                      const int dot_on, const CL_T keep, const CL_T eps_c,
                                      CL_T *m, double *restrict sum, double *restrict dot,
                                      double *restrict us)
 {
-    CL_T xp[CL_L], wp[CL_L], tpp[CL_L];
-    for (int k = 0; k < CL_L; ++k) { /* masked loads where the ISA has them */
-        xp[k] = k < len ? x[k] : -INFINITY;
-        wp[k] = CL_HAS_W(u) && k < len ? w[k] : 0;
-        tpp[k] = u >= CL_U_PROB && k < len ? tp[k] : 0;
+    CL_T xp[CL_L];
+    for (int k = 0; k < CL_L; ++k) xp[k] = k < len ? x[k] : -INFINITY;
+    CL_FN(online)(xp, NULL, NULL, CL_L, CL_U_ONEHOT, 0, keep, eps_c, m, sum, NULL, NULL);
+    if (u == CL_U_ONEHOT) return;
+    for (int64_t k = 0; k < len; ++k) {
+        const CL_T uj = CL_FN(dense)(u, CL_HAS_W(u) ? w[k] : 0, u >= CL_U_PROB ? tp[k] : 0,
+                                     keep, eps_c);
+        if (dot_on) dot[k] += (double)uj * (double)x[k];
+        if (u >= CL_U_PROB) us[k] += (double)uj;
     }
-    CL_FN(online)(xp, wp, tpp, CL_L, len, u, dot_on, keep, eps_c, m, sum, dot, us);
 }
 
 /* What the epilogue of a position needs to know about its target. */
@@ -218,12 +219,12 @@ CLOSS_INLINE void CL_FN(rows)(const void *ctx, int64_t b, int64_t e, double *sum
         /* whole chunks, then whole vectors, then the padded tail */
         int64_t j = 0;
         for (; j + CL_CHUNK <= C; j += CL_CHUNK)
-            CL_FN(online)(xr + j, w ? w + j : NULL, tr ? tr + j : NULL, CL_CHUNK, CL_CHUNK, u,
-                          want_v, keep, eps_c, &m, sum, dot, us);
+            CL_FN(online)(xr + j, w ? w + j : NULL, tr ? tr + j : NULL, CL_CHUNK, u, want_v,
+                          keep, eps_c, &m, sum, dot, us);
         const int64_t vectors = (C - j) / CL_L * CL_L;
         if (vectors > 0) {
-            CL_FN(online)(xr + j, w ? w + j : NULL, tr ? tr + j : NULL, vectors, vectors, u,
-                          want_v, keep, eps_c, &m, sum, dot, us);
+            CL_FN(online)(xr + j, w ? w + j : NULL, tr ? tr + j : NULL, vectors, u, want_v,
+                          keep, eps_c, &m, sum, dot, us);
             j += vectors;
         }
         if (j < C)
