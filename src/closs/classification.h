@@ -66,26 +66,32 @@ CLOSS_INLINE CL_T CL_FN(lanes_max)(CL_T v[CL_L])
 
 /*
  * Online log-sum-exp (Milakov & Gimelshein, "Online normalizer calculation
- * for softmax", 2018) over x[0, len), len a positive multiple of CL_L and at
- * most CL_CHUNK: the running max m moves to the chunk's max before the chunk's
- * exponentials are added, so the sums are rescaled once per chunk, not per
- * element. Also adds the dense sums of the variant: dot += u_j x_j (when
- * dot_on) and us += u_j (probabilities). Exponentials are taken relative to m,
- * or to 0 while m = -inf (so that -inf adds e^-inf = 0 and NaN adds NaN, which
- * stays NaN). A chunk sums in CL_T lanes (at most CL_CHUNK / CL_L terms each),
- * then adds them to the double lanes of the row.
+ * for softmax", 2018) over x[0, len + tail): len a multiple of CL_L, at most
+ * CL_CHUNK, and tail < CL_L elements more (a row's end, padded to one vector
+ * with -inf, whose exponentials add 0). The running max m moves to the
+ * chunk's max before the chunk's exponentials are added, so the sums are
+ * rescaled once per chunk, not per element. Also adds the dense sums of the
+ * variant: dot += u_j x_j (when dot_on) and us += u_j (probabilities).
+ * Exponentials are taken relative to m, or to 0 while m = -inf (so that -inf
+ * adds e^-inf = 0 and NaN adds NaN, which stays NaN). A chunk sums in CL_T
+ * lanes (at most CL_CHUNK / CL_L + 1 terms each), then adds them to the
+ * double lanes of the row.
  */
 CLOSS_INLINE void CL_FN(online)(const CL_T *restrict x, const CL_T *restrict w,
-                                const CL_T *restrict tp, const int64_t len, const int u,
-                                const int dot_on,
+                                const CL_T *restrict tp, const int64_t len,
+                                const int64_t tail, const int u, const int dot_on,
                                 const CL_T keep, const CL_T eps_c, CL_T *m,
                                 double *restrict sum, double *restrict dot,
                                 double *restrict us)
 {
-    CL_T mv[CL_L];
-    for (int k = 0; k < CL_L; ++k) mv[k] = x[k];
-    for (int64_t q = CL_L; q < len; q += CL_L)
+    CL_T mv[CL_L], xt[CL_L];
+    for (int k = 0; k < CL_L; ++k) mv[k] = -INFINITY;
+    for (int64_t q = 0; q < len; q += CL_L)
         for (int k = 0; k < CL_L; ++k) mv[k] = x[q + k] > mv[k] ? x[q + k] : mv[k];
+    if (tail) {
+        for (int k = 0; k < CL_L; ++k) xt[k] = k < tail ? x[len + k] : -INFINITY;
+        for (int k = 0; k < CL_L; ++k) mv[k] = xt[k] > mv[k] ? xt[k] : mv[k];
+    }
     const CL_T cm = CL_FN(lanes_max)(mv);
     if (cm > *m) {
         if (*m != -INFINITY) { /* else the sums are 0 (or NaN), and stay so */
@@ -107,31 +113,20 @@ CLOSS_INLINE void CL_FN(online)(const CL_T *restrict x, const CL_T *restrict w,
                 if (u >= CL_U_PROB) pu[k] += uj;
             }
         }
+    if (tail)
+        for (int k = 0; k < CL_L; ++k) ps[k] += CL_EXP(xt[k] - sh);
     for (int k = 0; k < CL_L; ++k) {
         sum[k] += (double)ps[k];
         if (u != CL_U_ONEHOT && dot_on) dot[k] += (double)pd[k];
         if (u >= CL_U_PROB) us[k] += (double)pu[k];
     }
-}
-
-/* The last len < CL_L elements of a row: the log-sum-exp of them padded to one
- * vector with -inf (whose exponentials add 0), the dense sums directly. */
-CLOSS_INLINE void CL_FN(online_tail)(const CL_T *restrict x, const CL_T *restrict w,
-                                     const CL_T *restrict tp, const int64_t len, const int u,
-                                     const int dot_on, const CL_T keep, const CL_T eps_c,
-                                     CL_T *m, double *restrict sum, double *restrict dot,
-                                     double *restrict us)
-{
-    CL_T xp[CL_L];
-    for (int k = 0; k < CL_L; ++k) xp[k] = k < len ? x[k] : -INFINITY;
-    CL_FN(online)(xp, NULL, NULL, CL_L, CL_U_ONEHOT, 0, keep, eps_c, m, sum, NULL, NULL);
-    if (u == CL_U_ONEHOT) return;
-    for (int64_t k = 0; k < len; ++k) {
-        const CL_T uj = CL_FN(dense)(u, CL_HAS_W(u) ? w[k] : 0, u >= CL_U_PROB ? tp[k] : 0,
-                                     keep, eps_c);
-        if (dot_on) dot[k] += (double)uj * (double)x[k];
-        if (u >= CL_U_PROB) us[k] += (double)uj;
-    }
+    if (u != CL_U_ONEHOT) /* the tail's dense sums, element by element */
+        for (int64_t k = 0; k < tail; ++k) {
+            const CL_T uj = CL_FN(dense)(u, CL_HAS_W(u) ? w[len + k] : 0,
+                                         u >= CL_U_PROB ? tp[len + k] : 0, keep, eps_c);
+            if (dot_on) dot[k] += (double)uj * (double)x[len + k];
+            if (u >= CL_U_PROB) us[k] += (double)uj;
+        }
 }
 
 /* What the epilogue of a position needs to know about its target. */
@@ -216,20 +211,16 @@ CLOSS_INLINE void CL_FN(rows)(const void *ctx, int64_t b, int64_t e, double *sum
         const CL_T *restrict tr = u >= CL_U_PROB ? tp + p * C : NULL;
         CL_T m = -INFINITY;
         double sum[CL_L] = {0}, dot[CL_L] = {0}, us[CL_L] = {0};
-        /* whole chunks, then whole vectors, then the padded tail */
+        /* whole chunks, then the remaining whole vectors and the padded tail */
         int64_t j = 0;
         for (; j + CL_CHUNK <= C; j += CL_CHUNK)
-            CL_FN(online)(xr + j, w ? w + j : NULL, tr ? tr + j : NULL, CL_CHUNK, u, want_v,
+            CL_FN(online)(xr + j, w ? w + j : NULL, tr ? tr + j : NULL, CL_CHUNK, 0, u, want_v,
                           keep, eps_c, &m, sum, dot, us);
-        const int64_t vectors = (C - j) / CL_L * CL_L;
-        if (vectors > 0) {
-            CL_FN(online)(xr + j, w ? w + j : NULL, tr ? tr + j : NULL, vectors, u, want_v,
-                          keep, eps_c, &m, sum, dot, us);
-            j += vectors;
+        if (j < C) {
+            const int64_t vectors = (C - j) / CL_L * CL_L;
+            CL_FN(online)(xr + j, w ? w + j : NULL, tr ? tr + j : NULL, vectors,
+                          C - j - vectors, u, want_v, keep, eps_c, &m, sum, dot, us);
         }
-        if (j < C)
-            CL_FN(online_tail)(xr + j, w ? w + j : NULL, tr ? tr + j : NULL, C - j, u, want_v,
-                               keep, eps_c, &m, sum, dot, us);
         const double s = CL_FN(lanes_sum)(sum);
         const double lse = (double)m + log(s);
         const double uss = u >= CL_U_PROB ? CL_FN(lanes_sum)(us) : 0.0;
