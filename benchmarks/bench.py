@@ -81,9 +81,8 @@ THRESHOLD_SIZES = tuple(2**p for p in range(12, 23))
 OVERHEAD_TARGET_S = 2e-6
 
 def shapes_for(loss, size):
-    """The argument shape of `loss` at about `size` elements (the registry's
-    shape_of_size: (n,) for element-wise losses, (n / 100, 100) for cross_entropy)."""
-    return loss.shape_of_size(size)
+    """The argument shape of `loss` at about `size` elements (the registry's bench_shape)."""
+    return loss.shape_for(size)
 
 
 # ----------------------------------------------------------------------- timing

@@ -88,26 +88,44 @@ def reduction_code(reduction, size_average=None, reduce=None, allowed=("none", "
 
 
 def broadcast_shape(*shapes):
-    """np.broadcast_shapes with torch's message on failure."""
-    try:
-        return np.broadcast_shapes(*shapes)
-    except ValueError:
-        a, b = shapes[0], shapes[1]
-        nd = max(len(a), len(b))
-        a, b = (1,) * (nd - len(a)) + tuple(a), (1,) * (nd - len(b)) + tuple(b)
-        for d in range(nd):
-            if a[d] != b[d] and 1 not in (a[d], b[d]):
-                raise ShapeError(
-                    f"The size of tensor a ({a[d]}) must match the size of tensor b ({b[d]}) "
-                    f"at non-singleton dimension {d}"
-                ) from None
-        raise ShapeError(f"shapes {shapes} cannot be broadcast together") from None
+    """np.broadcast_shapes with torch's message on failure (for the first pair of
+    shapes, taken left to right, that does not broadcast)."""
+    result = tuple(shapes[0])
+    for shape in shapes[1:]:
+        if shape == result:
+            continue
+        try:
+            result = np.broadcast_shapes(result, shape)
+        except ValueError:
+            a, b = result, tuple(shape)
+            nd = max(len(a), len(b))
+            a, b = (1,) * (nd - len(a)) + a, (1,) * (nd - len(b)) + b
+            d = next(d for d in range(nd) if a[d] != b[d] and 1 not in (a[d], b[d]))
+            raise ShapeError(
+                f"The size of tensor a ({a[d]}) must match the size of tensor b ({b[d]}) "
+                f"at non-singleton dimension {d}"
+            ) from None
+    return result
+
+
+def index_array(t, name="target"):
+    """Class indices of any integer dtype as a flat C-contiguous int64 array."""
+    if t.dtype.kind not in "iu":
+        raise DTypeError(f"{name} must hold integer class indices, got dtype {t.dtype}")
+    return flat(t, t.shape, np.dtype(np.int64))
+
+
+def grad_dtype(x, dtype):
+    """The dtype of the gradient of x: its own when float32/float64, else the result's."""
+    return x.dtype if x.dtype in _KERNEL_DTYPE else dtype
 
 
 def flat(a, shape, dtype):
     """a broadcast to shape, as a flat C-contiguous array of dtype (a view when possible)."""
     if a.shape != shape:
         a = np.broadcast_to(a, shape)
+    elif a.dtype == dtype and a.flags.c_contiguous:  # the common case, without a copy
+        return a.reshape(-1)
     return np.ascontiguousarray(a, dtype=dtype).reshape(-1)
 
 
@@ -123,6 +141,11 @@ def warn_target_size(input_shape, target_shape):
 
 def _size(shape):
     return f"torch.Size([{', '.join(map(str, shape))}])"
+
+
+def shape_list(shape):
+    """A shape as torch prints a tensor's sizes: [2, 3]."""
+    return f"[{', '.join(map(str, shape))}]"
 
 
 def _unbroadcast(g, shape):
@@ -311,6 +334,14 @@ class RowMeanCall(PointwiseCall):
             np.divide(values.reshape(-1, self.row).sum(axis=1), self.row, out=out)
 
 
+def _params(params):
+    """The kernel's three float parameters (p0, p1, p2), zeros where absent."""
+    if not params:
+        return 0.0, 0.0, 0.0
+    p = tuple(float(v) for v in params)
+    return p + (0.0,) * (3 - len(p))
+
+
 def pointwise(name, input, target, reduction, weight=None, params=(), *, aux=None,
               target_rule="warn", weight_rule="input", mean_by="count", row_mean=False,
               domain_error=None):
@@ -333,9 +364,11 @@ def pointwise(name, input, target, reduction, weight=None, params=(), *, aux=Non
     w = None if weight is None else as_array(weight, "weight")
     a = None if aux is None else as_array(aux, "pos_weight")
     dtype = float_dtype(x, y, w, a)
-    if y.shape != x.shape and target_rule == "warn":
-        warn_target_size(x.shape, y.shape)
-    shape = broadcast_shape(x.shape, y.shape)
+    shape = x.shape
+    if y.shape != shape:
+        if target_rule == "warn":
+            warn_target_size(x.shape, y.shape)
+        shape = broadcast_shape(x.shape, y.shape)
     if target_rule == "input" and shape != x.shape:
         raise ShapeError(f"output with shape {list(x.shape)} doesn't match the broadcast shape "
                          f"{list(shape)}")
@@ -347,25 +380,151 @@ def pointwise(name, input, target, reduction, weight=None, params=(), *, aux=Non
         broadcast_shape(shape, a.shape)
     c = RowMeanCall() if row_mean else PointwiseCall()
     c.kind, c.dtype, c.reduction = _core.POINTWISE[name], dtype, reduction
-    c.params = (tuple(map(float, params)) + (0.0, 0.0, 0.0))[:3]
+    c.params = _params(params)
     c.kernel = kernel_for(_core.pointwise, dtype)
     c.out_shape = shape
     c.x, c.y = flat(x, shape, dtype), flat(y, shape, dtype)
     c.w = None if w is None else flat(w, shape, dtype)
     c.aux = None if a is None else flat(a, shape, dtype)
     c.sum_scale, c.domain_error = None, domain_error
-    with np.errstate(divide="ignore"):
-        if mean_by == "weight_sum" and w is not None and reduction == 1 and shape != x.shape:
+    if mean_by == "weight_sum" and w is not None and reduction == 1 and shape != x.shape:
+        with np.errstate(divide="ignore"):
             c.sum_scale = np.float64(1.0) / w.sum(dtype=np.float64)
-        elif reduction == 3:  # batchmean
-            c.sum_scale = np.float64(1.0) / (shape[0] if shape else 1)
+    elif reduction == 3:  # batchmean
+        c.sum_scale = np.float64(1.0) / (shape[0] if shape else 1)
     if row_mean:
         c.row = shape[-1] if shape else 1
         c.out_shape = shape[:-1]
         if reduction == 2:
             c.sum_scale = np.float64(1.0) / c.row
-    gdtype = x.dtype if x.dtype in _KERNEL_DTYPE else dtype
-    c.grads = (GradSpec(shape, x.shape, gdtype),)
+    c.grads = (GradSpec(shape, x.shape, grad_dtype(x, dtype)),)
+    return c
+
+
+class RowwiseCall(LossCall):
+    """A row-wise loss on n rows of d elements: differentiable inputs xs (flat,
+    n * d each), per-row target values y or class indices idx, class weights w
+    and up to four parameters. Returns one gradient per input (a tuple when
+    there are several)."""
+
+    __slots__ = ("kind", "n", "d", "xs", "y", "idx", "w", "params", "user_target", "index_low")
+
+    def _run(self, op, out, grad_output, grad_inputs):
+        x0, x1, x2 = self.xs  # padded with None to three
+        g0, g1, g2 = (*grad_inputs, None, None)[:3] if grad_inputs else (None, None, None)
+        p0, p1, p2, p3 = self.params
+        try:
+            self.kernel(self.kind, op, self.n, self.d, x0, x1, x2, self.y, self.idx, self.w,
+                        p0, p1, p2, p3, self.reduction, out, grad_output, g0, g1, g2)
+        except IndexError:
+            raise index_out_of_bounds(self.user_target, self.index_low, self.d) from None
+
+
+def index_out_of_bounds(target, low, high):
+    """torch's IndexError for class indices, naming the first outside [low, high)."""
+    t = np.asarray(target).reshape(-1)
+    bad = (t < low) | (t >= high)
+    return IndexError(f"Target {t[np.argmax(bad)]} is out of bounds.")
+
+
+def rowwise(name, dtype, reduction, n, d, shape, out_shape, inputs, y=None, target=None,
+            weight=None, params=(), index_low=0):
+    """Prepares the row-wise loss `name` (a C core name) on n rows of d elements:
+    the arrays `inputs` are broadcast to `shape` (of n * d elements) and are
+    differentiated; out_shape is the shape of the 'none' output. y: the n
+    per-row target values, flat, of dtype; target: class indices (one per row,
+    or n * d), which the kernel checks against [index_low, d); weight: d class
+    weights; params: up to four floats."""
+    c = RowwiseCall()
+    c.kind, c.dtype, c.reduction = _core.ROWWISE[name], dtype, reduction
+    c.kernel = kernel_for(_core.rowwise, dtype)
+    c.n, c.d, c.out_shape = n, d, out_shape
+    c.xs = tuple([flat(x, shape, dtype) for x in inputs] + [None] * (3 - len(inputs)))
+    c.y = y
+    c.user_target = target
+    c.idx = None if target is None else index_array(target)
+    c.index_low = index_low
+    c.w = None if weight is None else flat(weight, weight.shape, dtype)
+    c.params = tuple([float(p) for p in params] + [0.0] * (4 - len(params)))
+    c.grads = tuple([GradSpec(shape, x.shape, grad_dtype(x, dtype)) for x in inputs])
+    return c
+
+
+class DistanceTripletCall(LossCall):
+    """triplet_margin_with_distance_loss with a Python distance function, in NumPy.
+
+    The distances d(a, p), d(a, n) (and d(p, n) with swap) are computed once,
+    when the call is prepared. Gradients need ``distance_grad(x1, x2, grad)``,
+    the vector-Jacobian product of the distance function: given the arrays the
+    distance function received and ``grad``, an array of the shape of
+    ``distance_function(x1, x2)``, it returns ``(grad_x1, grad_x2)``, the
+    gradients of ``sum(grad * distance_function(x1, x2))``, each of its
+    argument's shape (or of a shape that sums back to it over broadcast axes).
+    closs has no autograd: without distance_grad there is no gradient.
+    """
+
+    __slots__ = ("inputs", "distance_grad", "swap", "distances", "pre")
+
+    def _run(self, op, out, grad_output, grad_inputs):
+        if op != FORWARD and self.distance_grad is None:
+            raise ValueError(
+                "triplet_margin_with_distance_loss: the gradient with a custom distance_function "
+                "needs distance_grad(x1, x2, grad) -> (grad_x1, grad_x2), the vector-Jacobian "
+                "product of the distance function (closs has no autograd)"
+            )
+        if op != BACKWARD:
+            loss = np.where(self.pre < 0, 0.0, self.pre)
+            if self.reduction == 0:
+                out[:] = loss.reshape(-1)
+            else:
+                out[0] = loss.sum() if self.reduction == 2 else loss.mean()
+        if op != FORWARD:
+            self._grad(grad_output, grad_inputs)
+
+    def _grad(self, grad_output, grad_inputs):
+        if grad_output is None:
+            go = 1.0
+        elif self.reduction == 0:
+            go = grad_output.reshape(self.out_shape).astype(np.float64)
+        else:
+            go = float(grad_output[0])
+        if self.reduction == 1:
+            go = go / self.pre.size
+        k = np.where(self.pre >= 0, go, 0.0)
+        dp, dn, ds = self.distances
+        a, p, n = self.inputs
+        terms = [(0, 1, a, p, k)]  # (gradient index of x1, of x2, x1, x2, d loss / d distance)
+        if self.swap:  # torch.minimum: the smaller distance takes the gradient, a tie halves it
+            tie = np.where(dn == ds, 0.5, 1.0)
+            terms += [(0, 2, a, n, np.where(dn > ds, 0.0, -k * tie)),
+                      (1, 2, p, n, np.where(dn < ds, 0.0, -k * tie))]
+        else:
+            terms.append((0, 2, a, n, -k))
+        for g in grad_inputs:
+            g[...] = 0
+        for i, j, x1, x2, coef in terms:
+            g1, g2 = self.distance_grad(x1, x2, coef)
+            grad_inputs[i] += _unbroadcast(np.asarray(g1), x1.shape).reshape(-1)
+            grad_inputs[j] += _unbroadcast(np.asarray(g2), x2.shape).reshape(-1)
+
+
+def distance_triplet(anchor, positive, negative, distance_function, distance_grad, margin, swap,
+                     reduction):
+    """Prepares triplet_margin_with_distance_loss with a Python distance function,
+    which receives the three arrays in the result dtype (see DistanceTripletCall)."""
+    originals = [as_array(x, name) for x, name in
+                 ((anchor, "anchor"), (positive, "positive"), (negative, "negative"))]
+    dtype = float_dtype(*originals)
+    a, p, n = (np.asarray(x, dtype) for x in originals)
+    dist = lambda x1, x2: np.asarray(distance_function(x1, x2), np.float64)  # noqa: E731
+    dp, dn = dist(a, p), dist(a, n)
+    ds = dist(p, n) if swap else None
+    c = DistanceTripletCall()
+    c.dtype, c.reduction = dtype, reduction
+    c.inputs, c.distance_grad, c.swap, c.distances = (a, p, n), distance_grad, bool(swap), (dp, dn, ds)
+    c.pre = margin + dp - (np.minimum(dn, ds) if swap else dn)
+    c.out_shape = c.pre.shape
+    c.grads = tuple(GradSpec(x.shape, x.shape, grad_dtype(x, dtype)) for x in originals)
     return c
 
 

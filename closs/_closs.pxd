@@ -40,6 +40,21 @@ cdef extern from "_dispatch.h" nogil:
     const closs_py_pointwise_f64 *closs_py_pointwise_f64_table
     const char **closs_py_pointwise_names
     int CLOSS_PY_POINTWISE_COUNT
+
+    # Every row-wise loss behind one signature per dtype (see _dispatch.h).
+    ctypedef closs_status (*closs_py_rowwise_f32)(
+        int, int64_t, int64_t, const float *, const float *, const float *, const float *,
+        const int64_t *, const float *, double, double, double, double, closs_reduction,
+        float *, const float *, float *, float *, float *)
+    ctypedef closs_status (*closs_py_rowwise_f64)(
+        int, int64_t, int64_t, const double *, const double *, const double *, const double *,
+        const int64_t *, const double *, double, double, double, double, closs_reduction,
+        double *, const double *, double *, double *, double *)
+    const closs_py_rowwise_f32 *closs_py_rowwise_f32_table
+    const closs_py_rowwise_f64 *closs_py_rowwise_f64_table
+    const char **closs_py_rowwise_names
+    const int *closs_py_rowwise_layouts
+    int CLOSS_PY_ROWWISE_COUNT
     ctypedef closs_status (*closs_py_classification_f32)(
         int, int64_t, int64_t, int64_t, const float *, const int64_t *, const float *,
         const float *, int64_t, double, closs_reduction, float *, const float *, float *)

@@ -19,6 +19,8 @@ cpdef enum Op:
 
 # Element-wise loss kinds by name: the index into _dispatch.h's tables.
 POINTWISE = {closs_py_pointwise_names[k].decode(): k for k in range(CLOSS_PY_POINTWISE_COUNT)}
+# Row-wise loss kinds by name.
+ROWWISE = {closs_py_rowwise_names[k].decode(): k for k in range(CLOSS_PY_ROWWISE_COUNT)}
 
 # Classification loss kinds by name (cross_entropy_prob: probability targets).
 CLASSIFICATION = {closs_py_classification_names[k].decode(): k
@@ -60,6 +62,13 @@ cdef int check_len(object a, Py_ssize_t have, Py_ssize_t want, str what) except 
     return 0
 
 
+cdef int check_view(const floating[::1] a, Py_ssize_t want, str what) except -1:
+    """A float array argument (None: absent) holds want values."""
+    if a is not None and a.shape[0] != want:
+        raise ShapeError(f"{what} has {a.shape[0]} elements, expected {want}")
+    return 0
+
+
 def version_number():
     return closs_version_number()
 
@@ -92,13 +101,13 @@ def pointwise(int kind, int op, const floating[::1] x not None, const floating[:
         raise ValueError(f"unknown element-wise loss kind {kind}")
     cdef int64_t n = x.shape[0]
     cdef Py_ssize_t nout = n if reduction == CLOSS_REDUCTION_NONE else 1
-    check_len(y, y.shape[0], n, "target")
-    check_len(w, 0 if w is None else w.shape[0], n, "weight")
-    check_len(aux, 0 if aux is None else aux.shape[0], n, "aux")
-    check_len(out, 0 if out is None else out.shape[0], nout, "out")
-    check_len(go, 0 if go is None else go.shape[0], nout, "grad_output")
-    check_len(gx, 0 if gx is None else gx.shape[0], n, "grad_input")
-    check_len(gaux, 0 if gaux is None else gaux.shape[0], n, "grad of aux")
+    check_view(y, n, "target")
+    check_view(w, n, "weight")
+    check_view(aux, n, "aux")
+    check_view(out, nout, "out")
+    check_view(go, nout, "grad_output")
+    check_view(gx, n, "grad_input")
+    check_view(gaux, n, "grad of aux")
     if (op != BACKWARD and out is None) or (op != FORWARD and gx is None):
         raise ValueError("missing output buffer")
     cdef closs_status st
@@ -120,6 +129,64 @@ def pointwise(int kind, int op, const floating[::1] x not None, const floating[:
     check(st)
 
 
+def rowwise(int kind, int op, int64_t n, int64_t d,
+            const floating[::1] x0, const floating[::1] x1, const floating[::1] x2,
+            const floating[::1] y, const int64_t[::1] idx, const floating[::1] w,
+            double p0, double p1, double p2, double p3, int reduction,
+            floating[::1] out, const floating[::1] go,
+            floating[::1] g0, floating[::1] g1, floating[::1] g2):
+    """One row-wise loss call on n rows of d elements: op FORWARD fills out,
+    BACKWARD fills the gradients g0.. from go, FUSED fills out and the gradients.
+    Arrays are flat: inputs x0.. and gradients n * d values, targets y n values,
+    class indices idx one per row or n * d (as the loss's layout says), weights
+    w d values; out and go hold n values for reduction 'none' (0), one otherwise.
+    Arrays a loss does not take may be None."""
+    if not 0 <= kind < CLOSS_PY_ROWWISE_COUNT:
+        raise ValueError(f"unknown row-wise loss kind {kind}")
+    if n < 0 or d < 0 or (d > 0 and n > (<int64_t>1 << 62) // d):
+        raise ShapeError(f"invalid row-wise shape: {n} rows of {d} elements")
+    cdef Py_ssize_t nd = n * d
+    cdef Py_ssize_t nout = n if reduction == CLOSS_REDUCTION_NONE else 1
+    cdef Py_ssize_t nidx = n if closs_py_rowwise_layouts[kind] == 1 else nd
+    check_view(x0, nd, "input")
+    check_view(x1, nd, "input")
+    check_view(x2, nd, "input")
+    check_view(y, n, "target")
+    check_len(idx, 0 if idx is None else idx.shape[0], nidx, "target")
+    check_view(w, d, "weight")
+    check_view(out, nout, "out")
+    check_view(go, nout, "grad_output")
+    check_view(g0, nd, "gradient")
+    check_view(g1, nd, "gradient")
+    check_view(g2, nd, "gradient")
+    if (op != BACKWARD and out is None) or (op != FORWARD and g0 is None):
+        raise ValueError("missing output buffer")
+    cdef closs_status st
+    cdef const floating *px0 = cptr(x0)
+    cdef const floating *px1 = cptr(x1)
+    cdef const floating *px2 = cptr(x2)
+    cdef const floating *py = cptr(y)
+    cdef const int64_t *pidx = NULL
+    if idx is not None and idx.shape[0] > 0:
+        pidx = &idx[0]
+    cdef const floating *pw = cptr(w)
+    cdef const floating *pgo = cptr(go)
+    cdef floating *pout = mptr(out)
+    cdef floating *pg0 = mptr(g0)
+    cdef floating *pg1 = mptr(g1)
+    cdef floating *pg2 = mptr(g2)
+    with nogil:
+        if floating is float:
+            st = closs_py_rowwise_f32_table[kind](op, n, d, px0, px1, px2, py, pidx, pw,
+                                                  p0, p1, p2, p3, <closs_reduction>reduction,
+                                                  pout, pgo, pg0, pg1, pg2)
+        else:
+            st = closs_py_rowwise_f64_table[kind](op, n, d, px0, px1, px2, py, pidx, pw,
+                                                  p0, p1, p2, p3, <closs_reduction>reduction,
+                                                  pout, pgo, pg0, pg1, pg2)
+    check(st)
+
+
 def classification(int kind, int op, int64_t n, int64_t c, int64_t s,
                    const floating[::1] x not None, const int64_t[::1] t,
                    const floating[::1] tp, const floating[::1] w,
@@ -136,19 +203,19 @@ def classification(int kind, int op, int64_t n, int64_t c, int64_t s,
     cdef Py_ssize_t npos = n * s
     cdef Py_ssize_t nel = npos * c
     cdef Py_ssize_t nout = npos if reduction == CLOSS_REDUCTION_NONE else 1
-    check_len(x, x.shape[0], nel, "input")
+    check_view(x, nel, "input")
     if kind == CLASSIFICATION["cross_entropy_prob"]:
         if tp is None:
             raise ValueError("missing probability target")
-        check_len(tp, tp.shape[0], nel, "target")
+        check_view(tp, nel, "target")
     else:
         if t is None:
             raise ValueError("missing class-index target")
         check_len(t, t.shape[0], npos, "target")
-    check_len(w, 0 if w is None else w.shape[0], c, "weight")
-    check_len(out, 0 if out is None else out.shape[0], nout, "out")
-    check_len(go, 0 if go is None else go.shape[0], nout, "grad_output")
-    check_len(gx, 0 if gx is None else gx.shape[0], nel, "grad_input")
+    check_view(w, c, "weight")
+    check_view(out, nout, "out")
+    check_view(go, nout, "grad_output")
+    check_view(gx, nel, "grad_input")
     if (op != BACKWARD and out is None) or (op != FORWARD and gx is None):
         raise ValueError("missing output buffer")
     cdef closs_status st

@@ -10,12 +10,15 @@ import numpy as np
 
 
 def _reduce(loss, dloss, reduction, denominator):
-    """Applies a reduction to per-element losses and their derivatives."""
+    """Applies a reduction to per-element losses and their derivatives (one array,
+    or a tuple of arrays for a loss of several inputs)."""
     if reduction == "none":
         return loss, dloss
     if reduction == "sum":
         return loss.sum(), dloss
     with np.errstate(invalid="ignore", divide="ignore"):
+        if isinstance(dloss, tuple):
+            return loss.sum() / denominator, tuple(g / denominator for g in dloss)
         return loss.sum() / denominator, dloss / denominator
 
 
@@ -188,6 +191,157 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
     _, dvar = _reduce(loss, dvar, reduction, loss.size)
     axes = tuple(i for i, n in enumerate(v.shape) if n == 1 and loss.shape[i] != 1)
     return value, (dx, dvar.sum(axis=axes, keepdims=True).reshape(np.shape(var)))
+
+
+# --------------------------------------------------------------------------- margins and embeddings
+
+
+def _f64(*arrays):
+    return [np.asarray(a, np.float64) for a in arrays]
+
+
+def _sum_to(g, shape):
+    """g summed down to an argument of `shape` that was broadcast to g's shape."""
+    while g.ndim > len(shape):
+        g = g.sum(axis=0)
+    for axis, size in enumerate(shape):
+        if size == 1 and g.shape[axis] != 1:
+            g = g.sum(axis=axis, keepdims=True)
+    return g
+
+
+def margin_ranking_loss(input1, input2, target, margin=0.0, reduction="mean"):
+    x1, x2, y = _f64(input1, input2, target)
+    a, b, t = np.broadcast_arrays(x1, x2, y)
+    with np.errstate(invalid="ignore"):
+        v = -t * (a - b) + margin
+        loss = np.where(v < 0, 0.0, v)
+        g = np.where(v >= 0, 1.0, 0.0) * -t
+    return _reduce(loss, (_sum_to(g, x1.shape), _sum_to(-g, x2.shape)), reduction, loss.size)
+
+
+def cosine_embedding_loss(input1, input2, target, margin=0.0, reduction="mean"):
+    x1, x2 = _f64(input1, input2)
+    y = np.asarray(target)
+    eps = float(np.float32(1e-12))  # torch's float constant EPSILON
+    dot = (x1 * x2).sum(-1)
+    m1, m2 = (x1 * x1).sum(-1) + eps, (x2 * x2).sum(-1) + eps
+    den = np.sqrt(m1 * m2)
+    cos = dot / den
+    loss = np.where(y == 1, 1 - cos, np.where(y == -1, np.maximum(cos - margin, 0.0), 0.0))
+    dcos = np.where(y == 1, -1.0, np.where((y == -1) & (cos - margin >= 0), 1.0, 0.0))
+    e = lambda a: np.expand_dims(a, -1)  # noqa: E731
+    g1 = e(dcos) * (x2 / e(den) - e(cos) * x1 / e(m1))
+    g2 = e(dcos) * (x1 / e(den) - e(cos) * x2 / e(m2))
+    return _reduce(loss, (_sum_to(g1, x1.shape), _sum_to(g2, x2.shape)), reduction, loss.size)
+
+
+def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, reduction="mean"):
+    (x,) = _f64(input)
+    t = np.asarray(target).reshape(-1)
+    c = x.shape[-1] if x.ndim else 1
+    rows = x.reshape(-1, c)
+    n = rows.shape[0]
+    xt = rows[np.arange(n), t][:, None]
+    z = margin - xt + rows
+    hinge = (z > 0) & (np.arange(c) != t[:, None])
+    wt = (np.ones(c) if weight is None else np.asarray(weight, np.float64))[t][:, None]
+    loss = (np.where(hinge, z**p, 0.0) * wt).sum(1) / c
+    g = np.where(hinge, p * z ** (p - 1), 0.0) * wt / c
+    g[np.arange(n), t] = -g.sum(1)
+    loss = loss if np.ndim(target) else loss.reshape(())
+    return _reduce(loss, g.reshape(x.shape), reduction, n)
+
+
+def multilabel_margin_loss(input, target, reduction="mean"):
+    (x,) = _f64(input)
+    c = x.shape[-1] if x.ndim else 1
+    rows, t = x.reshape(-1, c), np.asarray(target).reshape(-1, c)
+    n = rows.shape[0]
+    listed = np.cumprod(t >= 0, axis=1).astype(bool)  # each row's targets end at its first -1
+    counts = np.zeros((n, c + 1))
+    np.add.at(counts, (np.arange(n)[:, None], np.where(listed, t, c)), 1)
+    is_target = counts[:, :c] > 0
+    loss, g = np.zeros(n), np.zeros((n, c))
+    for slot in range(c):  # the slot-th target of every row that has one
+        has = listed[:, slot]
+        if not has.any():
+            break
+        ts = np.where(has, t[:, slot], 0)
+        z = 1 - rows[np.arange(n), ts][:, None] + rows
+        hit = (z > 0) & ~is_target & has[:, None]
+        loss += np.where(hit, z, 0.0).sum(1)
+        g += hit
+        g[np.arange(n), ts] -= hit.sum(1)
+    loss = loss / c if np.ndim(target) == 2 else loss.reshape(()) / c
+    return _reduce(loss, g.reshape(x.shape) / c, reduction, n)
+
+
+def _pnorm(v, p):
+    """||v||_p over the last axis, and d||v||_p / dv (torch's subgradients: 0 at a zero
+    distance, the max norm's gradient shared by the elements that reach it)."""
+    a = np.abs(v)
+    if np.isinf(p):
+        dist = a.max(-1)
+        top = a == dist[..., None]
+        return dist, np.sign(v) * top / np.maximum(top.sum(-1, keepdims=True), 1)
+    dist = (a**p).sum(-1) ** (1.0 / p)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        grad = np.sign(v) * (a / dist[..., None]) ** (p - 1)
+    return dist, np.where((v == 0) | (dist[..., None] == 0), 0.0, grad)
+
+
+def _triplet(a, p, n, dist, margin, swap, reduction):
+    """The triplet loss from a distance returning (d(x1, x2), vjp(g) -> (g1, g2))."""
+    (dp, vjp_p), (dn, vjp_n) = dist(a, p), dist(a, n)
+    loss_an = dn
+    if swap:
+        ds, vjp_s = dist(p, n)
+        loss_an = np.minimum(dn, ds)
+    pre = margin + dp - loss_an
+    loss = np.where(pre < 0, 0.0, pre)
+    k = np.where(pre >= 0, 1.0, 0.0)
+    ga, gp = vjp_p(k)
+    if swap:
+        tie = np.where(dn == ds, 0.5, 1.0)
+        ga2, gn = vjp_n(np.where(dn > ds, 0.0, -k * tie))
+        gp2, gn2 = vjp_s(np.where(dn < ds, 0.0, -k * tie))
+        ga, gp, gn = ga + ga2, gp + gp2, gn + gn2
+    else:
+        ga2, gn = vjp_n(-k)
+        ga = ga + ga2
+    grads = tuple(_sum_to(np.broadcast_to(g, np.broadcast_shapes(g.shape, x.shape)), x.shape)
+                  for g, x in zip((ga, gp, gn), (a, p, n)))
+    return _reduce(loss, grads, reduction, loss.size)
+
+
+def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False,
+                        reduction="mean"):
+    a, pos, neg = _f64(anchor, positive, negative)
+
+    def dist(x1, x2):
+        v = x1 - x2 + eps
+        squeeze = v.ndim == 0
+        d, dv = _pnorm(np.atleast_1d(v), p)
+        if squeeze:
+            dv = dv.reshape(())
+        return d.reshape(v.shape[:-1]), lambda g: (np.expand_dims(g, -1) * dv,
+                                                   -np.expand_dims(g, -1) * dv)
+
+    return _triplet(a, pos, neg, dist, margin, swap, reduction)
+
+
+def triplet_margin_with_distance_loss(anchor, positive, negative, distance_function=None,
+                                      margin=1.0, swap=False, reduction="mean",
+                                      distance_grad=None):
+    if distance_function is None:
+        return triplet_margin_loss(anchor, positive, negative, margin, 2, 1e-6, swap, reduction)
+    a, pos, neg = _f64(anchor, positive, negative)
+
+    def dist(x1, x2):
+        return np.asarray(distance_function(x1, x2), np.float64), lambda g: distance_grad(x1, x2, g)
+
+    return _triplet(a, pos, neg, dist, margin, swap, reduction)
 
 
 # ----------------------------------------------------------------- classification

@@ -27,11 +27,18 @@ class Loss:
     module_options: tuple = ()  # option names the Module's constructor takes
     reductions: tuple = ("none", "mean", "sum")
     forward_options: tuple = field(default=())  # option names Module.forward takes
+    grad_args: tuple = (0,)  # positions of the differentiable arguments, the gradients' order
+    bench_shape: object = None  # element count -> make_args shape (None: a flat vector)
+    # torch parity: the atol of values in units of rtol; a value that cancels to near 0
+    # (margin + d(a, p) - d(a, n)) is only as exact as its terms in torch's float32
+    parity_scale: float = 1e-2
     variant: str = ""  # tells entries of one function apart (kinds of target ...)
     # the shape of a per-class option array ("class" in a grid) for input of `shape`
     class_shape: object = lambda shape: shape[-1:]
-    # the input shape of about n elements (benchmarks, python -m closs)
-    shape_of_size: object = lambda n: (n,)
+
+    def shape_for(self, size):
+        """The argument shape of this loss at about `size` elements (benchmarks)."""
+        return (size,) if self.bench_shape is None else self.bench_shape(size)
 
     @property
     def key(self):
@@ -105,9 +112,6 @@ def _numpy_cross_entropy(x, t):
     return -np.take_along_axis(log_p, t[:, None], axis=1).mean()
 
 
-# nll_loss and cross_entropy: classes along dimension 1 of (N, C, d1, ...), 0 of (C,).
-_CLASSES = dict(class_shape=lambda shape: shape[1:2] if len(shape) > 1 else shape[:1],
-                shape_of_size=lambda n: (max(n // 100, 1), 100))
 
 
 def _weighted(*grid):
@@ -121,6 +125,89 @@ def _numpy_bce(x, y):
 def _numpy_bce_logits(x, y):
     return np.mean((1 - y) * x + np.logaddexp(0, -x))
 
+
+def _ranking(rng, shape, dtype):
+    x1, x2 = _pair(rng, shape, dtype)
+    return x1, x2, rng.choice(np.array([-1.0, 1.0], dtype), shape)
+
+
+def _cosine(rng, shape, dtype):
+    """Rows (N, D) and labels +-1 (a flat shape is one row)."""
+    x1, x2 = _pair(rng, shape, dtype)
+    return x1, x2, rng.choice(np.array([-1.0, 1.0], dtype), shape[:-1])
+
+
+def _classes(rng, shape, dtype):
+    """Scores (N, C) and a class index per row."""
+    return rng.standard_normal(shape).astype(dtype), rng.integers(0, shape[-1], shape[:-1])
+
+
+def _label_lists(rng, shape, dtype):
+    """Scores (N, C) and up to 4 class indices per row, ended by -1 (then any of [-1, C))."""
+    c = shape[-1]
+    t = rng.integers(0, c, shape)
+    k = rng.integers(0, min(c, 4) + 1, shape[:-1])
+    after = np.arange(c) >= np.expand_dims(k, -1)
+    t[after] = rng.integers(-1, c, int(after.sum()))
+    t[np.arange(c) == np.expand_dims(k, -1)] = -1
+    return rng.standard_normal(shape).astype(dtype), t
+
+
+def _triplet(rng, shape, dtype):
+    return tuple(rng.standard_normal(shape).astype(dtype) for _ in range(3))
+
+
+def _rows(d):
+    """Benchmark shape: rows of (up to) d elements."""
+    return lambda size: (max(1, size // d), min(d, size))
+
+
+def _sq_distance(x1, x2):
+    """A Python distance_function for the registry: squared Euclidean distance."""
+    return ((x1 - x2) ** 2).sum(-1)
+
+
+def _sq_distance_grad(x1, x2, grad):
+    """Its vector-Jacobian product: (grad 2 (x1 - x2), -grad 2 (x1 - x2))."""
+    g = 2 * np.expand_dims(grad, -1) * (x1 - x2)
+    return g, -g
+
+
+def _numpy_cosine(x1, x2, y):
+    cos = (x1 * x2).sum(-1) / np.sqrt((x1 * x1).sum(-1) * (x2 * x2).sum(-1))
+    return np.where(y == 1, 1 - cos, np.maximum(cos, 0)).mean()
+
+
+def _numpy_multi_margin(x, t):
+    rows = np.arange(x.shape[0])
+    z = np.maximum(0, 1 - x[rows, t][:, None] + x)
+    z[rows, t] = 0
+    return z.mean()
+
+
+def _numpy_multilabel_margin(x, t):
+    n, c = x.shape
+    rows = np.arange(n)
+    listed = np.cumprod(t >= 0, axis=1).astype(bool)
+    is_target = np.zeros((n, c + 1), bool)
+    is_target[rows[:, None], np.where(listed, t, c)] = True
+    total = 0.0
+    for slot in range(c):
+        if not listed[:, slot].any():
+            break
+        z = np.maximum(0, 1 - x[rows, t[:, slot]][:, None] + x)
+        total += (z * (~is_target[:, :c] & listed[:, slot, None])).sum()
+    return total / x.size
+
+
+def _numpy_triplet(a, p, n):
+    d = lambda x, y: np.sqrt(((x - y + 1e-6) ** 2).sum(-1))  # noqa: E731
+    return np.maximum(0, 1 + d(a, p) - d(a, n)).mean()
+
+
+# nll_loss and cross_entropy: classes along dimension 1 of (N, C, d1, ...), 0 of (C,).
+_CLASSES_ON_DIM1 = dict(class_shape=lambda shape: shape[1:2] if len(shape) > 1 else shape[:1],
+                        bench_shape=_rows(100))
 
 LOSSES = {
     loss.key: loss
@@ -193,10 +280,52 @@ LOSSES = {
             module_options=("full", "eps"), forward_options=("var",),
         ),
         Loss(
+            "margin_ranking_loss", F._margin_ranking_call, nn.MarginRankingLoss,
+            R.margin_ranking_loss, _ranking, ({}, {"margin": 0.5}, {"margin": -0.3}),
+            lambda x1, x2, y: np.maximum(0, -y * (x1 - x2)).mean(),
+            module_options=("margin",), grad_args=(0, 1),
+        ),
+        Loss(
+            "cosine_embedding_loss", F._cosine_embedding_call, nn.CosineEmbeddingLoss,
+            R.cosine_embedding_loss, _cosine, ({}, {"margin": 0.2}, {"margin": -0.5}),
+            _numpy_cosine, module_options=("margin",), grad_args=(0, 1), bench_shape=_rows(512),
+        ),
+        Loss(
+            "multi_margin_loss", F._multi_margin_call, nn.MultiMarginLoss, R.multi_margin_loss,
+            _classes,
+            ({}, {"p": 2}, {"margin": 0.4}, {"p": 2, "margin": 2.5}, {"weight": "class"},
+             {"p": 2, "weight": "class"}),
+            _numpy_multi_margin, module_options=("p", "margin", "weight"), bench_shape=_rows(100),
+        ),
+        Loss(
+            "multilabel_margin_loss", F._multilabel_margin_call, nn.MultiLabelMarginLoss,
+            R.multilabel_margin_loss, _label_lists, ({},), _numpy_multilabel_margin,
+            bench_shape=_rows(100),
+        ),
+        Loss(
+            "triplet_margin_loss", F._triplet_call, nn.TripletMarginLoss, R.triplet_margin_loss,
+            _triplet,
+            ({}, {"swap": True}, {"p": 1}, {"p": 3, "swap": True}, {"p": 0.5}, {"p": 1.5},
+             {"p": float("inf")}, {"margin": 0.5, "eps": 0.0}),
+            _numpy_triplet, module_options=("margin", "p", "eps", "swap"), grad_args=(0, 1, 2),
+            bench_shape=_rows(512), parity_scale=1.0,
+        ),
+        Loss(
+            "triplet_margin_with_distance_loss", F._triplet_with_distance_call,
+            nn.TripletMarginWithDistanceLoss, R.triplet_margin_with_distance_loss, _triplet,
+            ({}, {"swap": True, "margin": 2.0},
+             {"distance_function": _sq_distance, "distance_grad": _sq_distance_grad},
+             {"distance_function": _sq_distance, "distance_grad": _sq_distance_grad,
+              "swap": True}),
+            _numpy_triplet,
+            module_options=("margin", "swap", "distance_function", "distance_grad"),
+            grad_args=(0, 1, 2), bench_shape=_rows(512), parity_scale=1.0,
+        ),
+        Loss(
             "nll_loss", F._nll_call, nn.NLLLoss, R.nll_loss, _log_probabilities_indices,
             ({}, {"weight": "class"}, {"ignore_index": 0}, {"weight": "class", "ignore_index": 0}),
             lambda x, t: -np.take_along_axis(x, t[:, None], axis=1).mean(),
-            module_options=("weight", "ignore_index"), **_CLASSES,
+            module_options=("weight", "ignore_index"), **_CLASSES_ON_DIM1,
         ),
         Loss(
             "cross_entropy", F._cross_entropy_call, nn.CrossEntropyLoss, R.cross_entropy,
@@ -205,7 +334,7 @@ LOSSES = {
              {"weight": "class", "label_smoothing": 0.2},
              {"weight": "class", "ignore_index": 0, "label_smoothing": 0.2}),
             _numpy_cross_entropy,
-            module_options=("weight", "ignore_index", "label_smoothing"), **_CLASSES,
+            module_options=("weight", "ignore_index", "label_smoothing"), **_CLASSES_ON_DIM1,
         ),
         Loss(
             "cross_entropy", F._cross_entropy_call, nn.CrossEntropyLoss, R.cross_entropy,
@@ -213,7 +342,7 @@ LOSSES = {
             ({}, {"weight": "class"}, {"label_smoothing": 0.2},
              {"weight": "class", "label_smoothing": 0.2}),
             _numpy_cross_entropy, variant="probabilities",
-            module_options=("weight", "label_smoothing"), **_CLASSES,
+            module_options=("weight", "label_smoothing"), **_CLASSES_ON_DIM1,
         ),
     ]
 }

@@ -13,6 +13,8 @@ Each Module holds its constructor options and composes the functional
 preparer of its loss (closs.functional._<name>_call); it adds no numerics.
 """
 
+import numpy as np
+
 from closs import functional as F
 
 __all__ = [
@@ -28,6 +30,12 @@ __all__ = [
     "PoissonNLLLoss",
     "KLDivLoss",
     "GaussianNLLLoss",
+    "MarginRankingLoss",
+    "CosineEmbeddingLoss",
+    "MultiMarginLoss",
+    "MultiLabelMarginLoss",
+    "TripletMarginLoss",
+    "TripletMarginWithDistanceLoss",
     "NLLLoss",
     "CrossEntropyLoss",
 ]
@@ -229,3 +237,103 @@ class GaussianNLLLoss(_Loss):
 
     def extra_repr(self):
         return f"full={self.full}, eps={self.eps}, reduction={self.reduction!r}"
+
+
+class MarginRankingLoss(_Loss):
+    """Gradients: (d loss / d input1, d loss / d input2)."""
+
+    def __init__(self, margin=0.0, size_average=None, reduce=None, reduction="mean"):
+        super().__init__(size_average, reduce, reduction)
+        self.margin = margin
+
+    def _prepare(self, input1, input2, target):
+        return F._margin_ranking_call(input1, input2, target, self.margin, reduction=self.reduction)
+
+    def extra_repr(self):
+        return f"reduction={self.reduction!r}, margin={self.margin}"
+
+
+class CosineEmbeddingLoss(MarginRankingLoss):
+    """Gradients: (d loss / d input1, d loss / d input2)."""
+
+    def _prepare(self, input1, input2, target):
+        return F._cosine_embedding_call(input1, input2, target, self.margin,
+                                        reduction=self.reduction)
+
+
+class MultiMarginLoss(_Loss):
+    def __init__(self, p=1, margin=1.0, weight=None, size_average=None, reduce=None,
+                 reduction="mean"):
+        super().__init__(size_average, reduce, reduction)
+        if p != 1 and p != 2:
+            raise ValueError("only p == 1 and p == 2 supported")
+        if weight is not None and np.ndim(weight) != 1:
+            raise ValueError(
+                "MultiMarginLoss: expected weight to be None or 1D tensor, got "
+                f"{np.ndim(weight)}D instead"
+            )
+        self.p, self.margin, self.weight = p, margin, weight
+
+    def _prepare(self, input, target):
+        return F._multi_margin_call(input, target, self.p, self.margin, self.weight,
+                                    reduction=self.reduction)
+
+    def extra_repr(self):
+        return f"reduction={self.reduction!r}, p={self.p}, margin={self.margin}"
+
+
+class MultiLabelMarginLoss(_Loss):
+    def _prepare(self, input, target):
+        return F._multilabel_margin_call(input, target, reduction=self.reduction)
+
+
+class TripletMarginLoss(_Loss):
+    """Gradients: (d loss / d anchor, d loss / d positive, d loss / d negative)."""
+
+    def __init__(self, margin=1.0, p=2.0, eps=1e-6, swap=False, size_average=None, reduce=None,
+                 reduction="mean"):
+        super().__init__(size_average, reduce, reduction)
+        if margin <= 0:
+            raise ValueError(
+                f"TripletMarginLoss: expected margin to be greater than 0, got {margin} instead"
+            )
+        self.margin, self.p, self.eps, self.swap = margin, p, eps, swap
+
+    def _prepare(self, anchor, positive, negative):
+        return F._triplet_call(anchor, positive, negative, self.margin, self.p, self.eps,
+                               self.swap, reduction=self.reduction)
+
+    def extra_repr(self):
+        return (f"reduction={self.reduction!r}, margin={self.margin}, p={self.p}, "
+                f"eps={self.eps}, swap={self.swap}")
+
+
+class TripletMarginWithDistanceLoss(_Loss):
+    """Gradients: (d loss / d anchor, d loss / d positive, d loss / d negative).
+
+    distance_function=None is pairwise_distance, computed natively. A Python
+    distance_function(x1, x2) works for the value; gradients then need
+    distance_grad(x1, x2, grad) -> (grad_x1, grad_x2), its vector-Jacobian product
+    (a closs addition: NumPy has no autograd).
+    """
+
+    def __init__(self, *, distance_function=None, margin=1.0, swap=False, reduction="mean",
+                 distance_grad=None):
+        super().__init__(reduction=reduction)
+        if margin <= 0:
+            raise ValueError(
+                "TripletMarginWithDistanceLoss: expected margin to be greater than 0, got "
+                f"{margin} instead"
+            )
+        self.distance_function, self.distance_grad = distance_function, distance_grad
+        self.margin, self.swap = margin, swap
+
+    def _prepare(self, anchor, positive, negative):
+        return F._triplet_with_distance_call(
+            anchor, positive, negative, distance_function=self.distance_function,
+            margin=self.margin, swap=self.swap, reduction=self.reduction,
+            distance_grad=self.distance_grad,
+        )
+
+    def extra_repr(self):
+        return f"reduction={self.reduction!r}, margin={self.margin}, swap={self.swap}"

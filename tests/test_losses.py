@@ -11,11 +11,21 @@ DTYPES = [np.float32, np.float64]
 
 
 def cases():
-    for loss in LOSSES.values():
-        for options in loss.grid:
-            for reduction in loss.reductions:
-                opt = ",".join(f"{k}={v}" for k, v in options.items()) or "default"
-                yield pytest.param(loss, options, reduction, id=f"{loss.key}-{opt}-{reduction}")
+    return [
+        pytest.param(loss, options, reduction, id=f"{loss.key}-{option_id(options)}-{reduction}")
+        for loss in LOSSES.values()
+        for options in loss.grid
+        for reduction in loss.reductions
+    ]
+
+
+def option_id(options):
+    return ",".join(f"{k}={getattr(v, '__name__', v)}" for k, v in options.items()) or "default"
+
+
+def grads(g):
+    """A loss's gradient(s) as a tuple, in the order of its grad_args."""
+    return g if isinstance(g, tuple) else (g,)
 
 
 def tol(dtype):
@@ -39,10 +49,12 @@ def test_matches_reference(loss, options, reduction, dtype):
     args, opts = make(loss, options, dtype)
     value, grad = loss.prepare(*args, reduction=reduction, **opts).value_and_grad()
     ref_value, ref_grad = loss.reference(*args, reduction=reduction, **opts)
-    assert np.asarray(value).dtype == dtype and grad.dtype == dtype
-    assert np.shape(value) == np.shape(ref_value) and grad.shape == args[0].shape
+    assert np.asarray(value).dtype == dtype and np.shape(value) == np.shape(ref_value)
     assert_close(value, ref_value, dtype)
-    assert_close(grad, ref_grad, dtype)
+    assert len(grads(grad)) == len(grads(ref_grad)) == len(loss.grad_args)
+    for g, ref, i in zip(grads(grad), grads(ref_grad), loss.grad_args):
+        assert g.dtype == dtype and g.shape == args[i].shape
+        assert_close(g, ref, dtype)
 
 
 @pytest.mark.parametrize("loss,options,reduction", cases())
@@ -57,36 +69,40 @@ def test_entry_points_agree(loss, options, reduction):
     grad = module.backward()
     fused_value, fused_grad = module.value_and_grad(*args, **fwd)
     assert np.array_equal(fused_value, value)
-    np.testing.assert_allclose(fused_grad, grad, rtol=1e-14, atol=0)
+    for f, g in zip(grads(fused_grad), grads(grad)):
+        np.testing.assert_allclose(f, g, rtol=1e-14, atol=0)
     # out= receives the same numbers, in place
-    out = np.empty_like(args[0])
-    assert module.backward(out=out) is out
-    np.testing.assert_allclose(out, grad, rtol=1e-14, atol=0)
+    out = tuple(np.empty_like(args[i]) for i in loss.grad_args)
+    result = module.backward(out=out if len(out) > 1 else out[0])
+    assert all(r is o for r, o in zip(grads(result), out))
+    for o, g in zip(out, grads(grad)):
+        np.testing.assert_allclose(o, g, rtol=1e-14, atol=0)
 
 
 @pytest.mark.parametrize("loss,options,reduction", cases())
 def test_finite_differences(loss, options, reduction):
-    """5-point central differences of sum(grad_output * loss) in float64."""
+    """5-point central differences of sum(grad_output * loss) in float64, for every
+    differentiable argument."""
     args, opts = make(loss, options, np.float64, shape=(3, 4), seed=2)
     rng = np.random.default_rng(3)
-    x = args[0]
     call = loss.prepare(*args, reduction=reduction, **opts)
     go = rng.uniform(0.5, 1.5, call.out_shape if reduction == "none" else ())
-    grad = call.grad(go)
+    for grad, a in zip(grads(call.grad(go)), loss.grad_args):
 
-    def f(xv):
-        v = loss.prepare(xv, *args[1:], reduction=reduction, **opts).value()
-        return float(np.sum(go * v))
+        def f(xv):
+            moved = args[:a] + (xv,) + args[a + 1:]
+            return float(np.sum(go * loss.prepare(*moved, reduction=reduction, **opts).value()))
 
-    h = 1e-4
-    numeric = np.empty_like(x)
-    for i in np.ndindex(x.shape):
-        xs = [x.copy() for _ in range(4)]
-        for xk, step in zip(xs, (-2, -1, 1, 2)):
-            xk[i] += step * h
-        fm2, fm1, fp1, fp2 = map(f, xs)
-        numeric[i] = (fm2 - 8 * fm1 + 8 * fp1 - fp2) / (12 * h)
-    np.testing.assert_allclose(grad, numeric, rtol=1e-7, atol=1e-9)
+        x, h = args[a], 1e-4
+        numeric = np.empty_like(x)
+        for i in np.ndindex(x.shape):
+            xs = [x.copy() for _ in range(4)]
+            for xk, step in zip(xs, (-2, -1, 1, 2)):
+                xk[i] += step * h
+            fm2, fm1, fp1, fp2 = map(f, xs)
+            numeric[i] = (fm2 - 8 * fm1 + 8 * fp1 - fp2) / (12 * h)
+        np.testing.assert_allclose(grad, numeric, rtol=1e-7, atol=1e-9,
+                                   err_msg=f"gradient of argument {a}")
 
 
 try:
@@ -96,15 +112,18 @@ except ImportError:
     torch = None
 
 
-def torch_value_and_grad(name, args, options, reduction, grad_output=None):
-    """torch's value and d/d input of the first argument, as NumPy arrays."""
+def torch_value_and_grad(loss, args, options, reduction, grad_output=None):
+    """torch's value and gradients of the loss's grad_args, as NumPy arrays. Options
+    torch does not have (closs's distance_grad) are left out."""
     targs = [torch.tensor(a) for a in args]
-    targs[0].requires_grad_(True)
-    topts = {k: torch.tensor(v) if isinstance(v, np.ndarray) else v for k, v in options.items()}
-    value = getattr(TF, name)(*targs, reduction=reduction, **topts)
+    for i in loss.grad_args:
+        targs[i].requires_grad_(True)
+    topts = {k: torch.tensor(v) if isinstance(v, np.ndarray) else v for k, v in options.items()
+             if k != "distance_grad"}
+    value = getattr(TF, loss.name)(*targs, reduction=reduction, **topts)
     go = torch.ones_like(value) if grad_output is None else torch.tensor(grad_output)
-    (grad,) = torch.autograd.grad(value, targs[0], go)
-    return value.detach().numpy(), grad.numpy()
+    gs = torch.autograd.grad(value, [targs[i] for i in loss.grad_args], go)
+    return value.detach().numpy(), tuple(g.numpy() for g in gs)
 
 
 PARITY_RTOL = {np.float32: 1e-5, np.float64: 1e-12}
@@ -119,12 +138,15 @@ def test_torch_parity(loss, options, reduction, dtype):
     args, opts = make(loss, options, dtype, shape=(5, 8), seed=4)
     call = loss.prepare(*args, reduction=reduction, **opts)
     value, grad = call.value_and_grad()
-    t_value, t_grad = torch_value_and_grad(loss.name, args, opts, reduction)
+    t_value, t_grad = torch_value_and_grad(loss, args, opts, reduction)
     rtol = PARITY_RTOL[dtype]
     assert np.shape(value) == t_value.shape and np.asarray(value).dtype == t_value.dtype
-    np.testing.assert_allclose(value, t_value, rtol=rtol, atol=rtol * 1e-2)
-    np.testing.assert_allclose(grad, t_grad, rtol=rtol, atol=rtol * 1e-2)
+    np.testing.assert_allclose(value, t_value, rtol=rtol, atol=rtol * loss.parity_scale)
+    assert len(grads(grad)) == len(t_grad)
+    for g, tg in zip(grads(grad), t_grad):
+        np.testing.assert_allclose(g, tg, rtol=rtol, atol=rtol * 1e-2)
     go_shape = call.out_shape if reduction == "none" else ()
     go = np.random.default_rng(5).uniform(0.5, 2, go_shape).astype(dtype)
-    _, t_vjp = torch_value_and_grad(loss.name, args, opts, reduction, go)
-    np.testing.assert_allclose(call.grad(go), t_vjp, rtol=rtol, atol=rtol * 1e-2)
+    _, t_vjp = torch_value_and_grad(loss, args, opts, reduction, go)
+    for g, tg in zip(grads(call.grad(go)), t_vjp):
+        np.testing.assert_allclose(g, tg, rtol=rtol, atol=rtol * 1e-2)

@@ -100,19 +100,6 @@ static closs_status closs_cl_run(const closs_cl_kernels *k, const closs_cl_args 
 
 /* ---------------------------------------------------------------- driver */
 
-static double load_scalar(const void *p, int is_f64)
-{
-    return is_f64 ? *(const double *)p : (double)*(const float *)p;
-}
-
-static void store_scalar(void *p, double v, int is_f64)
-{
-    if (is_f64)
-        *(double *)p = v;
-    else
-        *(float *)p = (float)v;
-}
-
 /* a * b, or -1 when it overflows (a, b >= 0). */
 static int64_t mul_size(int64_t a, int64_t b)
 {
@@ -165,7 +152,7 @@ static closs_status closs_cl_run(const closs_cl_kernels *k, const closs_cl_args 
         if (red == CLOSS_REDUCTION_NONE)
             c.go = grad_output;
         else if (grad_output)
-            c.gscale = load_scalar(grad_output, k->is_f64);
+            c.gscale = closs_load_scalar(grad_output, k->is_f64);
         if (red == CLOSS_REDUCTION_MEAN) {
             double denominator = prob_denominator;
             if (indices) {
@@ -204,7 +191,7 @@ static closs_status closs_cl_run(const closs_cl_kernels *k, const closs_cl_args 
     if (want_v && red != CLOSS_REDUCTION_NONE) {
         double v = sums[CL_SUM_LOSS];
         if (red == CLOSS_REDUCTION_MEAN) v /= indices ? sums[CL_SUM_WEIGHT] : prob_denominator;
-        store_scalar(out, v, k->is_f64);
+        closs_store_scalar(out, v, k->is_f64);
     }
     return CLOSS_OK;
 }

@@ -3,10 +3,12 @@
  *
  * Layering (each tier only calls the one below it):
  *   1. point math     static inline functions of one element (numerics.h and the
- *                     POINT macro of each loss): formula, domain, constants.
+ *                     POINT macro of each loss) or of one row (the row functions
+ *                     of the row-wise losses): formula, domain, constants.
  *   2. array kernels  one body per loss, instantiated for float and double by the
- *                     preprocessor (pointwise.h), run in fixed blocks by one driver
- *                     (parallel.c) that owns OpenMP and the deterministic reduction.
+ *                     preprocessor (pointwise.h, rowwise.h), run in fixed blocks by
+ *                     one driver (parallel.c) that owns OpenMP and the
+ *                     deterministic reduction.
  *   3. this API       forward, backward (vector-Jacobian product) and fused
  *                     forward+gradient per loss and per dtype; status codes only.
  *   4. Python         Cython memoryview wrappers (nogil) and the torch-like
@@ -191,6 +193,81 @@ CLOSS_DECLARE_POINTWISE(kl_div, double, f64, const double *weight, int log_targe
         T *grad_var)
 CLOSS_DECLARE_GAUSSIAN_NLL(float, f32);
 CLOSS_DECLARE_GAUSSIAN_NLL(double, f64);
+
+/* ---------------------------------------------------------------------------
+ * Row-wise losses: n rows of d elements each, stored row after row (an (n, d)
+ * C-contiguous array), one loss value per row. `out` and `grad_output` follow
+ * the rows (n values for CLOSS_REDUCTION_NONE); MEAN divides by n. Gradients
+ * have the shape of their input; backward and fused take one gradient array
+ * per differentiable input, in argument order, none of them NULL (unless the
+ * input is empty). Class indices are int64_t; an index outside its range is
+ * CLOSS_ERR_INDEX_OUT_OF_RANGE, found before any output is written.
+ *
+ *   margin_ranking_loss     n elements (no d): max(0, -y (x1 - x2) + margin)
+ *   cosine_embedding_loss   cos = x1.x2 / sqrt((|x1|^2 + e)(|x2|^2 + e)), e = 1e-12f;
+ *                           1 - cos where y == 1, max(0, cos - margin) where
+ *                           y == -1, 0 for any other y
+ *   multi_margin_loss       d = c classes, target t in [0, c), p 1 or 2:
+ *                           w[t] / c sum_{j != t} max(0, margin - x_t + x_j)^p
+ *                           (weight: c values or NULL for ones)
+ *   multilabel_margin_loss  d = c classes; target: n x c indices in [-1, c),
+ *                           a row's targets end at its first -1; 1/c times the
+ *                           sum over targets t and non-targets j of
+ *                           max(0, 1 - x_t + x_j) (a repeated target counts twice)
+ *   triplet_margin_loss     max(0, margin + |a - p + eps|_p - |a - n + eps|_p)
+ *                           (margin > 0, p > 0, inf for the max norm); swap != 0
+ *                           uses min(|a - n + eps|_p, |p - n + eps|_p) instead
+ *
+ * Row sums (dot products, norms, a row's hinge terms) accumulate in double.
+ * For each NAME and each T/SFX in {float/f32, double/f64}, with ARGS and
+ * GRADS as listed below:
+ *   closs_NAME_SFX(ARGS, reduction, out)
+ *   closs_NAME_backward_SFX(ARGS, reduction, grad_output, GRADS)
+ *   closs_NAME_fused_SFX(ARGS, reduction, out, GRADS)
+ * ------------------------------------------------------------------------- */
+#define CLOSS_UNPAREN(...) __VA_ARGS__
+#define CLOSS_DECLARE_ROWWISE(NAME, T, SFX, ARGS, GRADS)                                  \
+    CLOSS_API closs_status closs_##NAME##_##SFX(CLOSS_UNPAREN ARGS,                       \
+                                                closs_reduction reduction, T *out);       \
+    CLOSS_API closs_status closs_##NAME##_backward_##SFX(                                 \
+        CLOSS_UNPAREN ARGS, closs_reduction reduction, const T *grad_output,              \
+        CLOSS_UNPAREN GRADS);                                                             \
+    CLOSS_API closs_status closs_##NAME##_fused_##SFX(                                    \
+        CLOSS_UNPAREN ARGS, closs_reduction reduction, T *out, CLOSS_UNPAREN GRADS)
+
+#define CLOSS_DECLARE_MARGIN_RANKING(T, SFX)                                              \
+    CLOSS_DECLARE_ROWWISE(margin_ranking_loss, T, SFX,                                    \
+        (int64_t n, const T *input1, const T *input2, const T *target, double margin),    \
+        (T *grad_input1, T *grad_input2))
+#define CLOSS_DECLARE_COSINE_EMBEDDING(T, SFX)                                            \
+    CLOSS_DECLARE_ROWWISE(cosine_embedding_loss, T, SFX,                                  \
+        (int64_t n, int64_t d, const T *input1, const T *input2, const T *target,         \
+         double margin),                                                                  \
+        (T *grad_input1, T *grad_input2))
+#define CLOSS_DECLARE_MULTI_MARGIN(T, SFX)                                                \
+    CLOSS_DECLARE_ROWWISE(multi_margin_loss, T, SFX,                                      \
+        (int64_t n, int64_t c, const T *input, const int64_t *target, const T *weight,    \
+         int p, double margin),                                                           \
+        (T *grad_input))
+#define CLOSS_DECLARE_MULTILABEL_MARGIN(T, SFX)                                           \
+    CLOSS_DECLARE_ROWWISE(multilabel_margin_loss, T, SFX,                                 \
+        (int64_t n, int64_t c, const T *input, const int64_t *target), (T *grad_input))
+#define CLOSS_DECLARE_TRIPLET_MARGIN(T, SFX)                                              \
+    CLOSS_DECLARE_ROWWISE(triplet_margin_loss, T, SFX,                                    \
+        (int64_t n, int64_t d, const T *anchor, const T *positive, const T *negative,     \
+         double margin, double p, double eps, int swap),                                  \
+        (T *grad_anchor, T *grad_positive, T *grad_negative))
+
+CLOSS_DECLARE_MARGIN_RANKING(float, f32);
+CLOSS_DECLARE_MARGIN_RANKING(double, f64);
+CLOSS_DECLARE_COSINE_EMBEDDING(float, f32);
+CLOSS_DECLARE_COSINE_EMBEDDING(double, f64);
+CLOSS_DECLARE_MULTI_MARGIN(float, f32);
+CLOSS_DECLARE_MULTI_MARGIN(double, f64);
+CLOSS_DECLARE_MULTILABEL_MARGIN(float, f32);
+CLOSS_DECLARE_MULTILABEL_MARGIN(double, f64);
+CLOSS_DECLARE_TRIPLET_MARGIN(float, f32);
+CLOSS_DECLARE_TRIPLET_MARGIN(double, f64);
 
 /* ---------------------------------------------------------------------------
  * Classification losses: input of shape (n, c, s) - n samples, c classes and

@@ -91,6 +91,44 @@ CLOSS_INLINE double closs_lanes_sum(const double acc[CLOSS_LANES])
     return s;
 }
 
+/*
+ * CLOSS_SUM_LANES(sum, len, j, TERM) - sets sum to TERM summed over j in
+ * [0, len): CLOSS_LANES double accumulators take the terms in turn, then add in
+ * a fixed order, so the loop vectorises and the result depends on the data
+ * alone. TERM is an expression in j (an int64_t); it may store (a gradient).
+ * Keep one such sum per loop: GCC does not vectorise two in one loop.
+ */
+#define CLOSS_SUM_LANES(sum, len, j, TERM)                                         \
+    do {                                                                           \
+        double acc_[CLOSS_LANES] = {0};                                            \
+        const int64_t len_ = (len);                                                \
+        int64_t base_ = 0;                                                         \
+        for (; base_ + CLOSS_LANES <= len_; base_ += CLOSS_LANES)                  \
+            for (int k_ = 0; k_ < CLOSS_LANES; ++k_) {                             \
+                const int64_t j = base_ + k_;                                      \
+                acc_[k_] += (double)(TERM);                                        \
+            }                                                                      \
+        for (; base_ < len_; ++base_) {                                            \
+            const int64_t j = base_;                                               \
+            acc_[0] += (double)(TERM);                                             \
+        }                                                                          \
+        (sum) = closs_lanes_sum(acc_);                                             \
+    } while (0)
+
+/* A scalar of the kernel's dtype behind a void pointer (grad_output, a reduced value). */
+CLOSS_INLINE double closs_load_scalar(const void *p, int is_f64)
+{
+    return is_f64 ? *(const double *)p : (double)*(const float *)p;
+}
+
+CLOSS_INLINE void closs_store_scalar(void *p, double v, int is_f64)
+{
+    if (is_f64)
+        *(double *)p = v;
+    else
+        *(float *)p = (float)v;
+}
+
 /* Argument checks shared by every entry point. */
 CLOSS_INLINE int closs_reduction_valid(closs_reduction r)
 {

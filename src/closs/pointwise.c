@@ -5,19 +5,6 @@
 
 #include "pointwise_driver.h"
 
-static double load_scalar(const void *p, int is_f64)
-{
-    return is_f64 ? *(const double *)p : (double)*(const float *)p;
-}
-
-static void store_scalar(void *p, double v, int is_f64)
-{
-    if (is_f64)
-        *(double *)p = v;
-    else
-        *(float *)p = (float)v;
-}
-
 /* Checks shared by the three drivers. out holds n values when per_element, else
  * one; n == 0 accepts NULL for arrays of n values. */
 static closs_status check_args(const closs_pw_args *a, const void *out, int per_element)
@@ -67,7 +54,7 @@ closs_status closs_pw_forward(const closs_pw_kernels *k, const closs_pw_args *a,
     st = domain_status(k, &c, a->n, s);
     if (st != CLOSS_OK) return st;
     if (a->reduction == CLOSS_REDUCTION_MEAN) s /= mean_denominator(k, a);
-    store_scalar(out, s, a->is_f64);
+    closs_store_scalar(out, s, a->is_f64);
     return CLOSS_OK;
 }
 
@@ -82,7 +69,7 @@ closs_status closs_pw_backward(const closs_pw_kernels *k, const closs_pw_args *a
     c.gx = grad_input;
     c.go = go_vec ? grad_output : NULL;
     if (a->reduction != CLOSS_REDUCTION_NONE) {
-        c.gscale = grad_output ? load_scalar(grad_output, a->is_f64) : 1.0;
+        c.gscale = grad_output ? closs_load_scalar(grad_output, a->is_f64) : 1.0;
         if (a->reduction == CLOSS_REDUCTION_MEAN) c.gscale /= mean_denominator(k, a);
     }
     closs_blocks(a->n, CLOSS_STREAM_PARALLEL_MIN, k->grad[ha][go_vec][hw], &c);
@@ -108,6 +95,6 @@ closs_status closs_pw_fused(const closs_pw_kernels *k, const closs_pw_args *a, v
     const double s = closs_blocks(a->n, CLOSS_STREAM_PARALLEL_MIN, k->fused_sum[ha][hw], &c);
     st = domain_status(k, &c, a->n, s);
     if (st != CLOSS_OK) return st;
-    store_scalar(out, s / denom, a->is_f64);
+    closs_store_scalar(out, s / denom, a->is_f64);
     return CLOSS_OK;
 }

@@ -8,24 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "closs.h"
 #include "numerics.h"
-
-static int failures = 0;
-
-#define CHECK(cond)                                                   \
-    do {                                                              \
-        if (!(cond)) {                                                \
-            printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);    \
-            ++failures;                                               \
-        }                                                             \
-    } while (0)
-
-static int close_to(double a, double b, double rtol)
-{
-    if (isnan(a) || isnan(b)) return isnan(a) && isnan(b);
-    return fabs(a - b) <= rtol * fabs(b) + 1e-300;
-}
 
 static int all_close(const double *a, const double *b, int n, double rtol, double atol)
 {
@@ -292,10 +277,5 @@ int main(void)
     test_fused_agrees();
     test_determinism();
     test_exp();
-    if (failures) {
-        printf("%d check(s) failed\n", failures);
-        return 1;
-    }
-    printf("all checks passed\n");
-    return 0;
+    return check_summary();
 }
