@@ -248,7 +248,8 @@ def print_row(widths, cells):
     sys.stdout.flush()
 
 
-MAIN_COLUMNS = (("loss", 16), ("op", 9), ("size", 6), ("thr", 4), ("closs", 11),
+LOSS_WIDTH = max(map(len, LOSSES)) + 1
+MAIN_COLUMNS = (("loss", LOSS_WIDTH), ("op", 9), ("size", 6), ("thr", 4), ("closs", 11),
                 ("torch", 11), ("numpy", 11), ("torch/closs", 12), ("bw", 6))
 
 
@@ -351,17 +352,18 @@ def main_table(bench, losses, opts):
 def overhead_table(bench, losses, opts):
     """closs at 1e2 elements, 1 thread: the functional call split into argument
     normalisation (loss.prepare) and the kernel call (call.value())."""
-    columns = (("loss", 16), ("functional", 12), ("prepare", 12), ("call.value", 12),
+    columns = (("loss", LOSS_WIDTH), ("functional", 12), ("prepare", 12), ("call.value", 12),
                ("< 2 us", 8))
     print_header(columns, "\ncall overhead at 1e2 elements, 1 thread: functional = prepare "
                  "(argument normalisation) + call.value() (kernel call)")
     closs.set_num_threads(1)
     records = []
     for loss in losses:
-        args = bench.args(loss, 100)
-        call = loss.prepare(*args, reduction="mean")
-        fns = {"functional": functools.partial(getattr(closs.functional, loss.name), *args),
-               "prepare": functools.partial(loss.prepare, *args, reduction="mean"),
+        args, options = bench.args(loss, 100)
+        call = loss.prepare(*args, reduction="mean", **options)
+        fns = {"functional": functools.partial(getattr(closs.functional, loss.name), *args,
+                                               **options),
+               "prepare": functools.partial(loss.prepare, *args, reduction="mean", **options),
                "call.value": call.value}
         res = measure(fns, opts.budget, opts.min_reps)
         med = {n: r["median"] for n, r in res.items()}
@@ -408,7 +410,7 @@ def busy_table(bench, losses, opts):
 
 def threshold_table(bench, losses, opts):
     """1 vs 2 threads for closs and torch at 2^12..2^22 elements (forward and fused)."""
-    columns = (("loss", 16), ("op", 9), ("size", 9), ("closs 1t", 11), ("closs 2t", 11),
+    columns = (("loss", LOSS_WIDTH), ("op", 9), ("size", 9), ("closs 1t", 11), ("closs 2t", 11),
                ("1t/2t", 7), ("torch 1t", 11), ("torch 2t", 11), ("1t/2t", 7))
     print_header(columns, "\n1 vs 2 threads; 1t/2t > 1: the second thread pays. closs runs "
                  "serially below CLOSS_STREAM_PARALLEL_MIN")
