@@ -271,7 +271,7 @@ class Bench:
 
     def args(self, loss, size):
         """(positional arguments, options) of the loss at this size, cached."""
-        key = (loss.name, size)
+        key = (loss.key, size)
         if key not in self._args:
             self._args.clear()  # one size of one loss at a time: 1e7 arrays are large
             rng = np.random.default_rng(0)
@@ -301,7 +301,7 @@ class Bench:
         setups = dict.fromkeys(fns, evictor(threads)) if size >= BW_MIN_SIZE else None
         with self.grad_mode(op):
             res = measure(fns, self.opts.budget, self.opts.min_reps, setups)
-        rec = dict(loss=loss.name, op=op, size=size, shape=list(np.shape(args[0][0])),
+        rec = dict(loss=loss.key, op=op, size=size, shape=list(np.shape(args[0][0])),
                    threads=threads, results=res, speedup=None, bw_fraction=None)
         if "torch" in res:
             rec["speedup"] = res["torch"]["median"] / res["closs"]["median"]
@@ -368,9 +368,9 @@ def overhead_table(bench, losses, opts):
         res = measure(fns, opts.budget, opts.min_reps)
         med = {n: r["median"] for n, r in res.items()}
         ok = med["call.value"] < OVERHEAD_TARGET_S
-        print_row([w for _, w in columns], [loss.name] + [fmt_time(t) for t in med.values()]
+        print_row([w for _, w in columns], [loss.key] + [fmt_time(t) for t in med.values()]
                   + ["yes" if ok else "NO"])
-        records.append(dict(loss=loss.name, results=res))
+        records.append(dict(loss=loss.key, results=res))
     return records
 
 
@@ -429,12 +429,12 @@ def threshold_table(bench, losses, opts):
                 with bench.grad_mode(op):
                     res = measure(fns, opts.budget, opts.min_reps, setups)
                 med = {n: r["median"] for n, r in res.items()}
-                cells = [loss.name, op, str(size)]
+                cells = [loss.key, op, str(size)]
                 for name in ("closs", "torch"):
                     one, two = med.get(f"{name} 1t"), med.get(f"{name} 2t")
                     cells += [fmt_time(one), fmt_time(two), f"{one / two:.2f}" if one else "-"]
                 print_row([w for _, w in columns], cells)
-                records.append(dict(loss=loss.name, op=op, size=size, results=res))
+                records.append(dict(loss=loss.key, op=op, size=size, results=res))
     return records
 
 

@@ -55,3 +55,13 @@ cdef extern from "_dispatch.h" nogil:
     const char **closs_py_rowwise_names
     const int *closs_py_rowwise_layouts
     int CLOSS_PY_ROWWISE_COUNT
+    ctypedef closs_status (*closs_py_classification_f32)(
+        int, int64_t, int64_t, int64_t, const float *, const int64_t *, const float *,
+        const float *, int64_t, double, closs_reduction, float *, const float *, float *)
+    ctypedef closs_status (*closs_py_classification_f64)(
+        int, int64_t, int64_t, int64_t, const double *, const int64_t *, const double *,
+        const double *, int64_t, double, closs_reduction, double *, const double *, double *)
+    const closs_py_classification_f32 *closs_py_classification_f32_table
+    const closs_py_classification_f64 *closs_py_classification_f64_table
+    const char **closs_py_classification_names
+    int CLOSS_PY_CLASSIFICATION_COUNT

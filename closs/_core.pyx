@@ -22,6 +22,10 @@ POINTWISE = {closs_py_pointwise_names[k].decode(): k for k in range(CLOSS_PY_POI
 # Row-wise loss kinds by name.
 ROWWISE = {closs_py_rowwise_names[k].decode(): k for k in range(CLOSS_PY_ROWWISE_COUNT)}
 
+# Classification loss kinds by name (cross_entropy_prob: probability targets).
+CLASSIFICATION = {closs_py_classification_names[k].decode(): k
+                  for k in range(CLOSS_PY_CLASSIFICATION_COUNT)}
+
 _EXCEPTIONS = {
     CLOSS_ERR_NULL_POINTER: ValueError,
     CLOSS_ERR_INVALID_SIZE: ShapeError,
@@ -38,6 +42,10 @@ cdef int check(closs_status st) except -1:
     if st != CLOSS_OK:
         raise _EXCEPTIONS.get(st, RuntimeError)(closs_status_string(st).decode())
     return 0
+
+
+cdef inline const int64_t *iptr(const int64_t[::1] a) noexcept:
+    return NULL if a is None or a.shape[0] == 0 else &a[0]
 
 
 cdef inline const floating *cptr(const floating[::1] a) noexcept:
@@ -181,4 +189,55 @@ def rowwise(int kind, int op, int64_t n, int64_t d,
             st = closs_py_rowwise_f64_table[kind](op, n, d, px0, px1, px2, py, pidx, pw,
                                                   p0, p1, p2, p3, <closs_reduction>reduction,
                                                   pout, pgo, pg0, pg1, pg2)
+    check(st)
+
+
+def classification(int kind, int op, int64_t n, int64_t c, int64_t s,
+                   const floating[::1] x not None, const int64_t[::1] t,
+                   const floating[::1] tp, const floating[::1] w,
+                   int64_t ignore_index, double label_smoothing, int reduction,
+                   floating[::1] out, const floating[::1] go, floating[::1] gx):
+    """One classification loss call on input of shape (n, c, s), flat: op FORWARD
+    fills out, BACKWARD fills gx from go, FUSED fills out and gx. Class indices t
+    (nll_loss, cross_entropy) hold n*s values, probabilities tp (cross_entropy_prob)
+    n*c*s; out and go hold n*s values for reduction 'none' (0), one otherwise."""
+    if not 0 <= kind < CLOSS_PY_CLASSIFICATION_COUNT:
+        raise ValueError(f"unknown classification loss kind {kind}")
+    if n < 0 or c < 0 or s < 0:
+        raise ShapeError(f"negative size ({n}, {c}, {s})")
+    cdef Py_ssize_t npos = n * s
+    cdef Py_ssize_t nel = npos * c
+    cdef Py_ssize_t nout = npos if reduction == CLOSS_REDUCTION_NONE else 1
+    check_view(x, nel, "input")
+    if kind == CLASSIFICATION["cross_entropy_prob"]:
+        if tp is None:
+            raise ValueError("missing probability target")
+        check_view(tp, nel, "target")
+    else:
+        if t is None:
+            raise ValueError("missing class-index target")
+        check_len(t, t.shape[0], npos, "target")
+    check_view(w, c, "weight")
+    check_view(out, nout, "out")
+    check_view(go, nout, "grad_output")
+    check_view(gx, nel, "grad_input")
+    if (op != BACKWARD and out is None) or (op != FORWARD and gx is None):
+        raise ValueError("missing output buffer")
+    cdef closs_status st
+    cdef const floating *px = cptr(x)
+    cdef const int64_t *pt = iptr(t)
+    cdef const floating *ptp = cptr(tp)
+    cdef const floating *pw = cptr(w)
+    cdef const floating *pgo = cptr(go)
+    cdef floating *pout = mptr(out)
+    cdef floating *pgx = mptr(gx)
+    with nogil:
+        if floating is float:
+            st = closs_py_classification_f32_table[kind](
+                op, n, c, s, px, pt, ptp, pw, ignore_index, label_smoothing,
+                <closs_reduction>reduction, pout, pgo, pgx)
+        else:
+            st = closs_py_classification_f64_table[kind](
+                op, n, c, s, px, pt, ptp, pw, ignore_index, label_smoothing,
+                <closs_reduction>reduction, pout, pgo, pgx)
     check(st)
