@@ -248,7 +248,8 @@ def print_row(widths, cells):
     sys.stdout.flush()
 
 
-MAIN_COLUMNS = (("loss", 16), ("op", 9), ("size", 6), ("thr", 4), ("closs", 11),
+LOSS_WIDTH = max(map(len, LOSSES)) + 1
+MAIN_COLUMNS = (("loss", LOSS_WIDTH), ("op", 9), ("size", 6), ("thr", 4), ("closs", 11),
                 ("torch", 11), ("numpy", 11), ("torch/closs", 12), ("bw", 6))
 
 
@@ -270,7 +271,7 @@ class Bench:
 
     def args(self, loss, size):
         """(positional arguments, options) of the loss at this size, cached."""
-        key = (loss.name, size)
+        key = (loss.key, size)
         if key not in self._args:
             self._args.clear()  # one size of one loss at a time: 1e7 arrays are large
             rng = np.random.default_rng(0)
@@ -300,7 +301,7 @@ class Bench:
         setups = dict.fromkeys(fns, evictor(threads)) if size >= BW_MIN_SIZE else None
         with self.grad_mode(op):
             res = measure(fns, self.opts.budget, self.opts.min_reps, setups)
-        rec = dict(loss=loss.name, op=op, size=size, shape=list(np.shape(args[0][0])),
+        rec = dict(loss=loss.key, op=op, size=size, shape=list(np.shape(args[0][0])),
                    threads=threads, results=res, speedup=None, bw_fraction=None)
         if "torch" in res:
             rec["speedup"] = res["torch"]["median"] / res["closs"]["median"]
@@ -351,24 +352,25 @@ def main_table(bench, losses, opts):
 def overhead_table(bench, losses, opts):
     """closs at 1e2 elements, 1 thread: the functional call split into argument
     normalisation (loss.prepare) and the kernel call (call.value())."""
-    columns = (("loss", 16), ("functional", 12), ("prepare", 12), ("call.value", 12),
+    columns = (("loss", LOSS_WIDTH), ("functional", 12), ("prepare", 12), ("call.value", 12),
                ("< 2 us", 8))
     print_header(columns, "\ncall overhead at 1e2 elements, 1 thread: functional = prepare "
                  "(argument normalisation) + call.value() (kernel call)")
     closs.set_num_threads(1)
     records = []
     for loss in losses:
-        args = bench.args(loss, 100)
-        call = loss.prepare(*args, reduction="mean")
-        fns = {"functional": functools.partial(getattr(closs.functional, loss.name), *args),
-               "prepare": functools.partial(loss.prepare, *args, reduction="mean"),
+        args, options = bench.args(loss, 100)
+        call = loss.prepare(*args, reduction="mean", **options)
+        fns = {"functional": functools.partial(getattr(closs.functional, loss.name), *args,
+                                               **options),
+               "prepare": functools.partial(loss.prepare, *args, reduction="mean", **options),
                "call.value": call.value}
         res = measure(fns, opts.budget, opts.min_reps)
         med = {n: r["median"] for n, r in res.items()}
         ok = med["call.value"] < OVERHEAD_TARGET_S
-        print_row([w for _, w in columns], [loss.name] + [fmt_time(t) for t in med.values()]
+        print_row([w for _, w in columns], [loss.key] + [fmt_time(t) for t in med.values()]
                   + ["yes" if ok else "NO"])
-        records.append(dict(loss=loss.name, results=res))
+        records.append(dict(loss=loss.key, results=res))
     return records
 
 
@@ -408,7 +410,7 @@ def busy_table(bench, losses, opts):
 
 def threshold_table(bench, losses, opts):
     """1 vs 2 threads for closs and torch at 2^12..2^22 elements (forward and fused)."""
-    columns = (("loss", 16), ("op", 9), ("size", 9), ("closs 1t", 11), ("closs 2t", 11),
+    columns = (("loss", LOSS_WIDTH), ("op", 9), ("size", 9), ("closs 1t", 11), ("closs 2t", 11),
                ("1t/2t", 7), ("torch 1t", 11), ("torch 2t", 11), ("1t/2t", 7))
     print_header(columns, "\n1 vs 2 threads; 1t/2t > 1: the second thread pays. closs runs "
                  "serially below CLOSS_STREAM_PARALLEL_MIN")
@@ -427,12 +429,12 @@ def threshold_table(bench, losses, opts):
                 with bench.grad_mode(op):
                     res = measure(fns, opts.budget, opts.min_reps, setups)
                 med = {n: r["median"] for n, r in res.items()}
-                cells = [loss.name, op, str(size)]
+                cells = [loss.key, op, str(size)]
                 for name in ("closs", "torch"):
                     one, two = med.get(f"{name} 1t"), med.get(f"{name} 2t")
                     cells += [fmt_time(one), fmt_time(two), f"{one / two:.2f}" if one else "-"]
                 print_row([w for _, w in columns], cells)
-                records.append(dict(loss=loss.name, op=op, size=size, results=res))
+                records.append(dict(loss=loss.key, op=op, size=size, results=res))
     return records
 
 

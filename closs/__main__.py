@@ -29,7 +29,7 @@ def self_check(rng):
                 )
                 checks += 1
                 if not ok:
-                    failures.append(f"{loss.name} {options} reduction={reduction}")
+                    failures.append(f"{loss.key} {options} reduction={reduction}")
     return checks, failures
 
 
@@ -66,7 +66,7 @@ def timing_table(rng, n=1_000_000):
             targs, tfn = [tensor(a) for a in args], getattr(TF, loss.name)
             topts = {k: tensor(v) for k, v in opts.items()}
             row.append(median_time(lambda: tfn(*targs, **topts)))
-        print(f"{loss.name:<34}" + "".join(f"{t * 1e3:9.3f}" for t in row))
+        print(f"{loss.key:<34}" + "".join(f"{t * 1e3:9.3f}" for t in row))
 
 
 def main():

@@ -27,37 +27,6 @@ cdef extern from "closs.h" nogil:
     int closs_get_num_threads()
 
 
-    # ctc_loss (closs.h), one declaration per dtype and operation.
-    closs_status closs_ctc_loss_f32(
-        int64_t t, int64_t n, int64_t c, const float *log_probs, const int64_t *targets,
-        int64_t s, int concatenated, const int64_t *input_lengths,
-        const int64_t *target_lengths, int64_t blank, int zero_infinity,
-        closs_reduction reduction, float *out)
-    closs_status closs_ctc_loss_f64(
-        int64_t t, int64_t n, int64_t c, const double *log_probs, const int64_t *targets,
-        int64_t s, int concatenated, const int64_t *input_lengths,
-        const int64_t *target_lengths, int64_t blank, int zero_infinity,
-        closs_reduction reduction, double *out)
-    closs_status closs_ctc_loss_backward_f32(
-        int64_t t, int64_t n, int64_t c, const float *log_probs, const int64_t *targets,
-        int64_t s, int concatenated, const int64_t *input_lengths,
-        const int64_t *target_lengths, int64_t blank, int zero_infinity,
-        closs_reduction reduction, const float *grad_output, float *grad_log_probs)
-    closs_status closs_ctc_loss_backward_f64(
-        int64_t t, int64_t n, int64_t c, const double *log_probs, const int64_t *targets,
-        int64_t s, int concatenated, const int64_t *input_lengths,
-        const int64_t *target_lengths, int64_t blank, int zero_infinity,
-        closs_reduction reduction, const double *grad_output, double *grad_log_probs)
-    closs_status closs_ctc_loss_fused_f32(
-        int64_t t, int64_t n, int64_t c, const float *log_probs, const int64_t *targets,
-        int64_t s, int concatenated, const int64_t *input_lengths,
-        const int64_t *target_lengths, int64_t blank, int zero_infinity,
-        closs_reduction reduction, float *out, float *grad_log_probs)
-    closs_status closs_ctc_loss_fused_f64(
-        int64_t t, int64_t n, int64_t c, const double *log_probs, const int64_t *targets,
-        int64_t s, int concatenated, const int64_t *input_lengths,
-        const int64_t *target_lengths, int64_t blank, int zero_infinity,
-        closs_reduction reduction, double *out, double *grad_log_probs)
 
 # Every element-wise loss behind one signature per dtype (see _dispatch.h).
 cdef extern from "_dispatch.h" nogil:
@@ -88,3 +57,25 @@ cdef extern from "_dispatch.h" nogil:
     const int *closs_py_rowwise_layouts
     int CLOSS_PY_ROWWISE_COUNT
 
+    ctypedef closs_status (*closs_py_classification_f32)(
+        int, int64_t, int64_t, int64_t, const float *, const int64_t *, const float *,
+        const float *, int64_t, double, closs_reduction, float *, const float *, float *)
+    ctypedef closs_status (*closs_py_classification_f64)(
+        int, int64_t, int64_t, int64_t, const double *, const int64_t *, const double *,
+        const double *, int64_t, double, closs_reduction, double *, const double *, double *)
+    const closs_py_classification_f32 *closs_py_classification_f32_table
+    const closs_py_classification_f64 *closs_py_classification_f64_table
+    const char **closs_py_classification_names
+    int CLOSS_PY_CLASSIFICATION_COUNT
+
+    # ctc_loss behind one signature per dtype (see _dispatch.h).
+    closs_status closs_py_ctc_f32(
+        int op, int64_t t, int64_t n, int64_t c, const float *log_probs,
+        const int64_t *targets, int64_t s, int concatenated, const int64_t *input_lengths,
+        const int64_t *target_lengths, int64_t blank, int zero_infinity, closs_reduction r,
+        float *out, const float *go, float *grad)
+    closs_status closs_py_ctc_f64(
+        int op, int64_t t, int64_t n, int64_t c, const double *log_probs,
+        const int64_t *targets, int64_t s, int concatenated, const int64_t *input_lengths,
+        const int64_t *target_lengths, int64_t blank, int zero_infinity, closs_reduction r,
+        double *out, const double *go, double *grad)

@@ -22,6 +22,10 @@ POINTWISE = {closs_py_pointwise_names[k].decode(): k for k in range(CLOSS_PY_POI
 # Row-wise loss kinds by name.
 ROWWISE = {closs_py_rowwise_names[k].decode(): k for k in range(CLOSS_PY_ROWWISE_COUNT)}
 
+# Classification loss kinds by name (cross_entropy_prob: probability targets).
+CLASSIFICATION = {closs_py_classification_names[k].decode(): k
+                  for k in range(CLOSS_PY_CLASSIFICATION_COUNT)}
+
 _EXCEPTIONS = {
     CLOSS_ERR_NULL_POINTER: ValueError,
     CLOSS_ERR_INVALID_SIZE: ShapeError,
@@ -65,6 +69,13 @@ cdef int check_view(const floating[::1] a, Py_ssize_t want, str what) except -1:
     return 0
 
 
+cdef int check_outputs(int op, object out, object grad) except -1:
+    """The buffers an operation writes are there: out for the value, grad for the gradient."""
+    if (op != BACKWARD and out is None) or (op != FORWARD and grad is None):
+        raise ValueError("missing output buffer")
+    return 0
+
+
 def version_number():
     return closs_version_number()
 
@@ -104,8 +115,7 @@ def pointwise(int kind, int op, const floating[::1] x not None, const floating[:
     check_view(go, nout, "grad_output")
     check_view(gx, n, "grad_input")
     check_view(gaux, n, "grad of aux")
-    if (op != BACKWARD and out is None) or (op != FORWARD and gx is None):
-        raise ValueError("missing output buffer")
+    check_outputs(op, out, gx)
     cdef closs_status st
     cdef const floating *px = cptr(x)
     cdef const floating *py = cptr(y)
@@ -155,8 +165,7 @@ def rowwise(int kind, int op, int64_t n, int64_t d,
     check_view(g0, nd, "gradient")
     check_view(g1, nd, "gradient")
     check_view(g2, nd, "gradient")
-    if (op != BACKWARD and out is None) or (op != FORWARD and g0 is None):
-        raise ValueError("missing output buffer")
+    check_outputs(op, out, g0)
     cdef closs_status st
     cdef const floating *px0 = cptr(x0)
     cdef const floating *px1 = cptr(x1)
@@ -204,8 +213,7 @@ def ctc(int op, int64_t t, int64_t n, int64_t c, const floating[::1] log_probs n
     check_view(out, nout, "out")
     check_view(go, nout, "grad_output")
     check_view(grad, t * n * c, "gradient")
-    if (op != BACKWARD and out is None) or (op != FORWARD and grad is None):
-        raise ValueError("missing output buffer")
+    check_outputs(op, out, grad)
     cdef closs_status st
     cdef const floating *plp = cptr(log_probs)
     cdef const int64_t *ptg = iptr(targets)
@@ -214,26 +222,62 @@ def ctc(int op, int64_t t, int64_t n, int64_t c, const floating[::1] log_probs n
     cdef const floating *pgo = cptr(go)
     cdef floating *pout = mptr(out)
     cdef floating *pg = mptr(grad)
-    cdef closs_reduction r = <closs_reduction>reduction
     with nogil:
         if floating is float:
-            if op == FORWARD:
-                st = closs_ctc_loss_f32(t, n, c, plp, ptg, s, concatenated, pil, ptl, blank,
-                                        zero_infinity, r, pout)
-            elif op == BACKWARD:
-                st = closs_ctc_loss_backward_f32(t, n, c, plp, ptg, s, concatenated, pil, ptl,
-                                                 blank, zero_infinity, r, pgo, pg)
-            else:
-                st = closs_ctc_loss_fused_f32(t, n, c, plp, ptg, s, concatenated, pil, ptl,
-                                              blank, zero_infinity, r, pout, pg)
+            st = closs_py_ctc_f32(op, t, n, c, plp, ptg, s, concatenated, pil, ptl, blank,
+                                  zero_infinity, <closs_reduction>reduction, pout, pgo, pg)
         else:
-            if op == FORWARD:
-                st = closs_ctc_loss_f64(t, n, c, plp, ptg, s, concatenated, pil, ptl, blank,
-                                        zero_infinity, r, pout)
-            elif op == BACKWARD:
-                st = closs_ctc_loss_backward_f64(t, n, c, plp, ptg, s, concatenated, pil, ptl,
-                                                 blank, zero_infinity, r, pgo, pg)
-            else:
-                st = closs_ctc_loss_fused_f64(t, n, c, plp, ptg, s, concatenated, pil, ptl,
-                                              blank, zero_infinity, r, pout, pg)
+            st = closs_py_ctc_f64(op, t, n, c, plp, ptg, s, concatenated, pil, ptl, blank,
+                                  zero_infinity, <closs_reduction>reduction, pout, pgo, pg)
+    check(st)
+
+
+def classification(int kind, int op, int64_t n, int64_t c, int64_t s,
+                   const floating[::1] x not None, const int64_t[::1] t,
+                   const floating[::1] tp, const floating[::1] w,
+                   int64_t ignore_index, double label_smoothing, int reduction,
+                   floating[::1] out, const floating[::1] go, floating[::1] gx):
+    """One classification loss call on input of shape (n, c, s), flat: op FORWARD
+    fills out, BACKWARD fills gx from go, FUSED fills out and gx. Class indices t
+    (nll_loss, cross_entropy) hold n*s values, probabilities tp (cross_entropy_prob)
+    n*c*s; out and go hold n*s values for reduction 'none' (0), one otherwise."""
+    if not 0 <= kind < CLOSS_PY_CLASSIFICATION_COUNT:
+        raise ValueError(f"unknown classification loss kind {kind}")
+    if n < 0 or c < 0 or s < 0:
+        raise ShapeError(f"negative size ({n}, {c}, {s})")
+    cdef Py_ssize_t npos = n * s
+    cdef Py_ssize_t nel = npos * c
+    cdef Py_ssize_t nout = npos if reduction == CLOSS_REDUCTION_NONE else 1
+    check_view(x, nel, "input")
+    if kind == CLASSIFICATION["cross_entropy_prob"]:
+        if tp is None:
+            raise ValueError("missing probability target")
+        check_view(tp, nel, "target")
+    else:
+        if t is None:
+            raise ValueError("missing class-index target")
+        check_len(t, t.shape[0], npos, "target")
+    check_view(w, c, "weight")
+    check_view(out, nout, "out")
+    check_view(go, nout, "grad_output")
+    check_view(gx, nel, "grad_input")
+    if (op != BACKWARD and out is None) or (op != FORWARD and gx is None):
+        raise ValueError("missing output buffer")
+    cdef closs_status st
+    cdef const floating *px = cptr(x)
+    cdef const int64_t *pt = iptr(t)
+    cdef const floating *ptp = cptr(tp)
+    cdef const floating *pw = cptr(w)
+    cdef const floating *pgo = cptr(go)
+    cdef floating *pout = mptr(out)
+    cdef floating *pgx = mptr(gx)
+    with nogil:
+        if floating is float:
+            st = closs_py_classification_f32_table[kind](
+                op, n, c, s, px, pt, ptp, pw, ignore_index, label_smoothing,
+                <closs_reduction>reduction, pout, pgo, pgx)
+        else:
+            st = closs_py_classification_f64_table[kind](
+                op, n, c, s, px, pt, ptp, pw, ignore_index, label_smoothing,
+                <closs_reduction>reduction, pout, pgo, pgx)
     check(st)

@@ -437,3 +437,76 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     with np.errstate(invalid="ignore"):
         grad = grad * scale[None, :, None]
     return value, grad if batched else grad[:, 0]
+# ----------------------------------------------------------------- classification
+
+
+def _classes_last(input, target, probabilities):
+    """(C,) or (N, C, d1, ...) input as (M, C) rows; the target as (M,) or (M, C)."""
+    x = np.asarray(input, np.float64)
+    t = np.asarray(target, np.float64 if probabilities else np.int64)
+    if x.ndim == 1:
+        x, t = x[None], (t[None] if probabilities else t.reshape(1))
+    x = np.moveaxis(x, 1, -1)
+    out_shape = np.shape(input)[:0] if np.ndim(input) == 1 else x.shape[:-1]
+    t = np.moveaxis(t, 1, -1).reshape(-1, x.shape[-1]) if probabilities else t.reshape(-1)
+    return x.reshape(-1, x.shape[-1]), t, out_shape
+
+
+def _from_rows(loss, grad_rows, input, out_shape):
+    """Per-row losses and gradient rows back in the input's layout."""
+    shape = np.shape(input)
+    if len(shape) == 1:
+        return loss.reshape(()), grad_rows.reshape(shape)
+    moved = (shape[0],) + shape[2:] + (shape[1],)
+    return loss.reshape(out_shape), np.moveaxis(grad_rows.reshape(moved), -1, 1)
+
+
+def _index_target(t, c, weight, ignore_index):
+    """One-hot rows of the kept targets, and their weights (0 where ignored)."""
+    w = np.ones(c) if weight is None else np.asarray(weight, np.float64)
+    kept = t != ignore_index
+    tk = np.where(kept, t, 0)
+    onehot = np.zeros((t.size, c))
+    onehot[np.arange(t.size), tk] = 1.0
+    onehot *= kept[:, None]
+    return onehot, w[tk] * kept, w, kept
+
+
+def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
+    """-w[t] x[t]; 'mean' divides by the sum of w[t] over the targets kept."""
+    x, t, out_shape = _classes_last(input, target, False)
+    onehot, wt, _, _ = _index_target(t, x.shape[1], weight, ignore_index)
+    loss = -wt * (onehot * x).sum(axis=1)
+    grad = -wt[:, None] * onehot
+    loss, grad = _from_rows(loss, grad, input, out_shape)
+    return _reduce(loss, grad, reduction, wt.sum())
+
+
+def _log_softmax(x):
+    z = x - x.max(axis=1, keepdims=True)
+    return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+
+
+def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean",
+                  label_smoothing=0.0):
+    """-sum_j u_j log_softmax(x)_j for the target distribution u:
+    indices        u = (1 - eps) w[t] onehot(t) + eps / C w   (0 where t is ignored)
+    probabilities  u = w ((1 - eps) t + eps / C)
+    'mean' divides by the summed w[t] of the kept targets (indices) or by the
+    number of rows (probabilities). The gradient is softmax(x) sum_j u_j - u."""
+    probabilities = np.shape(target) == np.shape(input)
+    x, t, out_shape = _classes_last(input, target, probabilities)
+    c, eps = x.shape[1], label_smoothing
+    if probabilities:
+        w = np.ones(c) if weight is None else np.asarray(weight, np.float64)
+        u = w * (t * (1 - eps) + eps / c)
+        denominator = x.shape[0]
+    else:
+        onehot, wt, w, kept = _index_target(t, c, weight, ignore_index)
+        u = (1 - eps) * wt[:, None] * onehot + (eps / c) * w * kept[:, None]
+        denominator = wt.sum()
+    log_p = _log_softmax(x)
+    loss = -(u * log_p).sum(axis=1)
+    grad = np.exp(log_p) * u.sum(axis=1, keepdims=True) - u
+    loss, grad = _from_rows(loss, grad, input, out_shape)
+    return _reduce(loss, grad, reduction, denominator)

@@ -21,7 +21,7 @@ class Loss:
     prepare: object  # functional preparer: (*args, **options) -> LossCall
     module: type  # closs.nn class
     reference: object  # NumPy reference: (*args, **options) -> (value, grad)
-    make_args: object  # (rng, shape, dtype) -> positional arguments
+    make_args: object  # (rng, shape, dtype) -> positional arguments; shape: the input's
     grid: tuple  # option dicts (besides reduction) to test
     numpy_forward: object  # idiomatic NumPy value for 'mean', the benchmark's baseline
     module_options: tuple = ()  # option names the Module's constructor takes
@@ -35,10 +35,18 @@ class Loss:
     # the gradient is with respect to the logits z of log_softmax(z) over the last axis,
     # torch's convention for ctc_loss: finite differences move z (see tests/test_losses.py)
     logit_grad: bool = False
+    variant: str = ""  # tells entries of one function apart (kinds of target ...)
+    # the shape of a per-class option array ("class" in a grid) for input of `shape`
+    class_shape: object = lambda shape: shape[-1:]
 
     def shape_for(self, size):
         """The argument shape of this loss at about `size` elements (benchmarks)."""
         return (size,) if self.bench_shape is None else self.bench_shape(size)
+
+    @property
+    def key(self):
+        """The entry's key in LOSSES and in test ids: the name, and the variant if any."""
+        return f"{self.name}-{self.variant}" if self.variant else self.name
 
 
 def _pair(rng, shape, dtype):
@@ -70,6 +78,43 @@ def _distributions(rng, shape, dtype):
     y = rng.uniform(0, 1, shape)
     y[rng.uniform(size=shape) < 0.1] = 0  # torch's xlogy treats y == 0 as 0 log 0 = 0
     return (np.log(rng.uniform(0.05, 1, shape)).astype(dtype), y.astype(dtype))
+
+
+def _class_indices(rng, shape):
+    """Class indices for input of `shape`, every class as evenly as the positions allow
+    (so ignore_index=0 never ignores every position)."""
+    c = shape[1] if len(shape) > 1 else shape[0]
+    target_shape = (shape[0],) + tuple(shape[2:]) if len(shape) > 1 else ()
+    size = int(np.prod(target_shape, dtype=np.int64))
+    return rng.permutation(np.arange(size) % c).reshape(target_shape)
+
+
+def _logits_indices(rng, shape, dtype):
+    return rng.standard_normal(shape).astype(dtype), _class_indices(rng, shape)
+
+
+def _log_probabilities_indices(rng, shape, dtype):
+    """nll_loss's input: log-probabilities (so that its values never cancel)."""
+    x = rng.standard_normal(shape)
+    axis = 1 if len(shape) > 1 else 0
+    x = x - np.log(np.exp(x).sum(axis=axis, keepdims=True))
+    return x.astype(dtype), _class_indices(rng, shape)
+
+
+def _logits_probabilities(rng, shape, dtype):
+    axis = 1 if len(shape) > 1 else 0
+    p = np.exp(2 * rng.standard_normal(shape))
+    return rng.standard_normal(shape).astype(dtype), (p / p.sum(axis=axis, keepdims=True)).astype(dtype)
+
+
+def _numpy_cross_entropy(x, t):
+    z = x - x.max(axis=1, keepdims=True)
+    log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    if t.shape == x.shape:
+        return -(t * log_p).sum(axis=1).mean()
+    return -np.take_along_axis(log_p, t[:, None], axis=1).mean()
+
+
 
 
 def _weighted(*grid):
@@ -207,8 +252,12 @@ def _numpy_triplet(a, p, n):
     return np.maximum(0, 1 + d(a, p) - d(a, n)).mean()
 
 
+# nll_loss and cross_entropy: classes along dimension 1 of (N, C, d1, ...), 0 of (C,).
+_CLASSES_ON_DIM1 = dict(class_shape=lambda shape: shape[1:2] if len(shape) > 1 else shape[:1],
+                        bench_shape=_rows(100))
+
 LOSSES = {
-    loss.name: loss
+    loss.key: loss
     for loss in [
         Loss(
             "l1_loss", F._l1_call, nn.L1Loss, R.l1_loss, _pair, _weighted({}),
@@ -320,6 +369,29 @@ LOSSES = {
             grad_args=(0, 1, 2), bench_shape=_rows(512), parity_scale=1.0,
         ),
         Loss(
+            "nll_loss", F._nll_call, nn.NLLLoss, R.nll_loss, _log_probabilities_indices,
+            ({}, {"weight": "class"}, {"ignore_index": 0}, {"weight": "class", "ignore_index": 0}),
+            lambda x, t: -np.take_along_axis(x, t[:, None], axis=1).mean(),
+            module_options=("weight", "ignore_index"), **_CLASSES_ON_DIM1,
+        ),
+        Loss(
+            "cross_entropy", F._cross_entropy_call, nn.CrossEntropyLoss, R.cross_entropy,
+            _logits_indices,
+            ({}, {"weight": "class"}, {"ignore_index": 0}, {"label_smoothing": 0.2},
+             {"weight": "class", "label_smoothing": 0.2},
+             {"weight": "class", "ignore_index": 0, "label_smoothing": 0.2}),
+            _numpy_cross_entropy,
+            module_options=("weight", "ignore_index", "label_smoothing"), **_CLASSES_ON_DIM1,
+        ),
+        Loss(
+            "cross_entropy", F._cross_entropy_call, nn.CrossEntropyLoss, R.cross_entropy,
+            _logits_probabilities,
+            ({}, {"weight": "class"}, {"label_smoothing": 0.2},
+             {"weight": "class", "label_smoothing": 0.2}),
+            _numpy_cross_entropy, variant="probabilities",
+            module_options=("weight", "label_smoothing"), **_CLASSES_ON_DIM1,
+        ),
+        Loss(
             "ctc_loss", F._ctc_call, nn.CTCLoss, R.ctc_loss, _ctc_args,
             ({}, {"blank": 2}, {"zero_infinity": True}), _numpy_ctc,
             module_options=("blank", "zero_infinity"), bench_shape=_ctc_shape, logit_grad=True,
@@ -335,11 +407,12 @@ def _numpy_smooth(d, beta):
 
 def materialise(loss, options, rng, shape, dtype):
     """Options with array placeholders replaced by positive arrays: True by one of the
-    input's shape, "class" by one of its last dimension."""
+    input's shape, "class" by one per class (loss.class_shape: the last dimension, or
+    dimension 1 for nll_loss and cross_entropy)."""
     out = dict(options)
     for key, value in options.items():
         if value is True and key in ("weight", "pos_weight"):
             out[key] = rng.uniform(0.1, 2.0, shape).astype(dtype)
         elif value == "class":
-            out[key] = rng.uniform(0.1, 2.0, shape[-1:]).astype(dtype)
+            out[key] = rng.uniform(0.1, 2.0, loss.class_shape(shape)).astype(dtype)
     return out

@@ -33,6 +33,8 @@ __all__ = [
     "triplet_margin_loss",
     "triplet_margin_with_distance_loss",
     "ctc_loss",
+    "nll_loss",
+    "cross_entropy",
 ]
 
 
@@ -87,6 +89,45 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     A weighted 'mean' divides by the element count (as torch does).
     """
     return _huber_call(input, target, reduction, delta, weight).value()
+
+
+def _nll_call(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
+              reduction="mean"):
+    r = _api.reduction_code(reduction, size_average, reduce)
+    return _api.classification("nll_loss", input, target, r, weight, ignore_index)
+
+
+def _cross_entropy_call(input, target, weight=None, size_average=None, ignore_index=-100,
+                        reduce=None, reduction="mean", label_smoothing=0.0):
+    r = _api.reduction_code(reduction, size_average, reduce)
+    return _api.classification("cross_entropy", input, target, r, weight, ignore_index,
+                               label_smoothing)
+
+
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
+             reduction="mean"):
+    """Negative log likelihood -weight[t] * input[t] of log-probabilities input.
+
+    input: (C,), (N, C) or (N, C, d1, ..., dK); target: class indices of any integer
+    dtype, shape (), (N,) or (N, d1, ..., dK). Targets equal to ignore_index count
+    nothing; 'mean' divides by the summed weight of the other targets (NaN if none).
+    """
+    return _nll_call(input, target, weight, size_average, ignore_index, reduce,
+                     reduction).value()
+
+
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100,
+                  reduce=None, reduction="mean", label_smoothing=0.0):
+    """Cross entropy of log_softmax(input) over the class dimension (1, or 0 for (C,)).
+
+    target: class indices (any integer dtype, shape of input without the class
+    dimension) or class probabilities (a float array of the input's shape).
+    label_smoothing in [0, 1] mixes the target with the uniform distribution. With
+    indices, 'mean' divides by the summed weight of the targets that are not
+    ignore_index; with probabilities, by the number of positions (N * d1 ... dK).
+    """
+    return _cross_entropy_call(input, target, weight, size_average, ignore_index, reduce,
+                               reduction, label_smoothing).value()
 
 
 # --------------------------------------------------------------------------- binary targets

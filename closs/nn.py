@@ -37,6 +37,8 @@ __all__ = [
     "TripletMarginLoss",
     "TripletMarginWithDistanceLoss",
     "CTCLoss",
+    "NLLLoss",
+    "CrossEntropyLoss",
 ]
 
 
@@ -115,6 +117,39 @@ class HuberLoss(_Loss):
 
     def extra_repr(self):
         return f"reduction={self.reduction!r}, delta={self.delta}"
+
+
+class NLLLoss(_Loss):
+    def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None,
+                 reduction="mean"):
+        super().__init__(size_average, reduce, reduction)
+        self.weight = weight
+        self.ignore_index = ignore_index
+
+    def _prepare(self, input, target):
+        return F._nll_call(input, target, self.weight, ignore_index=self.ignore_index,
+                           reduction=self.reduction)
+
+    def extra_repr(self):
+        return f"reduction={self.reduction!r}, ignore_index={self.ignore_index}"
+
+
+class CrossEntropyLoss(_Loss):
+    def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None,
+                 reduction="mean", label_smoothing=0.0):
+        super().__init__(size_average, reduce, reduction)
+        self.weight = weight
+        self.ignore_index = ignore_index
+        self.label_smoothing = label_smoothing
+
+    def _prepare(self, input, target):
+        return F._cross_entropy_call(input, target, self.weight, ignore_index=self.ignore_index,
+                                     reduction=self.reduction,
+                                     label_smoothing=self.label_smoothing)
+
+    def extra_repr(self):
+        return (f"reduction={self.reduction!r}, ignore_index={self.ignore_index}, "
+                f"label_smoothing={self.label_smoothing}")
 
 
 class _WeightedLoss(_Loss):

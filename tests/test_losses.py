@@ -12,7 +12,7 @@ DTYPES = [np.float32, np.float64]
 
 def cases():
     return [
-        pytest.param(loss, options, reduction, id=f"{loss.name}-{option_id(options)}-{reduction}")
+        pytest.param(loss, options, reduction, id=f"{loss.key}-{option_id(options)}-{reduction}")
         for loss in LOSSES.values()
         for options in loss.grid
         for reduction in loss.reductions

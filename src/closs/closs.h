@@ -315,6 +315,55 @@ CLOSS_DECLARE_TRIPLET_MARGIN(double, f64);
 CLOSS_DECLARE_CTC(float, f32);
 CLOSS_DECLARE_CTC(double, f64);
 
+/* ---------------------------------------------------------------------------
+ * Classification losses: input of shape (n, c, s) - n samples, c classes and
+ * s = d1 * ... * dK positions per sample (s = 1 for (n, c) input; unbatched
+ * (c,) input is n = 1, s = 1) - C-contiguous, so class j of position (i, k) is
+ * input[(i * c + j) * s + k]. Class-index targets and 'none' values have shape
+ * (n, s); probability targets have the input's shape; weight holds c values.
+ *
+ *   nll_loss            -w[t] x[t]                       (x: log-probabilities)
+ *   cross_entropy       (1 - e) w[t] (lse - x[t]) + (e / c) sum_j w[j] (lse - x[j])
+ *                       lse = log sum_j exp(x[j]), e = label_smoothing in [0, 1]
+ *   cross_entropy_prob  sum_j w[j] t'[j] (lse - x[j]),   t' = (1 - e) t + e / c
+ *
+ * w = 1 when weight is NULL. Class indices equal to ignore_index contribute
+ * nothing (value 0, gradient 0); any other index outside [0, c) is
+ * CLOSS_ERR_INDEX_OUT_OF_RANGE, found before anything outside an array is read
+ * (the outputs are then unspecified). MEAN divides the sum by the summed w[t]
+ * of the kept positions for class indices (NaN when none is kept), and by
+ * n * s for probabilities. label_smoothing outside [0, 1] (or NaN) is
+ * CLOSS_ERR_INVALID_ARGUMENT. Sizes n, c, s >= 0.
+ *
+ * For each T/SFX in {float/f32, double/f64}, with (ARGS) = (n, c, s, input,
+ * target, weight, [ignore_index,] [label_smoothing,] reduction):
+ *   closs_NAME_SFX(ARGS, out)
+ *   closs_NAME_backward_SFX(ARGS, grad_output, grad_input)
+ *   closs_NAME_fused_SFX(ARGS, out, grad_input)
+ * ------------------------------------------------------------------------- */
+/* TGT is the target's element type; the trailing arguments are the loss's
+ * parameters. */
+#define CLOSS_DECLARE_CLASSIFICATION(NAME, T, SFX, TGT, ...)                          \
+    CLOSS_API closs_status closs_##NAME##_##SFX(                                      \
+        int64_t n, int64_t c, int64_t s, const T *input, const TGT *target,           \
+        const T *weight, __VA_ARGS__, closs_reduction reduction, T *out);             \
+    CLOSS_API closs_status closs_##NAME##_backward_##SFX(                             \
+        int64_t n, int64_t c, int64_t s, const T *input, const TGT *target,           \
+        const T *weight, __VA_ARGS__, closs_reduction reduction,                      \
+        const T *grad_output, T *grad_input);                                         \
+    CLOSS_API closs_status closs_##NAME##_fused_##SFX(                                \
+        int64_t n, int64_t c, int64_t s, const T *input, const TGT *target,           \
+        const T *weight, __VA_ARGS__, closs_reduction reduction, T *out, T *grad_input)
+
+CLOSS_DECLARE_CLASSIFICATION(nll_loss, float, f32, int64_t, int64_t ignore_index);
+CLOSS_DECLARE_CLASSIFICATION(nll_loss, double, f64, int64_t, int64_t ignore_index);
+CLOSS_DECLARE_CLASSIFICATION(cross_entropy, float, f32, int64_t, int64_t ignore_index,
+                             double label_smoothing);
+CLOSS_DECLARE_CLASSIFICATION(cross_entropy, double, f64, int64_t, int64_t ignore_index,
+                             double label_smoothing);
+CLOSS_DECLARE_CLASSIFICATION(cross_entropy_prob, float, f32, float, double label_smoothing);
+CLOSS_DECLARE_CLASSIFICATION(cross_entropy_prob, double, f64, double, double label_smoothing);
+
 #ifdef __cplusplus
 }
 #endif

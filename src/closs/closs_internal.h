@@ -30,6 +30,17 @@
 #define CLOSS_KERNEL
 #endif
 
+/* Compute-bound kernels (an exponential per element: the softmax losses) gain
+ * from FMA and AVX-512 too: clones for x86-64-v4 (AVX-512), x86-64-v3 (AVX2,
+ * FMA) and the baseline, where GCC knows the ISA levels (GCC >= 12). */
+#if defined(CLOSS_SIMD_DISPATCH) && defined(CLOSS_SIMD_ISA_LEVELS) && defined(__GNUC__) && \
+    defined(__x86_64__) && !defined(__clang__)
+#define CLOSS_COMPUTE_KERNEL \
+    __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define CLOSS_COMPUTE_KERNEL CLOSS_KERNEL
+#endif
+
 /* Independent double accumulators per block: wide enough for AVX2 on float
  * input, and fixed, so the summation order depends on the data alone. */
 #define CLOSS_LANES 16

@@ -66,9 +66,18 @@ const char *closs_build_info(void)
 {
 #if defined(CLOSS_SIMD_DISPATCH) && defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
     __builtin_cpu_init();
+#if defined(CLOSS_SIMD_ISA_LEVELS)
+#define CLOSS_DISPATCH ", SIMD: avx2/baseline dispatch (compute kernels x86-64-v4/v3/baseline), running "
+    if (__builtin_cpu_supports("x86-64-v4")) return CLOSS_COMPILER ", " CLOSS_OMP CLOSS_DISPATCH "avx2 (x86-64-v4)";
+    if (__builtin_cpu_supports("x86-64-v3")) return CLOSS_COMPILER ", " CLOSS_OMP CLOSS_DISPATCH "avx2 (x86-64-v3)";
+    if (__builtin_cpu_supports("avx2")) return CLOSS_COMPILER ", " CLOSS_OMP CLOSS_DISPATCH "avx2 (baseline)";
+    return CLOSS_COMPILER ", " CLOSS_OMP CLOSS_DISPATCH "baseline";
+#undef CLOSS_DISPATCH
+#else
     if (__builtin_cpu_supports("avx2"))
         return CLOSS_COMPILER ", " CLOSS_OMP ", SIMD: avx2/baseline dispatch, running avx2";
     return CLOSS_COMPILER ", " CLOSS_OMP ", SIMD: avx2/baseline dispatch, running baseline";
+#endif
 #else
     return CLOSS_COMPILER ", " CLOSS_OMP ", SIMD: baseline only";
 #endif

@@ -1,0 +1,197 @@
+/*
+ * classification.c - nll_loss and cross_entropy (class indices or
+ * probabilities): the driver, and classification.h instantiated per dtype.
+ *
+ * The input has shape (n, c, s): n samples, c classes, s = d1 * ... * dK
+ * positions per sample (1 for (n, c) input), so class j of position (i, k)
+ * is input[(i c + j) s + k]. Targets and values have shape (n, s).
+ *
+ * Every cross_entropy position is the cross entropy of log_softmax(x) with a
+ * target distribution u (classification.h):
+ *   indices          u = (1 - eps) w_t onehot(t) + (eps / c) w     (w = 1 without weight)
+ *   probabilities    u_j = w_j ((1 - eps) t_j + eps / c)
+ * and ignored positions (t == ignore_index) have u = 0. With eps = 0 and
+ * indices this is torch's nll_loss(log_softmax(x), t); with eps > 0 it is
+ * torch's (1 - eps) nll + (eps / c) sum_j w_j (-log_softmax(x)_j). MEAN divides
+ * by the summed w_t of the kept positions (indices: nll_loss, and torch's
+ * label-smoothing term alike) or by n s (probabilities).
+ */
+#include <math.h>
+#include <string.h>
+
+#include "closs_internal.h"
+#include "numerics.h"
+
+/* The variants of the dense part of u, compile-time constants of the kernels. */
+enum {
+    CL_U_ONEHOT = 0,   /* indices, no label smoothing: no dense part */
+    CL_U_SMOOTH = 1,   /* indices, label smoothing: eps / c */
+    CL_U_SMOOTH_W = 2, /* indices, label smoothing, weight: eps / c w_j */
+    CL_U_PROB = 3,     /* probabilities: (1 - eps) t_j + eps / c */
+    CL_U_PROB_W = 4,   /* probabilities, weight: w_j ((1 - eps) t_j + eps / c) */
+    CL_NVARIANTS = 5
+};
+#define CL_HAS_W(u) ((u) == CL_U_SMOOTH_W || (u) == CL_U_PROB_W)
+
+/* The partial sums every block kernel returns. */
+enum { CL_SUM_LOSS = 0, CL_SUM_WEIGHT = 1, CL_SUM_BAD = 2, CL_NSUMS = 3 };
+
+/* Operations, indexing the kernel tables. */
+enum { CL_OP_VALUE = 0, CL_OP_GRAD = 1, CL_OP_FUSED = 2 };
+
+enum { CL_NLL = 0, CL_CE = 1, CL_CE_PROB = 2 };
+
+/* Elements above which a softmax kernel (an exponential per element) is worth a
+ * team of threads: a team costs a few microseconds, 2^15 exponentials about 10. */
+#define CLOSS_SOFTMAX_PARALLEL_MIN ((int64_t)1 << 15)
+
+/* What a block kernel reads and writes; arrays are of the kernel's dtype. */
+typedef struct closs_cl_ctx {
+    int64_t c, s;
+    const void *x, *w;
+    const void *go;      /* per-position grad_output (NONE), or NULL */
+    const int64_t *t;    /* class indices, or NULL */
+    const void *tp;      /* probabilities, or NULL */
+    void *out;           /* per-position values (NONE), or NULL: summed */
+    void *gx;
+    int64_t ignore;
+    double keep, eps_c;  /* 1 - label_smoothing, label_smoothing / c */
+    double wtotal;       /* sum of the weights (c without weight) */
+    double gscale;       /* scalar grad_output over the mean's denominator */
+} closs_cl_ctx;
+
+/* One dtype's block kernels, by [variant][op] and layout. */
+typedef struct closs_cl_kernels {
+    closs_sums_fn targets;                   /* validation and weight sum only */
+    closs_sums_fn none;                      /* nothing: zero sums */
+    closs_sums_fn nll[3];
+    closs_sums_fn rows[CL_NVARIANTS][3];     /* s == 1 */
+    closs_sums_fn tiles[CL_NVARIANTS][3];    /* s > 1 */
+    int is_f64;
+} closs_cl_kernels;
+
+/* A public call's arguments, untyped. */
+typedef struct closs_cl_args {
+    int kind;
+    int64_t n, c, s;
+    const void *x;
+    const int64_t *t;
+    const void *tp;
+    const void *w;
+    int64_t ignore;
+    double label_smoothing;
+    closs_reduction reduction;
+} closs_cl_args;
+
+static closs_status closs_cl_run(const closs_cl_kernels *k, const closs_cl_args *a, int op,
+                                 void *out, const void *grad_output, void *grad_input);
+
+#define CL_T float
+#define CL_SFX f32
+#include "classification.h"
+#undef CL_T
+#undef CL_SFX
+
+#define CL_T double
+#define CL_SFX f64
+#include "classification.h"
+#undef CL_T
+#undef CL_SFX
+
+/* ---------------------------------------------------------------- driver */
+
+/* a * b, or -1 when it overflows (a, b >= 0). */
+static int64_t mul_size(int64_t a, int64_t b)
+{
+    if (a < 0 || b < 0 || (b != 0 && a > INT64_MAX / b)) return -1;
+    return a * b;
+}
+
+static closs_status closs_cl_run(const closs_cl_kernels *k, const closs_cl_args *a, int op,
+                                 void *out, const void *grad_output, void *grad_input)
+{
+    const int want_v = op != CL_OP_GRAD, want_g = op != CL_OP_VALUE;
+    const int indices = a->kind != CL_CE_PROB;
+    const closs_reduction red = a->reduction;
+    const int64_t np = mul_size(a->n, a->s), ne = mul_size(np, a->c);
+    CLOSS_REQUIRE(a->c >= 0 && np >= 0 && ne >= 0, CLOSS_ERR_INVALID_SIZE);
+    CLOSS_REQUIRE(closs_reduction_valid(red), CLOSS_ERR_INVALID_REDUCTION);
+    CLOSS_REQUIRE(a->label_smoothing >= 0.0 && a->label_smoothing <= 1.0,
+                  CLOSS_ERR_INVALID_ARGUMENT);
+    CLOSS_REQUIRE(ne == 0 || a->x, CLOSS_ERR_NULL_POINTER);
+    CLOSS_REQUIRE(indices ? (np == 0 || a->t) : (ne == 0 || a->tp), CLOSS_ERR_NULL_POINTER);
+    CLOSS_REQUIRE(!want_v || out || (red == CLOSS_REDUCTION_NONE && np == 0),
+                  CLOSS_ERR_NULL_POINTER);
+    CLOSS_REQUIRE(!want_g || grad_input || ne == 0, CLOSS_ERR_NULL_POINTER);
+
+    closs_cl_ctx c;
+    memset(&c, 0, sizeof c);
+    c.c = a->c;
+    c.s = a->s;
+    c.x = a->x;
+    c.w = a->w;
+    c.t = indices ? a->t : NULL;
+    c.tp = indices ? NULL : a->tp;
+    c.gx = want_g ? grad_input : NULL;
+    c.out = want_v && red == CLOSS_REDUCTION_NONE ? out : NULL;
+    c.ignore = a->ignore;
+    c.keep = 1.0 - a->label_smoothing;
+    c.eps_c = a->c > 0 ? a->label_smoothing / (double)a->c : 0.0;
+    c.gscale = 1.0;
+    const int smooth = a->kind == CL_CE && a->label_smoothing > 0.0;
+    if (smooth)
+        c.wtotal = !a->w ? (double)a->c
+                   : k->is_f64 ? closs_sum_f64(a->c, (const double *)a->w)
+                               : closs_sum_f32(a->c, (const float *)a->w);
+
+    /* MEAN's denominator: n s for probabilities (NaN when there are no
+     * elements, as torch), the kept weight for indices (known after a pass). */
+    const double prob_denominator = a->c > 0 ? (double)np : 0.0;
+    double sums[CL_NSUMS];
+    if (want_g) {
+        if (red == CLOSS_REDUCTION_NONE)
+            c.go = grad_output;
+        else if (grad_output)
+            c.gscale = closs_load_scalar(grad_output, k->is_f64);
+        if (red == CLOSS_REDUCTION_MEAN) {
+            double denominator = prob_denominator;
+            if (indices) {
+                closs_blocks_sums(np, 1, CLOSS_STREAM_PARALLEL_MIN, k->targets, &c, CL_NSUMS,
+                                  sums);
+                if (sums[CL_SUM_BAD] > 0) return CLOSS_ERR_INDEX_OUT_OF_RANGE;
+                denominator = sums[CL_SUM_WEIGHT];
+            }
+            c.gscale /= denominator;
+        }
+    }
+
+    closs_sums_fn fn;
+    int64_t unit = a->c > 0 ? a->c : 1, parallel_min = CLOSS_SOFTMAX_PARALLEL_MIN;
+    if (a->c == 0) {
+        /* No classes, no input to read: the targets are checked (any kept index
+         * is out of range) and every value is 0. */
+        if (c.out) memset(c.out, 0, (size_t)np * (k->is_f64 ? sizeof(double) : sizeof(float)));
+        c.out = NULL;
+        fn = indices ? k->targets : k->none;
+        unit = 1;
+        parallel_min = CLOSS_STREAM_PARALLEL_MIN;
+    } else if (a->kind == CL_NLL) {
+        fn = k->nll[op];
+        parallel_min = CLOSS_STREAM_PARALLEL_MIN;
+        if (!want_g) unit = 1; /* a gather: one element per position */
+    } else {
+        const int u = !indices ? (a->w ? CL_U_PROB_W : CL_U_PROB)
+                      : smooth  ? (a->w ? CL_U_SMOOTH_W : CL_U_SMOOTH)
+                                : CL_U_ONEHOT;
+        fn = a->s == 1 ? k->rows[u][op] : k->tiles[u][op];
+    }
+    closs_blocks_sums(np, unit, parallel_min, fn, &c, CL_NSUMS, sums);
+    if (sums[CL_SUM_BAD] > 0) return CLOSS_ERR_INDEX_OUT_OF_RANGE;
+
+    if (want_v && red != CLOSS_REDUCTION_NONE) {
+        double v = sums[CL_SUM_LOSS];
+        if (red == CLOSS_REDUCTION_MEAN) v /= indices ? sums[CL_SUM_WEIGHT] : prob_denominator;
+        closs_store_scalar(out, v, k->is_f64);
+    }
+    return CLOSS_OK;
+}

@@ -1,0 +1,586 @@
+/*
+ * classification.h - the template of the classification kernels: nll_loss and
+ * cross_entropy (class indices or probabilities) on input of shape (n, c, s).
+ *
+ * Included by classification.c once per dtype with:
+ *   CL_T, CL_SFX     the element type and its suffix: float f32 or double f64
+ *
+ * Every cross_entropy row (one position (i, k) of the n x s positions, c
+ * classes j, strided by s) is the same computation on a "target distribution"
+ * u_j >= 0 (see classification.c):
+ *   loss = sum_j u_j (lse - x_j) = k lse - sum_j u_j x_j,  k = sum_j u_j,
+ *   dloss/dx_j = k softmax_j - u_j,                         lse = log sum_j e^x_j,
+ * where u = a onehot(t) + b dense, split in an index part (the weight a of the
+ * target class t) and a dense part that differs per variant (CL_U_*): none
+ * (indices), b = eps/c times 1 or w_j (label smoothing), or w_j t'_j
+ * (probabilities, b = 1). The variant is a compile-time constant of each block
+ * kernel, as are "value wanted" and "gradient wanted", so no hot loop tests a
+ * flag.
+ *
+ * Two layouts: s == 1 (rows contiguous; one pass per row computes the online
+ * log-sum-exp and the dense sums, a second pass writes the gradient from L1),
+ * and s > 1 (tiles of CLOSS_LANES positions along s, vectorised across the
+ * positions: a max pass, a sum pass, a gradient pass over the c classes).
+ */
+#include <math.h>
+
+#define CL_FN(part) CLOSS_CAT3(cl_, part##_, CL_SFX)
+#define CL_PUBLIC(name, op) CLOSS_CAT3(closs_, name, CLOSS_CAT(op, CL_SFX))
+#define CL_EXP CLOSS_CAT(closs_exp_, CL_SFX)
+#define CL_IS_F64 (sizeof(CL_T) == sizeof(double))
+#define CL_L CLOSS_LANES
+#define CL_CHUNK (8 * CL_L)
+
+/* The dense part of u at class j (without the factor b for label smoothing). */
+CLOSS_INLINE CL_T CL_FN(dense)(const int u, CL_T wj, CL_T tj, CL_T keep, CL_T eps_c)
+{
+    switch (u) {
+    case CL_U_SMOOTH: return 1;
+    case CL_U_SMOOTH_W: return wj;
+    case CL_U_PROB: return keep * tj + eps_c;
+    case CL_U_PROB_W: return wj * (keep * tj + eps_c);
+    default: return 0;
+    }
+}
+
+/* Sum over double lanes in a fixed tree order (short dependency chains: this is
+ * per row). */
+CLOSS_INLINE double CL_FN(lanes_sum)(const double v[CL_L])
+{
+    double t[CL_L / 2];
+    for (int k = 0; k < CL_L / 2; ++k) t[k] = v[k] + v[k + CL_L / 2];
+    for (int k = 0; k < CL_L / 4; ++k) t[k] += t[k + CL_L / 4];
+    for (int k = 0; k < CL_L / 8; ++k) t[k] += t[k + CL_L / 8];
+    return t[0] + t[1];
+}
+
+/* max over lanes, in a fixed tree order (NaN is dropped here; it reaches the
+ * sum through its exponential). */
+CLOSS_INLINE CL_T CL_FN(lanes_max)(CL_T v[CL_L])
+{
+    for (int k = 0; k < 8; ++k) v[k] = v[k + 8] > v[k] ? v[k + 8] : v[k];
+    for (int k = 0; k < 4; ++k) v[k] = v[k + 4] > v[k] ? v[k + 4] : v[k];
+    for (int k = 0; k < 2; ++k) v[k] = v[k + 2] > v[k] ? v[k + 2] : v[k];
+    return v[1] > v[0] ? v[1] : v[0];
+}
+
+/*
+ * Online log-sum-exp (Milakov & Gimelshein, "Online normalizer calculation
+ * for softmax", 2018) over x[0, len + tail): len a multiple of CL_L, at most
+ * CL_CHUNK, and tail < CL_L elements more (a row's end, padded to one vector
+ * with -inf, whose exponentials add 0). The running max m moves to the
+ * chunk's max before the chunk's exponentials are added, so the sums are
+ * rescaled once per chunk, not per element. Also adds the dense sums of the
+ * variant: dot += u_j x_j (when dot_on) and us += u_j (probabilities).
+ * Exponentials are taken relative to m, or to 0 while m = -inf (so that -inf
+ * adds e^-inf = 0 and NaN adds NaN, which stays NaN). A chunk sums in CL_T
+ * lanes (at most CL_CHUNK / CL_L + 1 terms each), then adds them to the
+ * double lanes of the row.
+ */
+CLOSS_INLINE void CL_FN(online)(const CL_T *restrict x, const CL_T *restrict w,
+                                const CL_T *restrict tp, const int64_t len,
+                                const int64_t tail, const int u, const int dot_on,
+                                const CL_T keep, const CL_T eps_c, CL_T *m,
+                                double *restrict sum, double *restrict dot,
+                                double *restrict us)
+{
+    CL_T mv[CL_L], xt[CL_L];
+    for (int k = 0; k < CL_L; ++k) mv[k] = -INFINITY;
+    for (int64_t q = 0; q < len; q += CL_L)
+        for (int k = 0; k < CL_L; ++k) mv[k] = x[q + k] > mv[k] ? x[q + k] : mv[k];
+    if (tail) {
+        for (int k = 0; k < CL_L; ++k) xt[k] = k < tail ? x[len + k] : -INFINITY;
+        for (int k = 0; k < CL_L; ++k) mv[k] = xt[k] > mv[k] ? xt[k] : mv[k];
+    }
+    const CL_T cm = CL_FN(lanes_max)(mv);
+    if (cm > *m) {
+        if (*m != -INFINITY) { /* else the sums are 0 (or NaN), and stay so */
+            const double f = closs_exp_f64((double)*m - (double)cm);
+            for (int k = 0; k < CL_L; ++k) sum[k] *= f;
+        }
+        *m = cm;
+    }
+    const CL_T sh = *m == -INFINITY ? 0 : *m;
+    CL_T ps[CL_L] = {0}, pd[CL_L] = {0}, pu[CL_L] = {0};
+    for (int64_t q = 0; q < len; q += CL_L)
+        for (int k = 0; k < CL_L; ++k) {
+            const CL_T xv = x[q + k];
+            ps[k] += CL_EXP(xv - sh);
+            if (u != CL_U_ONEHOT) {
+                const CL_T uj = CL_FN(dense)(u, CL_HAS_W(u) ? w[q + k] : 0,
+                                             u >= CL_U_PROB ? tp[q + k] : 0, keep, eps_c);
+                if (dot_on) pd[k] += uj * xv;
+                if (u >= CL_U_PROB) pu[k] += uj;
+            }
+        }
+    if (tail)
+        for (int k = 0; k < CL_L; ++k) ps[k] += CL_EXP(xt[k] - sh);
+    for (int k = 0; k < CL_L; ++k) {
+        sum[k] += (double)ps[k];
+        if (u != CL_U_ONEHOT && dot_on) dot[k] += (double)pd[k];
+        if (u >= CL_U_PROB) us[k] += (double)pu[k];
+    }
+    if (u != CL_U_ONEHOT) /* the tail's dense sums, element by element */
+        for (int64_t k = 0; k < tail; ++k) {
+            const CL_T uj = CL_FN(dense)(u, CL_HAS_W(u) ? w[len + k] : 0,
+                                         u >= CL_U_PROB ? tp[len + k] : 0, keep, eps_c);
+            if (dot_on) dot[k] += (double)uj * (double)x[len + k];
+            if (u >= CL_U_PROB) us[k] += (double)uj;
+        }
+}
+
+/* What the epilogue of a position needs to know about its target. */
+typedef struct CL_FN(target) {
+    int kept;   /* not ignored (and, for indices, in range) */
+    int64_t t;  /* the class index (0 when not kept, and for probabilities) */
+    double a;   /* weight of the one-hot part: (1 - eps) w_t */
+    double b;   /* factor of the dense part: eps / c for indices, 1 for probabilities */
+    double wt;  /* w_t: what the weighted mean divides by */
+} CL_FN(target);
+
+CLOSS_INLINE CL_FN(target) CL_FN(target_of)(const closs_cl_ctx *c, const int u, int64_t p,
+                                            double *bad)
+{
+    CL_FN(target) r = {1, 0, 0.0, 1.0, 0.0};
+    if (u >= CL_U_PROB) return r;
+    const CL_T *w = (const CL_T *)c->w;
+    const int64_t t = c->t[p];
+    r.kept = t != c->ignore;
+    if (r.kept && (uint64_t)t >= (uint64_t)c->c) { /* negative too */
+        r.kept = 0;
+        *bad += 1;
+    }
+    r.t = r.kept ? t : 0; /* so that any index computed from it is in range */
+    r.wt = r.kept ? (w ? (double)w[r.t] : 1.0) : 0.0;
+    r.a = c->keep * r.wt;
+    r.b = r.kept ? c->eps_c : 0.0;
+    return r;
+}
+
+/* The loss of a position from its log-sum-exp and sums (x_t: the target's input). */
+CLOSS_INLINE double CL_FN(position_loss)(const closs_cl_ctx *c, const int u,
+                                         const CL_FN(target) *g, double lse, double x_t,
+                                         double dot, double us)
+{
+    if (u >= CL_U_PROB) return us * lse - dot;
+    if (!g->kept) return 0.0;
+    double v = g->a * (lse - x_t);
+    if (u != CL_U_ONEHOT) v += g->b * (c->wtotal * lse - dot);
+    return v;
+}
+
+/* The k of the gradient k softmax_j - u_j. */
+CLOSS_INLINE double CL_FN(grad_k)(const closs_cl_ctx *c, const int u, const CL_FN(target) *g,
+                                  double us)
+{
+    if (u >= CL_U_PROB) return us;
+    return g->a + (u != CL_U_ONEHOT ? g->b * c->wtotal : 0.0);
+}
+
+/* The gradient's scale at position p: grad_output (over the mean's denominator),
+ * 0 where the target is ignored. */
+CLOSS_INLINE double CL_FN(grad_scale)(const closs_cl_ctx *c, const CL_FN(target) *g, int64_t p)
+{
+    const CL_T *go = (const CL_T *)c->go;
+    if (!g->kept) return 0.0;
+    return go ? (double)go[p] : c->gscale;
+}
+
+/* ---------------------------------------------------------------- s == 1 */
+
+CLOSS_INLINE void CL_FN(rows)(const void *ctx, int64_t b, int64_t e, double *sums,
+                              const int u, const int want_v, const int want_g)
+{
+    const closs_cl_ctx *c = (const closs_cl_ctx *)ctx;
+    const int64_t C = c->c;
+    const CL_T *restrict x = (const CL_T *)c->x;
+    const CL_T *restrict w = (const CL_T *)c->w;
+    const CL_T *restrict tp = (const CL_T *)c->tp;
+    CL_T *restrict out = (CL_T *)c->out;
+    CL_T *restrict gx = (CL_T *)c->gx;
+    const CL_T keep = (CL_T)c->keep, eps_c = (CL_T)c->eps_c;
+    double lsum = 0.0, wsum = 0.0, bad = 0.0;
+    for (int64_t p = b; p < e; ++p) {
+        const CL_FN(target) g = CL_FN(target_of)(c, u, p, &bad);
+        wsum += g.wt;
+        if (!want_g && !g.kept) {
+            if (out) out[p] = 0;
+            continue;
+        }
+        const CL_T *restrict xr = x + p * C;
+        const CL_T *restrict tr = u >= CL_U_PROB ? tp + p * C : NULL;
+        CL_T m = -INFINITY;
+        double sum[CL_L] = {0}, dot[CL_L] = {0}, us[CL_L] = {0};
+        /* whole chunks, then the remaining whole vectors and the padded tail */
+        int64_t j = 0;
+        for (; j + CL_CHUNK <= C; j += CL_CHUNK)
+            CL_FN(online)(xr + j, w ? w + j : NULL, tr ? tr + j : NULL, CL_CHUNK, 0, u, want_v,
+                          keep, eps_c, &m, sum, dot, us);
+        if (j < C) {
+            const int64_t vectors = (C - j) / CL_L * CL_L;
+            CL_FN(online)(xr + j, w ? w + j : NULL, tr ? tr + j : NULL, vectors,
+                          C - j - vectors, u, want_v, keep, eps_c, &m, sum, dot, us);
+        }
+        const double s = CL_FN(lanes_sum)(sum);
+        const double lse = (double)m + log(s);
+        const double uss = u >= CL_U_PROB ? CL_FN(lanes_sum)(us) : 0.0;
+        if (want_v) {
+            const double x_t = g.kept && u < CL_U_PROB ? (double)xr[g.t] : 0.0;
+            const double v = CL_FN(position_loss)(c, u, &g, lse, x_t, CL_FN(lanes_sum)(dot), uss);
+            if (out)
+                out[p] = (CL_T)v;
+            else
+                lsum += v;
+        }
+        if (want_g) {
+            const double r = CL_FN(grad_scale)(c, &g, p);
+            const CL_T kk = (CL_T)(r * CL_FN(grad_k)(c, u, &g, uss) / s);
+            const CL_T rb = (CL_T)(r * g.b);
+            const CL_T rk = (CL_T)(r * c->keep), re = (CL_T)(r * c->eps_c);
+            CL_T *restrict gr = gx + p * C;
+            switch (u) {
+            case CL_U_ONEHOT:
+                for (j = 0; j < C; ++j) gr[j] = kk * CL_EXP(xr[j] - m);
+                break;
+            case CL_U_SMOOTH:
+                for (j = 0; j < C; ++j) gr[j] = kk * CL_EXP(xr[j] - m) - rb;
+                break;
+            case CL_U_SMOOTH_W:
+                for (j = 0; j < C; ++j) gr[j] = kk * CL_EXP(xr[j] - m) - rb * w[j];
+                break;
+            case CL_U_PROB:
+                for (j = 0; j < C; ++j) gr[j] = kk * CL_EXP(xr[j] - m) - (rk * tr[j] + re);
+                break;
+            default:
+                for (j = 0; j < C; ++j) gr[j] = kk * CL_EXP(xr[j] - m) - w[j] * (rk * tr[j] + re);
+            }
+            if (u < CL_U_PROB && g.kept) gr[g.t] -= (CL_T)(r * g.a);
+        }
+    }
+    sums[CL_SUM_LOSS] = lsum;
+    sums[CL_SUM_WEIGHT] = wsum;
+    sums[CL_SUM_BAD] = bad;
+}
+
+/* ---------------------------------------------------------------- s > 1 */
+
+/* Positions per tile: several cache lines of each class's row, so that a tile's
+ * c rows (s elements apart) cost few page walks. */
+#define CL_TILE 64
+
+/* Positions s0 .. s0 + tl - 1 (tl <= CL_TILE) of sample i, vectorised across them. */
+CLOSS_INLINE void CL_FN(tile)(const closs_cl_ctx *c, int64_t i, int64_t s0, const int64_t tl,
+                              const int u, const int want_v, const int want_g, double *lsum,
+                              double *wsum, double *bad)
+{
+    const int64_t C = c->c, S = c->s, p0 = i * S + s0;
+    const CL_T *restrict xb = (const CL_T *)c->x + i * C * S + s0;
+    const CL_T *restrict w = (const CL_T *)c->w;
+    const CL_T *restrict tb = u >= CL_U_PROB ? (const CL_T *)c->tp + i * C * S + s0 : NULL;
+    CL_T *restrict out = (CL_T *)c->out;
+    const CL_T keep = (CL_T)c->keep, eps_c = (CL_T)c->eps_c;
+    CL_FN(target) g[CL_TILE];
+    CL_T m[CL_TILE];
+    double sum[CL_TILE] = {0}, dot[CL_TILE] = {0}, us[CL_TILE] = {0};
+    for (int64_t l = 0; l < tl; ++l) {
+        g[l] = CL_FN(target_of)(c, u, p0 + l, bad);
+        *wsum += g[l].wt;
+        m[l] = -INFINITY;
+    }
+    for (int64_t j = 0; j < C; ++j)
+        for (int64_t l = 0; l < tl; ++l) m[l] = xb[j * S + l] > m[l] ? xb[j * S + l] : m[l];
+    for (int64_t j = 0; j < C; ++j) {
+        const CL_T wj = CL_HAS_W(u) ? w[j] : 0;
+        for (int64_t l = 0; l < tl; ++l) {
+            const CL_T xv = xb[j * S + l];
+            sum[l] += (double)CL_EXP(xv - m[l]);
+            if (u != CL_U_ONEHOT) {
+                const CL_T uj = CL_FN(dense)(u, wj, u >= CL_U_PROB ? tb[j * S + l] : 0, keep, eps_c);
+                if (want_v) dot[l] += (double)uj * (double)xv;
+                if (u >= CL_U_PROB) us[l] += (double)uj;
+            }
+        }
+    }
+    CL_T kk[CL_TILE], rb[CL_TILE], rk[CL_TILE], re[CL_TILE], ra[CL_TILE];
+    /* A loop of its own: the same code (vectorised or not, with libmvec's log or
+     * libm's) in every kernel, so forward and fused values agree to the bit. */
+    double lses[CL_TILE];
+    for (int64_t l = 0; l < tl; ++l) lses[l] = (double)m[l] + log(sum[l]);
+    for (int64_t l = 0; l < tl; ++l) {
+        const double lse = lses[l];
+        if (want_v) {
+            const int has_t = g[l].kept && u < CL_U_PROB;
+            const double v = CL_FN(position_loss)(c, u, &g[l], lse,
+                                                  has_t ? (double)xb[g[l].t * S + l] : 0.0,
+                                                  dot[l], us[l]);
+            if (out)
+                out[p0 + l] = (CL_T)v;
+            else
+                *lsum += v;
+        }
+        if (want_g) {
+            const double r = CL_FN(grad_scale)(c, &g[l], p0 + l);
+            kk[l] = (CL_T)(r * CL_FN(grad_k)(c, u, &g[l], us[l]) / sum[l]);
+            rb[l] = (CL_T)(r * g[l].b);
+            rk[l] = (CL_T)(r * c->keep);
+            re[l] = (CL_T)(r * c->eps_c);
+            ra[l] = (CL_T)(r * g[l].a);
+        }
+    }
+    if (!want_g) return;
+    CL_T *restrict gb = (CL_T *)c->gx + i * C * S + s0;
+    for (int64_t j = 0; j < C; ++j) {
+        const CL_T wj = CL_HAS_W(u) ? w[j] : 0;
+        for (int64_t l = 0; l < tl; ++l) {
+            const CL_T e = kk[l] * CL_EXP(xb[j * S + l] - m[l]);
+            switch (u) {
+            case CL_U_ONEHOT: gb[j * S + l] = e; break;
+            case CL_U_SMOOTH: gb[j * S + l] = e - rb[l]; break;
+            case CL_U_SMOOTH_W: gb[j * S + l] = e - rb[l] * wj; break;
+            case CL_U_PROB: gb[j * S + l] = e - (rk[l] * tb[j * S + l] + re[l]); break;
+            default: gb[j * S + l] = e - wj * (rk[l] * tb[j * S + l] + re[l]);
+            }
+        }
+    }
+    if (u < CL_U_PROB)
+        for (int64_t l = 0; l < tl; ++l)
+            if (g[l].kept)
+                gb[g[l].t * S + l] -= ra[l];
+}
+
+/* Positions [b, e) in tiles that do not cross a sample. */
+CLOSS_INLINE void CL_FN(tiles)(const void *ctx, int64_t b, int64_t e, double *sums,
+                               const int u, const int want_v, const int want_g)
+{
+    const closs_cl_ctx *c = (const closs_cl_ctx *)ctx;
+    const int64_t S = c->s;
+    double lsum = 0.0, wsum = 0.0, bad = 0.0;
+    for (int64_t p = b; p < e;) {
+        const int64_t i = p / S, s0 = p - i * S;
+        const int64_t len = S - s0 < e - p ? S - s0 : e - p;
+        int64_t q = 0;
+        for (; q + CL_TILE <= len; q += CL_TILE)
+            CL_FN(tile)(c, i, s0 + q, CL_TILE, u, want_v, want_g, &lsum, &wsum, &bad);
+        if (q < len)
+            CL_FN(tile)(c, i, s0 + q, len - q, u, want_v, want_g, &lsum, &wsum, &bad);
+        p += len;
+    }
+    sums[CL_SUM_LOSS] = lsum;
+    sums[CL_SUM_WEIGHT] = wsum;
+    sums[CL_SUM_BAD] = bad;
+}
+
+/* ---------------------------------------------------------------- nll_loss */
+
+/* Zeroes the gradient of positions [b, e): whole rows when s == 1. */
+static void CL_FN(zero_grad)(const closs_cl_ctx *c, int64_t b, int64_t e)
+{
+    const int64_t C = c->c, S = c->s;
+    CL_T *gx = (CL_T *)c->gx;
+    if (S == 1) {
+        memset(gx + b * C, 0, (size_t)((e - b) * C) * sizeof(CL_T));
+        return;
+    }
+    for (int64_t p = b; p < e;) {
+        const int64_t i = p / S, s0 = p - i * S;
+        const int64_t len = S - s0 < e - p ? S - s0 : e - p;
+        for (int64_t j = 0; j < C; ++j)
+            memset(gx + (i * C + j) * S + s0, 0, (size_t)len * sizeof(CL_T));
+        p += len;
+    }
+}
+
+/* -w_t x_t, a gather: one element of each position's classes is read. */
+CLOSS_INLINE void CL_FN(nll)(const void *ctx, int64_t b, int64_t e, double *sums,
+                             const int want_v, const int want_g)
+{
+    const closs_cl_ctx *c = (const closs_cl_ctx *)ctx;
+    const int64_t C = c->c, S = c->s;
+    const CL_T *restrict x = (const CL_T *)c->x;
+    CL_T *restrict out = (CL_T *)c->out;
+    CL_T *restrict gx = (CL_T *)c->gx;
+    double lsum = 0.0, wsum = 0.0, bad = 0.0;
+    if (want_g) CL_FN(zero_grad)(c, b, e);
+    int64_t i = b / S, s = b - i * S;
+    for (int64_t p = b; p < e; ++p) {
+        const CL_FN(target) g = CL_FN(target_of)(c, CL_U_ONEHOT, p, &bad);
+        wsum += g.wt;
+        const int64_t at = (i * C + g.t) * S + s; /* read only when kept */
+        if (want_v) {
+            const double v = g.kept ? -g.wt * (double)x[at] : 0.0;
+            if (out)
+                out[p] = (CL_T)v;
+            else
+                lsum += v;
+        }
+        if (want_g && g.kept) gx[at] = (CL_T)(-CL_FN(grad_scale)(c, &g, p) * g.wt);
+        if (++s == S) s = 0, ++i;
+    }
+    sums[CL_SUM_LOSS] = lsum;
+    sums[CL_SUM_WEIGHT] = wsum;
+    sums[CL_SUM_BAD] = bad;
+}
+
+/* Validates the class indices and sums the weights of the kept ones. */
+static CLOSS_KERNEL void CL_FN(targets)(const void *ctx, int64_t b, int64_t e, double *sums)
+{
+    const closs_cl_ctx *c = (const closs_cl_ctx *)ctx;
+    double wsum = 0.0, bad = 0.0;
+    for (int64_t p = b; p < e; ++p) wsum += CL_FN(target_of)(c, CL_U_ONEHOT, p, &bad).wt;
+    sums[CL_SUM_LOSS] = 0.0;
+    sums[CL_SUM_WEIGHT] = wsum;
+    sums[CL_SUM_BAD] = bad;
+}
+
+/* Sums nothing: positions without classes (and probabilities) are 0. */
+static void CL_FN(nothing)(const void *ctx, int64_t b, int64_t e, double *sums)
+{
+    (void)ctx, (void)b, (void)e;
+    sums[CL_SUM_LOSS] = sums[CL_SUM_WEIGHT] = sums[CL_SUM_BAD] = 0.0;
+}
+
+/* ---------------------------------------------------------------- kernels */
+
+#define CL_KERNEL(name, body, ...)                                                       \
+    static CLOSS_COMPUTE_KERNEL void CL_FN(name)(const void *c, int64_t b, int64_t e, double *s) \
+    {                                                                                    \
+        CL_FN(body)(c, b, e, s, __VA_ARGS__);                                            \
+    }
+/* value, gradient, fused of one variant and layout */
+#define CL_KERNELS(layout, variant, U)                   \
+    CL_KERNEL(layout##_##variant##_v, layout, U, 1, 0)   \
+    CL_KERNEL(layout##_##variant##_g, layout, U, 0, 1)   \
+    CL_KERNEL(layout##_##variant##_f, layout, U, 1, 1)
+#define CL_TABLE(layout, variant) \
+    {CL_FN(layout##_##variant##_v), CL_FN(layout##_##variant##_g), CL_FN(layout##_##variant##_f)}
+
+CL_KERNELS(rows, onehot, CL_U_ONEHOT)
+CL_KERNELS(rows, smooth, CL_U_SMOOTH)
+CL_KERNELS(rows, smooth_w, CL_U_SMOOTH_W)
+CL_KERNELS(rows, prob, CL_U_PROB)
+CL_KERNELS(rows, prob_w, CL_U_PROB_W)
+CL_KERNELS(tiles, onehot, CL_U_ONEHOT)
+CL_KERNELS(tiles, smooth, CL_U_SMOOTH)
+CL_KERNELS(tiles, smooth_w, CL_U_SMOOTH_W)
+CL_KERNELS(tiles, prob, CL_U_PROB)
+CL_KERNELS(tiles, prob_w, CL_U_PROB_W)
+CL_KERNEL(nll_v, nll, 1, 0)
+CL_KERNEL(nll_g, nll, 0, 1)
+CL_KERNEL(nll_f, nll, 1, 1)
+
+static const closs_cl_kernels CL_FN(kernels) = {
+    .targets = CL_FN(targets),
+    .none = CL_FN(nothing),
+    .nll = {CL_FN(nll_v), CL_FN(nll_g), CL_FN(nll_f)},
+    .rows = {CL_TABLE(rows, onehot), CL_TABLE(rows, smooth), CL_TABLE(rows, smooth_w),
+             CL_TABLE(rows, prob), CL_TABLE(rows, prob_w)},
+    .tiles = {CL_TABLE(tiles, onehot), CL_TABLE(tiles, smooth), CL_TABLE(tiles, smooth_w),
+              CL_TABLE(tiles, prob), CL_TABLE(tiles, prob_w)},
+    .is_f64 = CL_IS_F64,
+};
+#undef CL_KERNEL
+#undef CL_KERNELS
+#undef CL_TABLE
+
+/* ---------------------------------------------------------------- public */
+
+#define CL_ARGS(kind, t, tp, ignore, ls)                                                   \
+    const closs_cl_args a = {kind, n, c, s, input, t, tp, weight, ignore, ls, reduction}
+
+closs_status CL_PUBLIC(nll_loss, _)(int64_t n, int64_t c, int64_t s, const CL_T *input,
+                                    const int64_t *target, const CL_T *weight,
+                                    int64_t ignore_index, closs_reduction reduction, CL_T *out)
+{
+    CL_ARGS(CL_NLL, target, NULL, ignore_index, 0.0);
+    return closs_cl_run(&CL_FN(kernels), &a, CL_OP_VALUE, out, NULL, NULL);
+}
+
+closs_status CL_PUBLIC(nll_loss, _backward_)(int64_t n, int64_t c, int64_t s, const CL_T *input,
+                                             const int64_t *target, const CL_T *weight,
+                                             int64_t ignore_index, closs_reduction reduction,
+                                             const CL_T *grad_output, CL_T *grad_input)
+{
+    CL_ARGS(CL_NLL, target, NULL, ignore_index, 0.0);
+    return closs_cl_run(&CL_FN(kernels), &a, CL_OP_GRAD, NULL, grad_output, grad_input);
+}
+
+closs_status CL_PUBLIC(nll_loss, _fused_)(int64_t n, int64_t c, int64_t s, const CL_T *input,
+                                          const int64_t *target, const CL_T *weight,
+                                          int64_t ignore_index, closs_reduction reduction,
+                                          CL_T *out, CL_T *grad_input)
+{
+    CL_ARGS(CL_NLL, target, NULL, ignore_index, 0.0);
+    return closs_cl_run(&CL_FN(kernels), &a, CL_OP_FUSED, out, NULL, grad_input);
+}
+
+closs_status CL_PUBLIC(cross_entropy, _)(int64_t n, int64_t c, int64_t s, const CL_T *input,
+                                         const int64_t *target, const CL_T *weight,
+                                         int64_t ignore_index, double label_smoothing,
+                                         closs_reduction reduction, CL_T *out)
+{
+    CL_ARGS(CL_CE, target, NULL, ignore_index, label_smoothing);
+    return closs_cl_run(&CL_FN(kernels), &a, CL_OP_VALUE, out, NULL, NULL);
+}
+
+closs_status CL_PUBLIC(cross_entropy, _backward_)(int64_t n, int64_t c, int64_t s,
+                                                  const CL_T *input, const int64_t *target,
+                                                  const CL_T *weight, int64_t ignore_index,
+                                                  double label_smoothing,
+                                                  closs_reduction reduction,
+                                                  const CL_T *grad_output, CL_T *grad_input)
+{
+    CL_ARGS(CL_CE, target, NULL, ignore_index, label_smoothing);
+    return closs_cl_run(&CL_FN(kernels), &a, CL_OP_GRAD, NULL, grad_output, grad_input);
+}
+
+closs_status CL_PUBLIC(cross_entropy, _fused_)(int64_t n, int64_t c, int64_t s,
+                                               const CL_T *input, const int64_t *target,
+                                               const CL_T *weight, int64_t ignore_index,
+                                               double label_smoothing,
+                                               closs_reduction reduction, CL_T *out,
+                                               CL_T *grad_input)
+{
+    CL_ARGS(CL_CE, target, NULL, ignore_index, label_smoothing);
+    return closs_cl_run(&CL_FN(kernels), &a, CL_OP_FUSED, out, NULL, grad_input);
+}
+
+closs_status CL_PUBLIC(cross_entropy_prob, _)(int64_t n, int64_t c, int64_t s,
+                                              const CL_T *input, const CL_T *target,
+                                              const CL_T *weight, double label_smoothing,
+                                              closs_reduction reduction, CL_T *out)
+{
+    CL_ARGS(CL_CE_PROB, NULL, target, 0, label_smoothing);
+    return closs_cl_run(&CL_FN(kernels), &a, CL_OP_VALUE, out, NULL, NULL);
+}
+
+closs_status CL_PUBLIC(cross_entropy_prob, _backward_)(int64_t n, int64_t c, int64_t s,
+                                                       const CL_T *input, const CL_T *target,
+                                                       const CL_T *weight,
+                                                       double label_smoothing,
+                                                       closs_reduction reduction,
+                                                       const CL_T *grad_output,
+                                                       CL_T *grad_input)
+{
+    CL_ARGS(CL_CE_PROB, NULL, target, 0, label_smoothing);
+    return closs_cl_run(&CL_FN(kernels), &a, CL_OP_GRAD, NULL, grad_output, grad_input);
+}
+
+closs_status CL_PUBLIC(cross_entropy_prob, _fused_)(int64_t n, int64_t c, int64_t s,
+                                                    const CL_T *input, const CL_T *target,
+                                                    const CL_T *weight,
+                                                    double label_smoothing,
+                                                    closs_reduction reduction, CL_T *out,
+                                                    CL_T *grad_input)
+{
+    CL_ARGS(CL_CE_PROB, NULL, target, 0, label_smoothing);
+    return closs_cl_run(&CL_FN(kernels), &a, CL_OP_FUSED, out, NULL, grad_input);
+}
+
+#undef CL_ARGS
+#undef CL_FN
+#undef CL_PUBLIC
+#undef CL_EXP
+#undef CL_IS_F64
+#undef CL_L
+#undef CL_CHUNK
+#undef CL_TILE

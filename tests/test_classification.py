@@ -1,0 +1,549 @@
+"""nll_loss and cross_entropy against PyTorch 2.13 (when importable) and their edge cases:
+every option (weight, ignore_index, label_smoothing with class indices and with
+probabilities), unbatched, batched and K-dimensional input, integer target dtypes,
+NaN/inf, empty input, finite differences, entry points agreeing, thread-count
+determinism and bad input."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import closs
+import closs.functional as F
+from closs import _reference as R
+from closs import nn
+
+try:
+    import torch
+    import torch.nn.functional as TF
+except ImportError:  # parity tests skip; the rest run
+    torch = None
+
+needs_torch = pytest.mark.skipif(torch is None, reason="torch is not installed")
+
+RTOL = {np.float32: 1e-5, np.float64: 1e-12}
+DTYPES = pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
+REDUCTIONS = ["none", "mean", "sum"]
+
+# (function, target kind, options): every option torch has; weight=True is a class weight.
+OPTIONS = [
+    ("nll_loss", "indices", {}),
+    ("nll_loss", "indices", {"weight": True}),
+    ("nll_loss", "indices", {"ignore_index": 1}),
+    ("nll_loss", "indices", {"weight": True, "ignore_index": 1}),
+    ("cross_entropy", "indices", {}),
+    ("cross_entropy", "indices", {"weight": True}),
+    ("cross_entropy", "indices", {"ignore_index": 1}),
+    ("cross_entropy", "indices", {"label_smoothing": 0.1}),
+    ("cross_entropy", "indices", {"label_smoothing": 1.0}),
+    ("cross_entropy", "indices", {"weight": True, "label_smoothing": 0.25}),
+    ("cross_entropy", "indices", {"weight": True, "ignore_index": 1, "label_smoothing": 0.25}),
+    ("cross_entropy", "probabilities", {}),
+    ("cross_entropy", "probabilities", {"weight": True}),
+    ("cross_entropy", "probabilities", {"label_smoothing": 0.3}),
+    ("cross_entropy", "probabilities", {"label_smoothing": 1.0}),
+    ("cross_entropy", "probabilities", {"weight": True, "label_smoothing": 0.3}),
+]
+# unbatched, batched (C below one SIMD chunk, several chunks, large), K-dimensional
+# with s = 5, 20, 40 (whole tiles and a tail) and K = 3.
+SHAPES = [(7,), (6, 5), (5, 300), (2, 1000), (4, 3, 5), (2, 3, 4, 5), (2, 4, 40), (2, 3, 2, 2, 2)]
+MODULES = {"nll_loss": nn.NLLLoss, "cross_entropy": nn.CrossEntropyLoss}
+PREPARE = {"nll_loss": F._nll_call, "cross_entropy": F._cross_entropy_call}
+
+
+def opt_id(o):
+    return ",".join(f"{k}={v}" for k, v in o.items()) or "default"
+
+
+def option_params():
+    return [pytest.param(n, k, o, id=f"{n}-{k}-{opt_id(o)}") for n, k, o in OPTIONS]
+
+
+def classes(shape):
+    return shape[1] if len(shape) > 1 else shape[0]
+
+
+def make(name, kind, shape, dtype, rng, options=None):
+    """Input (log-probabilities for nll_loss, logits otherwise), target and options."""
+    axis = 1 if len(shape) > 1 else 0
+    x = rng.standard_normal(shape) * 2
+    if name == "nll_loss":
+        x = x - np.log(np.exp(x).sum(axis=axis, keepdims=True))
+    c = classes(shape)
+    if kind == "probabilities":
+        p = np.exp(rng.standard_normal(shape))
+        t = (p / p.sum(axis=axis, keepdims=True)).astype(dtype)
+    else:
+        t = rng.integers(0, max(c, 1), () if len(shape) == 1 else (shape[0],) + shape[2:])
+    opts = {k: rng.uniform(0.2, 2.0, c).astype(dtype) if v is True else v
+            for k, v in (options or {}).items()}
+    return x.astype(dtype), t, opts
+
+
+def torch_value_and_grad(name, x, t, reduction, options, grad_output=None, dtype=None):
+    """torch's value and d/d input as NumPy arrays, computed in `dtype` (default: x's)."""
+    dtype = dtype or x.dtype
+    tx = torch.tensor(x.astype(dtype), requires_grad=True)
+    tt = torch.tensor(t.astype(dtype) if t.dtype.kind == "f" else t.astype(np.int64))
+    opts = {k: torch.tensor(v.astype(dtype)) if isinstance(v, np.ndarray) else v
+            for k, v in options.items()}
+    value = getattr(TF, name)(tx, tt, reduction=reduction, **opts)
+    go = torch.ones_like(value) if grad_output is None else torch.tensor(grad_output, dtype=value.dtype)
+    (grad,) = torch.autograd.grad(value, tx, go)
+    return value.detach().numpy(), grad.numpy()
+
+
+def closs_value_and_grad(name, x, t, reduction, options, grad_output=None):
+    m = MODULES[name](reduction=reduction, **options)
+    value = m(x, t)
+    return value, m.backward(grad_output)
+
+
+def assert_parity(actual, expected, dtype):
+    """rtol of the dtype, and an absolute tolerance at that scale of the largest entry
+    (gradients k softmax - u cancel to tiny entries)."""
+    scale = np.nanmax(np.abs(expected), initial=0.0) if np.size(expected) else 0.0
+    np.testing.assert_allclose(actual, expected, rtol=RTOL[dtype], atol=RTOL[dtype] * scale)
+
+
+def go_for(rng, call_shape, reduction):
+    return rng.uniform(0.5, 1.5, call_shape if reduction == "none" else ())
+
+
+# --------------------------------------------------------------------------- parity
+
+
+@needs_torch
+@pytest.mark.parametrize("shape", SHAPES, ids=lambda s: "x".join(map(str, s)))
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@DTYPES
+@pytest.mark.parametrize("name,kind,options", option_params())
+def test_torch_parity(name, kind, options, dtype, reduction, shape):
+    """Value and vector-Jacobian product against torch in the same dtype, and against
+    torch in float64 on the same numbers (closs's float32 accumulates in double)."""
+    rng = np.random.default_rng(0)
+    x, t, opts = make(name, kind, shape, dtype, rng, options)
+    out_shape = () if len(shape) == 1 else (shape[0],) + shape[2:]
+    go = go_for(rng, out_shape, reduction)
+    value, grad = closs_value_and_grad(name, x, t, reduction, opts, go)
+    t_value, t_grad = torch_value_and_grad(name, x, t, reduction, opts, go)
+    assert np.shape(value) == t_value.shape and grad.shape == t_grad.shape == shape
+    assert np.asarray(value).dtype == t_value.dtype and grad.dtype == t_grad.dtype
+    assert_parity(value, t_value, dtype)
+    assert_parity(grad, t_grad, dtype)
+    e_value, e_grad = torch_value_and_grad(name, x, t, reduction, opts, go, np.float64)
+    assert_parity(value, e_value, dtype)
+    assert_parity(grad, e_grad, dtype)
+    # functional == Module
+    assert np.array_equal(getattr(F, name)(x, t, reduction=reduction, **opts), value,
+                          equal_nan=True)
+
+
+@needs_torch
+@pytest.mark.parametrize("tdtype", ["int8", "int16", "int32", "int64", "uint8", "uint16", "uint64"])
+@pytest.mark.parametrize("name", ["nll_loss", "cross_entropy"])
+def test_integer_target_dtypes(name, tdtype):
+    """Class indices of any integer dtype give int64's results (torch takes int64)."""
+    rng = np.random.default_rng(1)
+    x, t, _ = make(name, "indices", (9, 6, 2), np.float32, rng)
+    signed = np.dtype(tdtype).kind == "i"
+    if signed:
+        t[0, 0] = t[3, 1] = -100
+    small = t.astype(tdtype)
+    for reduction in REDUCTIONS:
+        value, grad = closs_value_and_grad(name, x, small, reduction, {"label_smoothing": 0.1}
+                                           if name == "cross_entropy" else {})
+        v64, g64 = closs_value_and_grad(name, x, t, reduction, {"label_smoothing": 0.1}
+                                        if name == "cross_entropy" else {})
+        assert np.array_equal(value, v64) and np.array_equal(grad, g64)
+        t_value, t_grad = torch_value_and_grad(name, x, t, reduction, {"label_smoothing": 0.1}
+                                               if name == "cross_entropy" else {})
+        assert_parity(value, t_value, np.float32)
+        assert_parity(grad, t_grad, np.float32)
+
+
+@needs_torch
+@pytest.mark.parametrize("ignore_index", [-100, 0, 2, -1])
+@pytest.mark.parametrize("name,kind,options", [p for p in option_params()
+                                               if p.values[1] == "indices"])
+def test_ignore_index_anywhere(name, kind, options, ignore_index):
+    """ignore_index may be any integer, a class or not; ignored targets count nothing."""
+    rng = np.random.default_rng(2)
+    x, t, opts = make(name, kind, (12, 4), np.float64, rng, options)
+    t[::3] = ignore_index if ignore_index != -1 else -1
+    opts["ignore_index"] = ignore_index
+    for reduction in REDUCTIONS:
+        value, grad = closs_value_and_grad(name, x, t, reduction, opts)
+        t_value, t_grad = torch_value_and_grad(name, x, t, reduction, opts)
+        assert_parity(value, t_value, np.float64)
+        assert_parity(grad, t_grad, np.float64)
+        if reduction == "none":
+            assert np.all(value[::3] == 0) and np.all(grad[::3] == 0)
+
+
+@needs_torch
+@pytest.mark.parametrize("name,kind,options", [p for p in option_params()
+                                               if p.values[1] == "indices"])
+def test_every_target_ignored(name, kind, options):
+    """'mean' of no kept target is 0/0 = NaN, as torch; 'sum' 0; gradients 0."""
+    rng = np.random.default_rng(3)
+    x, t, opts = make(name, kind, (4, 3, 2), np.float64, rng, options)
+    ignore = opts.get("ignore_index", -100)
+    t[...] = ignore
+    for reduction in REDUCTIONS:
+        value, grad = closs_value_and_grad(name, x, t, reduction, opts)
+        t_value, t_grad = torch_value_and_grad(name, x, t, reduction, opts)
+        np.testing.assert_array_equal(value, t_value)
+        np.testing.assert_array_equal(grad, t_grad)
+        assert np.all(grad == 0)
+    assert np.isnan(getattr(F, name)(x, t, **opts))
+
+
+@needs_torch
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("name,kind,options", option_params())
+def test_torch_parity_nan_inf(name, kind, options, reduction):
+    """Masked logits (-inf), a NaN row, an all -inf row and +inf, with a target ignored."""
+    rng = np.random.default_rng(4)
+    x, t, opts = make(name, kind, (6, 4), np.float64, rng, options)
+    x[0, 1] = x[0, 3] = -np.inf
+    x[1, 2] = np.nan
+    x[2, :] = -np.inf
+    x[3, 0] = np.inf
+    if kind == "indices":
+        t[0] = 0
+        t[4] = opts.get("ignore_index", -100)
+        x[4, 1] = np.nan
+    with np.errstate(invalid="ignore"):
+        value, grad = closs_value_and_grad(name, x, t, reduction, opts)
+        t_value, t_grad = torch_value_and_grad(name, x, t, reduction, opts)
+    np.testing.assert_array_equal(np.isnan(value), np.isnan(t_value))
+    np.testing.assert_array_equal(np.isnan(grad), np.isnan(t_grad))
+    np.testing.assert_allclose(value, t_value, rtol=1e-12)
+    np.testing.assert_allclose(grad, t_grad, rtol=1e-12, atol=1e-15)
+
+
+@needs_torch
+@pytest.mark.parametrize("shape", [(0, 4), (0, 4, 3), (3, 4, 0), (3, 0)], ids=str)
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("kind", ["indices", "probabilities"])
+def test_torch_parity_empty(kind, reduction, shape):
+    rng = np.random.default_rng(5)
+    x, t, _ = make("cross_entropy", kind, shape, np.float64, rng)
+    opts = {"ignore_index": -100}
+    if kind == "indices" and shape[1] == 0:
+        t[...] = -100  # with no classes, only ignored targets are in range
+    value, grad = closs_value_and_grad("cross_entropy", x, t, reduction, opts)
+    t_value, t_grad = torch_value_and_grad("cross_entropy", x, t, reduction, opts)
+    np.testing.assert_array_equal(value, t_value)  # NaN for 'mean', 0 for 'sum'
+    assert np.shape(value) == t_value.shape and grad.shape == t_grad.shape == shape
+
+
+@needs_torch
+def test_unbatched_targets():
+    """(C,) input takes a 0-d target, a (1,) target, or (C,) probabilities."""
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal(5)
+    for t in (np.array(3), rng.uniform(0, 1, 5)):
+        for name in ("cross_entropy", "nll_loss") if t.dtype.kind == "i" else ("cross_entropy",):
+            value, grad = closs_value_and_grad(name, x, t, "none", {})
+            t_value, t_grad = torch_value_and_grad(name, x, t, "none", {})
+            assert np.shape(value) == () == t_value.shape
+            assert_parity(value, t_value, np.float64)
+            assert_parity(grad, t_grad, np.float64)
+    # torch's forward takes a (1,) target like a 0-d one (its backward fails on it)
+    for name in ("cross_entropy", "nll_loss"):
+        value, grad = closs_value_and_grad(name, x, np.array([3]), "none", {})
+        t_value = getattr(TF, name)(torch.tensor(x), torch.tensor([3]), reduction="none")
+        assert np.shape(value) == () == tuple(t_value.shape)
+        assert_parity(value, t_value.numpy(), np.float64)
+        np.testing.assert_array_equal(grad, closs_value_and_grad(name, x, np.array(3), "none", {})[1])
+
+
+@needs_torch
+@pytest.mark.parametrize("name", ["nll_loss", "cross_entropy"])
+def test_inputs_of_every_kind(name):
+    """Non-contiguous views, lists, torch tensors and mixed dtypes give torch's results."""
+    rng = np.random.default_rng(7)
+    base = rng.standard_normal((12, 10))
+    x = base[::2, 1::2]  # strided (6, 5) view
+    t = np.array([0, 4, 2, 1, 3, 2])
+    w = rng.uniform(0.5, 1.5, 5).astype(np.float32)
+    t_value, t_grad = torch_value_and_grad(name, np.ascontiguousarray(x), t, "mean",
+                                           {"weight": w.astype(np.float64)})
+    for xi, ti, wi in [(x, t, w), (x.tolist(), t.tolist(), w.tolist()),
+                       (torch.tensor(x), torch.tensor(t), torch.tensor(w))]:
+        value, grad = closs_value_and_grad(name, xi, ti, "mean", {"weight": wi})
+        assert_parity(value, t_value, np.float32)
+        assert_parity(grad, t_grad, np.float32)
+        assert grad.shape == x.shape
+
+
+# --------------------------------------------------------------------------- semantics
+
+
+def test_mixed_dtypes_promote_and_grad_keeps_the_input_dtype():
+    x = np.linspace(-1, 1, 12, dtype=np.float32).reshape(4, 3)
+    t = np.array([0, 1, 2, 1])
+    value, grad = nn.CrossEntropyLoss(weight=np.ones(3)).value_and_grad(x, t)
+    assert type(value) is np.float64 and grad.dtype == np.float32
+    value, grad = nn.CrossEntropyLoss().value_and_grad(x, t.astype(np.float64)[:, None] * np.ones(3))
+    assert type(value) is np.float64 and grad.dtype == np.float32
+    value, grad = nn.CrossEntropyLoss().value_and_grad(x, t)
+    assert type(value) is np.float32 and grad.dtype == np.float32
+
+
+@pytest.mark.parametrize("shape", [(3,), (4, 5), (2, 3, 4), (2, 3, 2, 3)], ids=str)
+@pytest.mark.parametrize("name,kind,options", option_params())
+def test_finite_differences(name, kind, options, shape):
+    """5-point central differences of sum(grad_output * loss) in float64."""
+    rng = np.random.default_rng(8)
+    x, t, opts = make(name, kind, shape, np.float64, rng, options)
+    call = PREPARE[name]
+    for reduction in REDUCTIONS:
+        prepared = call(x, t, reduction=reduction, **opts)
+        go = go_for(rng, prepared.out_shape, reduction)
+        grad = prepared.grad(go)
+
+        def f(xv):
+            with np.errstate(invalid="ignore"):
+                return float(np.nansum(go * call(xv, t, reduction=reduction, **opts).value()))
+
+        h = 1e-4
+        numeric = np.empty_like(x)
+        for i in np.ndindex(x.shape):
+            xs = [x.copy() for _ in range(4)]
+            for xk, step in zip(xs, (-2, -1, 1, 2)):
+                xk[i] += step * h
+            fm2, fm1, fp1, fp2 = map(f, xs)
+            numeric[i] = (fm2 - 8 * fm1 + 8 * fp1 - fp2) / (12 * h)
+        if np.all(np.isnan(prepared.value())):  # every target ignored: no gradient
+            numeric[...] = 0.0
+        np.testing.assert_allclose(grad, numeric, rtol=1e-7, atol=1e-9)
+
+
+@pytest.mark.parametrize("shape", [(6, 5), (3, 200), (2, 3, 4, 5), (3, 7, 33)], ids=str)
+@DTYPES
+@pytest.mark.parametrize("name,kind,options", option_params())
+def test_fused_is_forward_and_backward(name, kind, options, dtype, shape):
+    rng = np.random.default_rng(9)
+    x, t, opts = make(name, kind, shape, dtype, rng, options)
+    for reduction in REDUCTIONS:
+        m = MODULES[name](reduction=reduction, **opts)
+        value = m(x, t)
+        grad = m.backward()
+        fused_value, fused_grad = m.value_and_grad(x, t)
+        np.testing.assert_array_equal(fused_value, value)
+        tol = 1e-6 if dtype == np.float32 else 1e-14
+        np.testing.assert_allclose(fused_grad, grad, rtol=tol, atol=tol * np.abs(grad).max())
+        out = np.empty_like(x)
+        assert m.backward(out=out) is out
+        np.testing.assert_array_equal(out, grad)
+
+
+@pytest.mark.parametrize("name,kind,options", option_params())
+def test_matches_reference_kdim(name, kind, options):
+    """K-dimensional input against the NumPy reference (float64, rtol 1e-12)."""
+    rng = np.random.default_rng(10)
+    x, t, opts = make(name, kind, (3, 6, 5, 4), np.float64, rng, options)
+    reference = getattr(R, name)
+    for reduction in REDUCTIONS:
+        value, grad = PREPARE[name](x, t, reduction=reduction, **opts).value_and_grad()
+        ref_value, ref_grad = reference(x, t, reduction=reduction, **opts)
+        np.testing.assert_allclose(value, ref_value, rtol=1e-12)
+        np.testing.assert_allclose(grad, ref_grad, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("shape", [(3000, 50), (4, 10, 3000)], ids=str)
+def test_determinism_across_threads(shape):
+    rng = np.random.default_rng(11)
+    x, t, _ = make("cross_entropy", "indices", shape, np.float32, rng)
+    w = rng.uniform(0.5, 2, shape[1]).astype(np.float32)
+    before = closs.get_num_threads()
+    try:
+        results = []
+        for threads in (1, 2, 3):
+            closs.set_num_threads(threads)
+            m = nn.CrossEntropyLoss(weight=w, label_smoothing=0.1)
+            value, grad = m.value_and_grad(x, t)
+            results.append((value, F.nll_loss(x, t, reduction="sum"), grad))
+    finally:
+        closs.set_num_threads(before)
+    for value, nll, grad in results[1:]:
+        assert value.tobytes() == results[0][0].tobytes()
+        assert nll.tobytes() == results[0][1].tobytes()
+        assert grad.tobytes() == results[0][2].tobytes()
+
+
+def test_label_smoothing_with_indices_is_torchs_formula():
+    """(1 - e) nll + (e / C) sum_c w_c (-log p_c), both over the kept targets' weight."""
+    rng = np.random.default_rng(12)
+    x = rng.standard_normal((5, 4))
+    t = np.array([0, 3, -100, 1, 1])
+    w = np.array([0.5, 1.0, 2.0, 3.0])
+    eps = 0.3
+    log_p = x - np.log(np.exp(x).sum(axis=1, keepdims=True))
+    kept = t != -100
+    nll = -(w[t[kept]] * log_p[kept, t[kept]]).sum() / w[t[kept]].sum()
+    smooth = -(log_p[kept] * w).sum() / w[t[kept]].sum()
+    expected = (1 - eps) * nll + eps / 4 * smooth
+    assert F.cross_entropy(x, t, weight=w, label_smoothing=eps) == pytest.approx(expected, rel=1e-14)
+
+
+def test_probability_mean_divides_by_positions():
+    """With probabilities, 'mean' divides by N * d1..dK whatever the weight."""
+    rng = np.random.default_rng(13)
+    x = rng.standard_normal((3, 4, 5))
+    p = rng.uniform(0, 1, (3, 4, 5))
+    w = rng.uniform(0.5, 2, 4)
+    total = F.cross_entropy(x, p, weight=w, reduction="sum", label_smoothing=0.2)
+    mean = F.cross_entropy(x, p, weight=w, label_smoothing=0.2)
+    assert mean == pytest.approx(total / 15, rel=1e-14)
+
+
+@pytest.mark.parametrize("size_average,reduce,reduction", [
+    (None, False, "none"), (False, None, "sum"), (True, True, "mean"),
+])
+def test_deprecated_size_average_and_reduce(size_average, reduce, reduction):
+    x, t = np.array([[1.0, -2.0, 3.0], [0.5, 0.0, 0.1]]), np.array([2, 0])
+    for name in ("nll_loss", "cross_entropy"):
+        with pytest.warns(DeprecationWarning, match=f"reduction='{reduction}'"):
+            legacy = getattr(F, name)(x, t, size_average=size_average, reduce=reduce)
+        np.testing.assert_array_equal(legacy, getattr(F, name)(x, t, reduction=reduction))
+        with pytest.warns(DeprecationWarning):
+            assert MODULES[name](size_average=size_average, reduce=reduce).reduction == reduction
+
+
+def test_module_repr_and_options():
+    m = nn.CrossEntropyLoss(weight=[1.0, 2.0], ignore_index=1, reduction="sum", label_smoothing=0.1)
+    assert repr(m) == "CrossEntropyLoss(reduction='sum', ignore_index=1, label_smoothing=0.1)"
+    assert repr(nn.NLLLoss()) == "NLLLoss(reduction='mean', ignore_index=-100)"
+    x, t = np.array([[0.0, 1.0], [2.0, 0.0], [1.0, 1.0]]), np.array([0, 1, 0])
+    assert m(x, t) == F.cross_entropy(x, t, weight=[1.0, 2.0], ignore_index=1, reduction="sum",
+                                      label_smoothing=0.1)
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize("op", ["forward", "backward", "fused"])
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("name", ["nll_loss", "cross_entropy"])
+def test_class_index_out_of_range(name, reduction, op):
+    x = np.zeros((4, 5, 3), np.float32)
+    t = np.zeros((4, 3), np.int8)
+    t[2, 1] = 7
+    t[3, 0] = -3
+    run = {"forward": "value", "backward": "grad", "fused": "value_and_grad"}[op]
+    with pytest.raises(IndexError, match=r"^Target 7 is out of bounds\.$"):
+        getattr(PREPARE[name](x, t, reduction=reduction), run)()
+    t[2, 1] = 0
+    with pytest.raises(IndexError, match=r"^Target -3 is out of bounds\.$"):
+        getattr(PREPARE[name](x, t, reduction=reduction), run)()
+
+
+@needs_torch
+def test_out_of_range_names_torchs_value():
+    x = np.zeros((3, 5))
+    for t, ignore in (([0, 9, -4], -100), ([-100, 5, 1], -100), ([7, 1, 1], 7), ([5, 0, 0], -100)):
+        t = np.array(t)
+        if ignore == 7:  # ignored, however large
+            F.cross_entropy(x, t, ignore_index=ignore)
+            continue
+        with pytest.raises(IndexError) as ours:
+            F.cross_entropy(x, t, ignore_index=ignore, label_smoothing=0.1)
+        with pytest.raises(IndexError) as theirs:
+            TF.cross_entropy(torch.tensor(x), torch.tensor(t), ignore_index=ignore)
+        assert str(ours.value) == str(theirs.value)
+    with pytest.raises(IndexError, match="Target 18446744073709551615 is out of bounds."):
+        F.nll_loss(x, np.array([0, 1, 2**64 - 1], np.uint64))
+
+
+@pytest.mark.parametrize("x_shape,t_shape,error,message", [
+    ((3, 5), (2,), ValueError, r"Expected input batch_size \(3\) to match target batch_size \(2\)."),
+    ((3, 5), (), ValueError, r"Expected input batch_size \(3\) to match target batch_size \(0\)."),
+    ((3, 5), (3, 2), RuntimeError, "0D or 1D target tensor expected, multi-target not supported"),
+    ((5,), (2,), ValueError, "For 1D input, 1D target must have size 1, but got target size: 2"),
+    ((5,), (1, 1), RuntimeError, "0D or 1D target tensor expected"),
+    ((2, 5, 4), (2, 3), RuntimeError, r"Expected target size \[2, 4\], got \[2, 3\]"),
+    ((2, 5, 4, 3), (2, 4), RuntimeError, r"Expected target size \[2, 4, 3\], got \[2, 4\]"),
+    ((), (), RuntimeError, r"Expected 1 or more dimensions \(got 0\)"),
+], ids=lambda v: str(v) if isinstance(v, tuple) else None)
+@pytest.mark.parametrize("name", ["nll_loss", "cross_entropy"])
+def test_target_shape_mismatch(name, x_shape, t_shape, error, message):
+    with pytest.raises(error, match=message):
+        getattr(F, name)(np.zeros(x_shape), np.zeros(t_shape, np.int64))
+
+
+@pytest.mark.parametrize("weight", [np.ones(4), np.ones(6), np.ones((1, 5)), np.ones(())],
+                         ids=["short", "long", "2d", "0d"])
+@pytest.mark.parametrize("name,kind", [("nll_loss", "indices"), ("cross_entropy", "indices"),
+                                       ("cross_entropy", "probabilities")])
+def test_weight_of_the_wrong_length(name, kind, weight):
+    x = np.zeros((3, 5))
+    t = np.zeros((3, 5)) if kind == "probabilities" else np.array([0, 1, 2])
+    with pytest.raises(RuntimeError, match="weight tensor should be defined either for all 5 "
+                       "classes or no classes but got weight tensor of shape"):
+        getattr(F, name)(x, t, weight=weight)
+
+
+def test_probability_targets_need_the_inputs_shape_and_a_float_dtype():
+    x = np.zeros((2, 5, 3))
+    # a float target of another shape is taken for class indices, as torch does
+    with pytest.raises(RuntimeError, match=r"Expected target size \[2, 3\], got \[2, 5, 4\]"):
+        F.cross_entropy(x, np.zeros((2, 5, 4)))
+    with pytest.raises(TypeError, match="Expected floating point type for target with class "
+                       "probabilities, got int64"):
+        F.cross_entropy(x, np.zeros((2, 5, 3), np.int64))
+    with pytest.raises(RuntimeError, match="ignore_index is not supported for floating point target"):
+        F.cross_entropy(x, np.zeros((2, 5, 3)), ignore_index=0)
+
+
+@pytest.mark.parametrize("target", [np.array([0.0, 1.0, 2.0]), np.array([True, False, True])],
+                         ids=["float", "bool"])
+@pytest.mark.parametrize("name", ["nll_loss", "cross_entropy"])
+def test_class_indices_must_be_integers(name, target):
+    with pytest.raises(TypeError, match="expected an integer class-index target"):
+        getattr(F, name)(np.zeros((3, 4)), target)
+
+
+@pytest.mark.parametrize("label_smoothing", [-0.1, 1.5, float("nan")])
+@pytest.mark.parametrize("kind", ["indices", "probabilities"])
+def test_label_smoothing_outside_0_1(kind, label_smoothing):
+    """torch rejects > 1; closs also rejects < 0 and NaN, which torch silently ignores."""
+    x = np.zeros((3, 4))
+    t = np.zeros((3, 4)) if kind == "probabilities" else np.array([0, 1, 2])
+    with pytest.raises(RuntimeError, match="label_smoothing must be between 0.0 and 1.0"):
+        F.cross_entropy(x, t, label_smoothing=label_smoothing)
+    with pytest.raises(ValueError, match="label_smoothing must be between 0.0 and 1.0"):
+        nn.CrossEntropyLoss(label_smoothing=label_smoothing)(x, t)
+
+
+@pytest.mark.parametrize("name", ["nll_loss", "cross_entropy"])
+def test_unknown_reduction(name):
+    for reduction in ("bad", "batchmean"):
+        with pytest.raises(ValueError, match=f"{reduction} is not a valid value for reduction"):
+            getattr(F, name)(np.zeros((2, 3)), np.array([0, 1]), reduction=reduction)
+
+
+@pytest.mark.parametrize("bad", [np.array([["a", "b"]]), np.array([[1 + 2j, 3j]])],
+                         ids=["str", "complex"])
+def test_unsupported_input_dtypes(bad):
+    with pytest.raises(TypeError):
+        F.cross_entropy(bad, np.array([0]))
+
+
+def test_backward_errors():
+    m = nn.CrossEntropyLoss(reduction="none")
+    with pytest.raises(RuntimeError, match=r"backward\(\) called before forward\(\)"):
+        m.backward()
+    m(np.zeros((2, 3, 4)), np.zeros((2, 4), np.int64))
+    with pytest.raises(ValueError, match="grad_output has shape"):
+        m.backward(np.ones((2, 3, 4)))
+    with pytest.raises(ValueError, match="out must be an ndarray of shape"):
+        m.backward(out=np.empty((2, 4)))
+    m = nn.NLLLoss()
+    m(np.zeros((2, 3)), np.array([0, 2]))
+    with pytest.raises(ValueError, match="must be a scalar"):
+        m.backward(np.ones(2))
