@@ -342,3 +342,18 @@ def test_core_checks_lengths():
         kernel(2, 6, 2, 4, flat, t64, 2, False, il64, tl64, 0, False, 1, out, None, flat[:3].copy())
     with pytest.raises(ShapeError):  # the C core's own check: a length above T
         kernel(0, 6, 2, 4, flat, t64, 2, False, il64 + 7, tl64, 0, False, 1, out, None, None)
+
+
+def test_concurrent_calls():
+    """Calls from several Python threads at once (the GIL is released): each has its
+    own scratch memory and gets the single-threaded result."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    rng = np.random.default_rng(11)
+    lp, tg, il, tl = batch(rng, 40, 9, 6, 10, np.float64)
+    want = nn.CTCLoss(reduction="none").value_and_grad(lp, tg, il, tl)
+    with ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(lambda _: nn.CTCLoss(reduction="none").value_and_grad(lp, tg, il, tl),
+                            range(8)))
+    for value, grad in got:
+        assert value.tobytes() == want[0].tobytes() and grad.tobytes() == want[1].tobytes()

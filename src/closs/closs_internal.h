@@ -75,9 +75,10 @@ typedef void (*closs_sums_fn)(const void *ctx, int64_t begin, int64_t end, doubl
 void closs_blocks_sums(int64_t n, int64_t unit, int64_t parallel_min, closs_sums_fn fn,
                        const void *ctx, int nsums, double *sums);
 
-/* The calling thread's number in the team running closs_blocks_sums's blocks
- * (0 outside a team), below the closs_get_num_threads() of the call: an index
- * into per-thread scratch memory allocated once per call. */
+/* Inside a block function of closs_blocks_sums: the calling thread's number in
+ * the team running the blocks (0 when they run serially, also from within a
+ * caller's own OpenMP team), below the closs_get_num_threads() of the call: an
+ * index into per-thread scratch memory allocated once per call. */
 int closs_thread_index(void);
 
 /* Element count above which a streaming kernel (a few flops per element) is

@@ -27,14 +27,16 @@ int closs_get_num_threads(void)
 #endif
 }
 
-int closs_thread_index(void)
-{
-#ifdef _OPENMP
-    return omp_get_thread_num();
+/* The calling thread's number in the team of the closs_blocks_sums it runs
+ * blocks for: set by the driver, not omp_get_thread_num(), which outside a
+ * team of closs's would give the number in a caller's own OpenMP team. */
+#if defined(_MSC_VER)
+static __declspec(thread) int closs_team_index = 0;
 #else
-    return 0;
+static __thread int closs_team_index = 0;
 #endif
-}
+
+int closs_thread_index(void) { return closs_team_index; }
 
 int closs_has_openmp(void)
 {
@@ -119,6 +121,7 @@ void closs_blocks_sums(int64_t n, int64_t unit, int64_t parallel_min, closs_sums
     const int64_t bs = block_units(n, unit);
     const int64_t nb = (n + bs - 1) / bs;
     if (nb == 1) {
+        closs_team_index = 0;
         fn(ctx, 0, n, sums);
         return;
     }
@@ -130,10 +133,14 @@ void closs_blocks_sums(int64_t n, int64_t unit, int64_t parallel_min, closs_sums
     if (nt > 1) {
         /* dynamic: a thread descheduled by a busy neighbour does not hold the others */
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
-        for (int64_t b = 0; b < nb; ++b) CLOSS_RUN_BLOCK(b);
+        for (int64_t b = 0; b < nb; ++b) {
+            closs_team_index = omp_get_thread_num();
+            CLOSS_RUN_BLOCK(b);
+        }
     } else
 #endif
     {
+        closs_team_index = 0;
         for (int64_t b = 0; b < nb; ++b) CLOSS_RUN_BLOCK(b);
     }
 #undef CLOSS_RUN_BLOCK
