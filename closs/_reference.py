@@ -344,96 +344,103 @@ def triplet_margin_with_distance_loss(anchor, positive, negative, distance_funct
     return _triplet(a, pos, neg, dist, margin, swap, reduction)
 
 
-def _logsumexp(values):
-    """log(sum(exp(values))) of a few float64 values, -inf for none or all -inf."""
-    v = np.asarray(values, np.float64)
-    if v.size == 0 or np.all(v == -np.inf):
-        return -np.inf
-    m = v.max()
-    return m + np.log(np.exp(v - m).sum())
+def _logsumexp(a, axis):
+    """log(sum(exp(a))) along axis, -inf where every term is -inf."""
+    m = a.max(axis, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0.0)
+    with np.errstate(divide="ignore"):
+        return (np.log(np.exp(a - m).sum(axis, keepdims=True)) + m).squeeze(axis)
 
 
-def _ctc_sample(lp, target, blank):
-    """One sample's -log p and torch's gradient (see closs.functional.ctc_loss) from
-    lp (frames x classes): Graves et al. (2006), eqs. 6-16, in log space."""
-    ext = [blank]
-    for k in target:
-        ext += [int(k), blank]
-    n_t, n_s = lp.shape[0], len(ext)
-    if n_t == 0:
-        return (0.0 if len(target) == 0 else np.inf), np.zeros_like(lp)
-
-    def allowed(s, s2):  # the skip from s2 to s (two apart) is allowed
-        return ext[s] != ext[s2]
-
-    alpha = np.full((n_t, n_s), -np.inf)
-    alpha[0, 0] = lp[0, blank]
-    if n_s > 1:
-        alpha[0, 1] = lp[0, ext[1]]
-    for t in range(1, n_t):
-        for s in range(n_s):
-            prev = [alpha[t - 1, s]]
-            if s > 0:
-                prev.append(alpha[t - 1, s - 1])
-            if s > 1 and allowed(s, s - 2):
-                prev.append(alpha[t - 1, s - 2])
-            alpha[t, s] = _logsumexp(prev) + lp[t, ext[s]]
-    nll = -_logsumexp(alpha[-1, -2:])
-    beta = np.full((n_t, n_s), -np.inf)
-    beta[-1, -1] = lp[-1, blank]
-    if n_s > 1:
-        beta[-1, -2] = lp[-1, ext[-2]]
-    for t in range(n_t - 2, -1, -1):
-        for s in range(n_s):
-            nxt = [beta[t + 1, s]]
-            if s < n_s - 1:
-                nxt.append(beta[t + 1, s + 1])
-            if s < n_s - 2 and allowed(s, s + 2):
-                nxt.append(beta[t + 1, s + 2])
-            beta[t, s] = _logsumexp(nxt) + lp[t, ext[s]]
-    grad = np.empty_like(lp)
-    with np.errstate(invalid="ignore", over="ignore"):
-        for t in range(n_t):
-            for k in range(lp.shape[1]):
-                ab = _logsumexp([alpha[t, s] + beta[t, s] for s in range(n_s) if ext[s] == k])
-                if t == n_t - 1 and n_s > 1 and k == ext[-2] == blank:
-                    # torch's kernel sets the last frame's two terms without adding them,
-                    # so where the last label is the blank only the second one counts
-                    ab = alpha[t, -2] + beta[t, -2]
-                grad[t, k] = np.exp(lp[t, k]) - np.exp(ab + nll - lp[t, k])
-    return nll, grad
+def _shift(a, k, fill=-np.inf):
+    """a moved k places along the last axis (right for k > 0, left for k < 0), filled."""
+    out = np.full_like(a, fill)
+    if k > 0:
+        out[..., k:] = a[..., :-k]
+    else:
+        out[..., :k] = a[..., -k:]
+    return out
 
 
 def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction="mean",
              zero_infinity=False):
-    """CTC loss with torch's gradient convention (the gradient with respect to the
-    logits of log_softmax; closs.functional.ctc_loss's docstring)."""
+    """CTC loss (Graves et al., 2006, eqs. 6-16) in log space, vectorised over the batch
+    and the extended targets l' = (blank, l1, blank, ..., blank), with torch's gradient
+    convention (the gradient with respect to the logits of log_softmax; see
+    closs.functional.ctc_loss): exp(lp) - sum over s with l'_s = k of
+    exp(alpha + beta - lp) / p for frames below the input length."""
     lp = np.asarray(log_probs, np.float64)
     batched = lp.ndim == 3
     if not batched:
         lp = lp[:, None, :]
-    n = lp.shape[1]
-    il = np.asarray(input_lengths).reshape(-1)
-    tl = np.asarray(target_lengths).reshape(-1)
+    n_t, n, n_c = lp.shape
+    il = np.asarray(input_lengths).reshape(-1).astype(np.int64)
+    tl = np.asarray(target_lengths).reshape(-1).astype(np.int64)
     tg = np.asarray(targets)
     if batched and tg.ndim == 1:
-        starts = np.concatenate([[0], np.cumsum(tl)[:-1]])
+        starts = np.concatenate([[0], np.cumsum(tl)[:-1]]).astype(np.int64)
         seqs = [tg[starts[b]:starts[b] + tl[b]] for b in range(n)]
     else:
-        rows = tg.reshape(n, -1)
-        seqs = [rows[b, :tl[b]] for b in range(n)]
-    loss = np.empty(n)
-    grad = np.zeros_like(lp)
+        seqs = [tg.reshape(n, -1)[b, :tl[b]] for b in range(n)]
+    width = 2 * int(tl.max(initial=0)) + 1
+    ext = np.full((n, width), blank, np.int64)
     for b in range(n):
-        loss[b], grad[:il[b], b] = _ctc_sample(lp[:il[b], b], seqs[b], blank)
-        if zero_infinity and loss[b] == np.inf:
-            loss[b], grad[:, b] = 0.0, 0.0
+        ext[b, 1:2 * tl[b]:2] = seqs[b]
+    pos = np.arange(width)
+    valid = pos[None, :] <= 2 * tl[:, None]
+    skip = (pos[None, :] >= 2) & (ext != _shift(ext, 2, -1))  # alpha's s - 2 -> s
+    rows = np.arange(n)[:, None]
+    emit = np.where(valid, lp[:, rows, ext], -np.inf)  # (T, n, width): lp of l'_s at t
+    frames = np.arange(n_t)[:, None, None]
+
+    alpha = np.full((n_t, n, width), -np.inf)
+    alpha[0, :, :2] = emit[0, :, :2]
+    for t in range(1, n_t):
+        a = alpha[t - 1]
+        terms = np.stack([a, _shift(a, 1), np.where(skip, _shift(a, 2), -np.inf)])
+        alpha[t] = _logsumexp(terms, 0) + emit[t]
+    last = np.maximum(il - 1, 0)
+    end = alpha[last, np.arange(n)]  # (n, width) at each sample's last frame
+    two = np.stack([end[np.arange(n), 2 * tl],
+                    np.where(tl > 0, end[np.arange(n), np.maximum(2 * tl - 1, 0)], -np.inf)])
+    nll = -_logsumexp(two, 0)
+    nll = np.where(il == 0, np.where(tl == 0, 0.0, np.inf), nll)
+
+    # beta from each sample's last frame il - 1, where only the last two positions start
+    beta = np.full((n_t, n, width), -np.inf)
+    start = np.where((pos[None, :] >= 2 * tl[:, None] - 1) & valid, 1.0, 0.0)
+    skip_back = _shift(skip, -2, False)  # beta's s + 2 -> s
+    for t in range(n_t - 1, -1, -1):
+        if t < n_t - 1:
+            b1 = beta[t + 1]
+            terms = np.stack([b1, _shift(b1, -1), np.where(skip_back, _shift(b1, -2), -np.inf)])
+            inner = _logsumexp(terms, 0) + emit[t]
+        else:
+            inner = np.full((n, width), -np.inf)
+        first = np.where(start > 0, emit[t], -np.inf)
+        beta[t] = np.where((t == il - 1)[:, None], first, np.where((t < il - 1)[:, None], inner,
+                                                                     -np.inf))
+
+    ab = alpha + beta
+    lab = np.stack([_logsumexp(np.where(ext[None] == k, ab, -np.inf), 2) for k in range(n_c)], 2)
+    # torch's kernel sets the last frame's two terms without adding them, so where the
+    # last label is the blank only the second one counts
+    quirk = (tl > 0) & (ext[np.arange(n), np.maximum(2 * tl - 1, 0)] == blank) & (il > 0)
+    for b in np.flatnonzero(quirk):
+        lab[il[b] - 1, b, blank] = ab[il[b] - 1, b, 2 * tl[b] - 1]
+    with np.errstate(invalid="ignore", over="ignore"):
+        grad = np.exp(lp) - np.exp(lab + nll[None, :, None] - lp)
+    grad = np.where(frames < il[None, :, None], grad, 0.0)
+    if zero_infinity:
+        inf = nll == np.inf
+        nll = np.where(inf, 0.0, nll)
+        grad[:, inf] = 0.0
     if reduction == "mean":
         scale = 1.0 / (np.maximum(tl, 1) * n)
-        value = (loss / np.maximum(tl, 1)).mean()
+        value = (nll / np.maximum(tl, 1)).mean()
     else:
         scale = np.ones(n)
-        value = loss.sum() if reduction == "sum" else (loss if batched else loss[0])
+        value = nll.sum() if reduction == "sum" else (nll if batched else nll[0])
     with np.errstate(invalid="ignore"):
         grad = grad * scale[None, :, None]
     return value, grad if batched else grad[:, 0]
