@@ -506,10 +506,10 @@ def _lengths(x, name, n, batched):
 def _check_range(name, values, low, high):
     """torch's messages for lengths outside [low, high]."""
     if values.size and values.min() < low:
-        raise ValueError(f"Expected {name} to have value at least {low}, but got value "
+        raise ShapeError(f"Expected {name} to have value at least {low}, but got value "
                          f"{values.min()}")
     if high is not None and values.size and values.max() > high:
-        raise ValueError(f"Expected {name} to have value at most {high}, but got value "
+        raise ShapeError(f"Expected {name} to have value at most {high}, but got value "
                          f"{values.max()}")
 
 
@@ -526,11 +526,11 @@ def _ctc_call(log_probs, targets, input_lengths, target_lengths, blank=0, reduct
     batched = lp.ndim == 3
     t, n, c = lp.shape if batched else (lp.shape[0], 1, lp.shape[1])
     if lp.size == 0:
-        raise ValueError("log_probs tensor must not be empty")
+        raise ShapeError("log_probs tensor must not be empty")
     il = _lengths(input_lengths, "input_lengths", n, batched)
     tl = _lengths(target_lengths, "target_lengths", n, batched)
     if not 0 <= blank < c:
-        raise ValueError("blank must be in label range")
+        raise ParameterError("blank must be in label range")
     _check_range("input_lengths", il, 0, t)
     _check_range("target_lengths", tl, 0, None)
     concatenated = batched and tg.ndim == 1

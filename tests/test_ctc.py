@@ -13,7 +13,7 @@ import closs
 import closs.functional as F
 from closs import _reference as R
 from closs import nn
-from closs._errors import DTypeError, ShapeError
+from closs._errors import DTypeError, ParameterError, ShapeError
 
 try:
     import torch
@@ -259,11 +259,11 @@ def good(n=2):
 @pytest.mark.parametrize(
     "change,error,match",
     [
-        (lambda lp, tg, il, tl: (lp, tg, il + 1 + (il == il), tl), ValueError,
+        (lambda lp, tg, il, tl: (lp, tg, il + 1 + (il == il), tl), ShapeError,
          "Expected input_lengths to have value at most 6"),
-        (lambda lp, tg, il, tl: (lp, tg, -il - 1, tl), ValueError,
+        (lambda lp, tg, il, tl: (lp, tg, -il - 1, tl), ShapeError,
          "input_lengths to have value at least 0"),
-        (lambda lp, tg, il, tl: (lp, tg, il, tl - 5), ValueError,
+        (lambda lp, tg, il, tl: (lp, tg, il, tl - 5), ShapeError,
          "target_lengths to have value at least 0"),
         (lambda lp, tg, il, tl: (lp, tg, il, tl + 5), ShapeError,
          "Expected tensor to have size at least"),
@@ -284,7 +284,7 @@ def good(n=2):
          "target_lengths must hold integers"),
         (lambda lp, tg, il, tl: (lp[:, 0], tg, il[:1], tl[:1]), ShapeError, "targets must be"),
         (lambda lp, tg, il, tl: (lp[:, :, None], tg, il, tl), ShapeError, "log_probs must be"),
-        (lambda lp, tg, il, tl: (lp[:0], tg, il * 0, tl), ValueError, "must not be empty"),
+        (lambda lp, tg, il, tl: (lp[:0], tg, il * 0, tl), ShapeError, "must not be empty"),
         (lambda lp, tg, il, tl: (lp, np.concatenate([tg[0], tg[1]]), il, tl * 0 + 1), ShapeError,
          "Expected tensor to have size 2 at dimension 0, but got size 4"),
     ],
@@ -300,7 +300,7 @@ def test_bad_input(change, error, match):
 def test_bad_blank_and_reduction():
     lp, tg, il, tl = good()
     for blank in (-1, 4):
-        with pytest.raises(ValueError, match="blank must be in label range"):
+        with pytest.raises(ParameterError, match="blank must be in label range"):
             F.ctc_loss(lp, tg, il, tl, blank=blank)
     with pytest.raises(ValueError, match="not a valid value for reduction"):
         F.ctc_loss(lp, tg, il, tl, reduction="batchmean")
