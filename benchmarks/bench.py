@@ -81,8 +81,13 @@ THRESHOLD_SIZES = tuple(2**p for p in range(12, 23))
 OVERHEAD_TARGET_S = 2e-6
 
 def shapes_for(loss, size):
-    """The argument shape of `loss` at about `size` elements (the registry's bench_shape)."""
-    return loss.shape_for(size)
+    """The argument shape of `loss` at about `size` elements (the registry's bench_shape),
+    or `size` itself when it is a shape (a registry entry's bench_shapes)."""
+    return tuple(size) if isinstance(size, tuple) else loss.shape_for(size)
+
+
+def elements(size):
+    return int(np.prod(size)) if isinstance(size, tuple) else size
 
 
 # ----------------------------------------------------------------------- timing
@@ -240,6 +245,8 @@ def fmt_time(t):
 
 
 def fmt_size(n):
+    if isinstance(n, tuple):
+        return "x".join(map(str, n))
     return f"1e{len(str(n)) - 1}" if n == 10 ** (len(str(n)) - 1) else str(n)
 
 
@@ -249,7 +256,7 @@ def print_row(widths, cells):
 
 
 LOSS_WIDTH = max(map(len, LOSSES)) + 1
-MAIN_COLUMNS = (("loss", LOSS_WIDTH), ("op", 9), ("size", 6), ("thr", 4), ("closs", 11),
+MAIN_COLUMNS = (("loss", LOSS_WIDTH), ("op", 9), ("size", 14), ("thr", 4), ("closs", 11),
                 ("torch", 11), ("numpy", 11), ("torch/closs", 12), ("bw", 6))
 
 
@@ -298,14 +305,15 @@ class Bench:
         args = self.args(loss, size)
         set_threads(threads, self.torch)
         fns = self.contenders(loss, op, args, names)
-        setups = dict.fromkeys(fns, evictor(threads)) if size >= BW_MIN_SIZE else None
+        large = elements(size) >= BW_MIN_SIZE
+        setups = dict.fromkeys(fns, evictor(threads)) if large else None
         with self.grad_mode(op):
             res = measure(fns, self.opts.budget, self.opts.min_reps, setups)
         rec = dict(loss=loss.key, op=op, size=size, shape=list(np.shape(args[0][0])),
                    threads=threads, results=res, speedup=None, bw_fraction=None)
         if "torch" in res:
             rec["speedup"] = res["torch"]["median"] / res["closs"]["median"]
-        if size >= BW_MIN_SIZE and self.bandwidth:
+        if large and self.bandwidth:
             bw = self.bandwidth[threads]
             rec["bw_fraction"] = bytes_moved(loss, op, *args) / res["closs"]["median"] / bw
         return rec
@@ -342,7 +350,8 @@ def main_table(bench, losses, opts):
     print_header(MAIN_COLUMNS, "\nmedian time per call, float32, reduction='mean'; "
                  "torch/closs > 1: closs faster;\nnumpy = numpy_forward (forward), float64 "
                  "reference (backward, fused); bw = (read + written bytes) / time / read bandwidth")
-    cells = [(loss, op, size, t) for loss in losses for size in opts.sizes
+    cells = [(loss, op, size, t) for loss in losses
+             for size in list(opts.sizes) + ([] if opts.quick else list(loss.bench_shapes))
              for op in opts.ops for t in opts.threads]
     records = run_cells(bench, cells)
     summarise(records)

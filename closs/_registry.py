@@ -6,7 +6,7 @@ parity tests walk), where its functional preparer, Module and NumPy reference
 live, and how a user would write its forward pass in plain NumPy.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -29,6 +29,7 @@ class Loss:
     forward_options: tuple = field(default=())  # option names Module.forward takes
     grad_args: tuple = (0,)  # positions of the differentiable arguments, the gradients' order
     bench_shape: object = None  # element count -> make_args shape (None: a flat vector)
+    bench_shapes: tuple = ()  # shapes the full benchmark adds to its sizes
     # torch parity: the atol of values in units of rtol; a value that cancels to near 0
     # (margin + d(a, p) - d(a, n)) is only as exact as its terms in torch's float32
     parity_scale: float = 1e-2
@@ -416,3 +417,16 @@ def materialise(loss, options, rng, shape, dtype):
         elif value == "class":
             out[key] = rng.uniform(0.1, 2.0, loss.class_shape(shape)).astype(dtype)
     return out
+
+
+# The shapes of the issues' benchmark rows, added to the element counts of a full run.
+_BENCH_SHAPES = {
+    "cross_entropy": ((32, 10), (4096, 1000), (1024, 32000), (16, 21, 128, 128)),
+    "nll_loss": ((32, 10), (4096, 1000)),
+    "multi_margin_loss": ((32, 10), (4096, 1000)),
+    "multilabel_margin_loss": ((32, 10), (4096, 1000)),
+    "cosine_embedding_loss": ((32, 128), (4096, 512), (65536, 256)),
+    "triplet_margin_loss": ((32, 128), (4096, 512), (65536, 256)),
+}
+LOSSES = {key: replace(loss, bench_shapes=_BENCH_SHAPES.get(key, loss.bench_shapes))
+          for key, loss in LOSSES.items()}
