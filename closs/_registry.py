@@ -167,14 +167,16 @@ def _rows(d):
 
 
 def _ctc_args(rng, shape, dtype):
-    """log_probs (T, N, C) (a 2-D shape (a, C) means T = a + 3, N = 3), padded targets
-    (N, S) of labels in [1, C) other than 2 (the blanks of the grid: a blank among the
-    targets is tests/test_ctc.py's, where torch's gradient is not the logits' gradient),
-    int64 input and target lengths that always leave an alignment (T >= 2 S + 1)."""
-    t, n, c = shape if len(shape) == 3 else (shape[0] + 3, 3, shape[1])
+    """log_probs (T, N, C) (a 2-D shape (a, C) means T = a + 3, N = 3; a 4-D one is
+    (T, N, C, S)), padded targets (N, S) of labels in [1, C) other than 2 (the blanks of
+    the grid: a blank among the targets is tests/test_ctc.py's, where torch's gradient
+    is not the logits' gradient), S = (T - 1) // 3 unless given, int64 input lengths in
+    [T - 2, T] and target lengths in [0, S] (every target has an alignment while
+    T - 2 >= 2 S - 1)."""
+    t, n, c = shape[:3] if len(shape) >= 3 else (shape[0] + 3, 3, shape[1])
     z = rng.standard_normal((t, n, c)) * 2
     lp = z - np.log(np.exp(z).sum(-1, keepdims=True))
-    s = max(1, (t - 1) // 3)
+    s = shape[3] if len(shape) == 4 else max(1, (t - 1) // 3)
     il = rng.integers(max(1, t - 2), t + 1, n)
     tl = rng.integers(0, s + 1, n)
     labels = np.array([k for k in range(1, c) if k != 2] or [c - 1])
@@ -427,6 +429,7 @@ _BENCH_SHAPES = {
     "multilabel_margin_loss": ((32, 10), (4096, 1000)),
     "cosine_embedding_loss": ((32, 128), (4096, 512), (65536, 256)),
     "triplet_margin_loss": ((32, 128), (4096, 512), (65536, 256)),
+    "ctc_loss": ((200, 32, 29, 60),),  # (T, N, C, S)
 }
 LOSSES = {key: replace(loss, bench_shapes=_BENCH_SHAPES.get(key, loss.bench_shapes))
           for key, loss in LOSSES.items()}
