@@ -357,3 +357,16 @@ def test_concurrent_calls():
                             range(8)))
     for value, grad in got:
         assert value.tobytes() == want[0].tobytes() and grad.tobytes() == want[1].tobytes()
+
+
+@needs_torch
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_nan_and_inf_propagate_as_in_torch(bad):
+    rng = np.random.default_rng(12)
+    lp, tg, il, tl = batch(rng, 8, 3, 4, 2, np.float64)
+    lp[2, 0, 1] = bad
+    lp[5, 1, 0] = bad
+    t_value, t_grad = torch_ctc(lp, tg, il, tl, reduction="none")
+    value, grad = nn.CTCLoss(reduction="none").value_and_grad(lp, tg, il, tl)
+    np.testing.assert_allclose(value, t_value, rtol=1e-12)
+    np.testing.assert_allclose(grad, t_grad, rtol=1e-12, atol=1e-14)

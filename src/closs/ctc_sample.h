@@ -20,14 +20,23 @@
 
 #define CTC_FN(name) RW_TYPED(ctc_##name)
 
-/* log(exp(a) + exp(b) + exp(c)), stable, NaN in gives NaN out. */
+/* exp(x - m) for x <= m or NaN, without calling exp where the result is exact
+ * anyway: 1 at the maximum (NaN when it is inf: 1 + (inf - inf)), 0 at -inf. */
+CLOSS_INLINE RW_T CTC_FN(exp_below)(RW_T x, RW_T m)
+{
+    return x == m ? 1 + (x - m) : x == -(RW_T)INFINITY ? (RW_T)0 : exp(x - m);
+}
+
+/* log(exp(a) + exp(b) + exp(c)) as torch's kernel computes it, to the bit:
+ * the maximum m subtracted (0 when it is -inf), the terms added left to right;
+ * NaN in gives NaN out. */
 CLOSS_INLINE RW_T CTC_FN(lse3)(RW_T a, RW_T b, RW_T c)
 {
     RW_T m = a;
     if (b > m) m = b;
     if (c > m) m = c;
     if (m == -(RW_T)INFINITY) m = 0;
-    return log(exp(a - m) + exp(b - m) + exp(c - m)) + m;
+    return log(CTC_FN(exp_below)(a, m) + CTC_FN(exp_below)(b, m) + CTC_FN(exp_below)(c, m)) + m;
 }
 
 /* Sample b's negative log-likelihood. Scratch `alpha` holds il * L values.
@@ -101,8 +110,8 @@ static RW_T CTC_FN(sample)(const closs_ctc_ctx *c, int64_t b, RW_T *restrict alp
             if (*acc == ninf) {
                 *acc = ab;
             } else {
-                const RW_T m = *acc > ab ? *acc : ab;
-                *acc = log(exp(*acc - m) + exp(ab - m)) + m;
+                const RW_T m = *acc > ab ? *acc : ab; /* std::max */
+                *acc = log(CTC_FN(exp_below)(*acc, m) + CTC_FN(exp_below)(ab, m)) + m;
             }
         }
     }
