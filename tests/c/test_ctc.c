@@ -68,6 +68,14 @@ static void test_impossible(void)
     CHECK(g[0] == 0.0 && g[1] == 0.0 && g[4] == 0.0 && g[5] == 0.0);
     /* the empty target's gradient: p - [k == blank] */
     CHECK(fabs(g[2] - (0.4 - 1)) < 1e-14 && fabs(g[3] - 0.6) < 1e-14);
+    /* empty inputs: 0 for an empty target, inf for another; no gradient */
+    const int64_t il0[2] = {0, 0}, tl0[2] = {0, 1};
+    CHECK(closs_ctc_loss_fused_f64(2, 2, 2, lp, t2, 2, 0, il0, tl0, 0, 0, CLOSS_REDUCTION_NONE, none, g) == CLOSS_OK);
+    CHECK(none[0] == 0.0 && isinf(none[1]));
+    for (int i = 0; i < 8; ++i) CHECK(g[i] == 0.0);
+    /* no frames at all (t = 0) */
+    CHECK(closs_ctc_loss_fused_f64(0, 2, 2, NULL, t2, 2, 0, il0, tl0, 0, 1, CLOSS_REDUCTION_SUM, none, NULL) == CLOSS_OK);
+    CHECK(none[0] == 0.0);
 }
 
 static void test_status(void)
