@@ -39,6 +39,17 @@ CLOSS_INLINE RW_T CTC_FN(lse3)(RW_T a, RW_T b, RW_T c)
     return log(CTC_FN(exp_below)(a, m) + CTC_FN(exp_below)(b, m) + CTC_FN(exp_below)(c, m)) + m;
 }
 
+/* *acc "log+=" ab as torch's kernel does: set while *acc is -inf. */
+CLOSS_INLINE void CTC_FN(log_add)(RW_T *acc, RW_T ab)
+{
+    if (*acc == -(RW_T)INFINITY) {
+        *acc = ab;
+    } else {
+        const RW_T m = *acc > ab ? *acc : ab; /* std::max */
+        *acc = log(CTC_FN(exp_below)(*acc, m) + CTC_FN(exp_below)(ab, m)) + m;
+    }
+}
+
 /* Sample b's negative log-likelihood. Scratch `alpha` holds il * L values.
  * With want_g, also writes its gradient times gr into g (all T frames of the
  * sample; frames past il get 0), using scratch `beta` of il * L values. */
@@ -51,7 +62,6 @@ static RW_T CTC_FN(sample)(const closs_ctc_ctx *c, int64_t b, RW_T *restrict alp
     const int64_t tl = c->tl[b], L = 2 * tl + 1;
     int64_t il = c->il[b];
     const int64_t *restrict tg = c->tg + c->toff[b];
-#define CTC_PRIME(s) ((s) % 2 == 0 ? blank : tg[(s) / 2])
     RW_T nll;
     if (il == 0) {
         nll = tl == 0 ? -(RW_T)0 : (RW_T)INFINITY;
@@ -63,11 +73,14 @@ static RW_T CTC_FN(sample)(const closs_ctc_ctx *c, int64_t b, RW_T *restrict alp
             const RW_T *restrict prev = alpha + (t - 1) * L;
             RW_T *restrict cur = alpha + t * L;
             const RW_T *restrict lpt = lp + t * stride;
-            for (int64_t s = 0; s < L; ++s) {
-                const int64_t k = CTC_PRIME(s);
-                const RW_T a2 = s > 0 ? prev[s - 1] : ninf;
-                const RW_T a3 = s > 1 && CTC_PRIME(s - 2) != k ? prev[s - 2] : ninf;
-                cur[s] = CTC_FN(lse3)(prev[s], a2, a3) + lpt[k];
+            /* s = 0, then label j's position 2 j + 1 and the blank after it:
+             * a blank never skips (l'_{s-2} is a blank too) */
+            cur[0] = CTC_FN(lse3)(prev[0], ninf, ninf) + lpt[blank];
+            for (int64_t j = 0; j < tl; ++j) {
+                const int64_t s = 2 * j + 1, k = tg[j];
+                const RW_T a3 = j > 0 && tg[j - 1] != k ? prev[s - 2] : ninf;
+                cur[s] = CTC_FN(lse3)(prev[s], prev[s - 1], a3) + lpt[k];
+                cur[s + 1] = CTC_FN(lse3)(prev[s + 1], prev[s], ninf) + lpt[blank];
             }
         }
         const RW_T *last = alpha + (il - 1) * L;
@@ -100,22 +113,18 @@ static RW_T CTC_FN(sample)(const closs_ctc_ctx *c, int64_t b, RW_T *restrict alp
         const RW_T *restrict la = alpha + t * L;
         const RW_T *restrict lpt = lp + t * stride;
         RW_T *restrict gt = g + t * stride;
-        for (int64_t s = L - 1; s >= 0; --s) {
-            const int64_t k = CTC_PRIME(s);
-            const RW_T b2 = s < L - 1 ? next[s + 1] : ninf;
-            const RW_T b3 = s < L - 2 && CTC_PRIME(s + 2) != k ? next[s + 2] : ninf;
-            cur[s] = CTC_FN(lse3)(next[s], b2, b3) + lpt[k];
-            const RW_T ab = la[s] + cur[s];
-            RW_T *acc = gt + k;
-            if (*acc == ninf) {
-                *acc = ab;
-            } else {
-                const RW_T m = *acc > ab ? *acc : ab; /* std::max */
-                *acc = log(CTC_FN(exp_below)(*acc, m) + CTC_FN(exp_below)(ab, m)) + m;
-            }
+        /* s descending as torch's, so the sums of alpha beta add in its order */
+        cur[L - 1] = CTC_FN(lse3)(next[L - 1], ninf, ninf) + lpt[blank];
+        CTC_FN(log_add)(gt + blank, la[L - 1] + cur[L - 1]);
+        for (int64_t j = tl - 1; j >= 0; --j) {
+            const int64_t s = 2 * j + 1, k = tg[j];
+            const RW_T b3 = j + 1 < tl && tg[j + 1] != k ? next[s + 2] : ninf;
+            cur[s] = CTC_FN(lse3)(next[s], next[s + 1], b3) + lpt[k];
+            CTC_FN(log_add)(gt + k, la[s] + cur[s]);
+            cur[s - 1] = CTC_FN(lse3)(next[s - 1], next[s], ninf) + lpt[blank];
+            CTC_FN(log_add)(gt + blank, la[s - 1] + cur[s - 1]);
         }
     }
-#undef CTC_PRIME
     for (int64_t t = 0; t < il; ++t)
         for (int64_t k = 0; k < cc; ++k) {
             RW_T *r = g + t * stride + k;
