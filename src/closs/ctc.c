@@ -48,8 +48,8 @@ typedef struct closs_ctc_args {
     {t, n, c, log_probs, targets, s, concatenated, input_lengths, target_lengths, blank, \
      zero_infinity, sizeof(RW_T) == sizeof(double), reduction}
 
-/* Samples of work above which a team of threads pays (elements: frames times
- * extended-target symbols, each a few exp/log). */
+/* Work above which a team of threads pays, in cells of alpha (frames times
+ * extended-target symbols, each a few exp and log). */
 #define CTC_PARALLEL_MIN ((int64_t)1 << 13)
 
 /* Checks the arguments, fills the offsets of the targets (toff, n values) and
@@ -61,13 +61,12 @@ static closs_status check(const closs_ctc_args *a, int64_t *toff, int64_t *tmax,
     int64_t pos = 0;
     for (int64_t b = 0; b < a->n; ++b) {
         const int64_t il = a->il[b], tl = a->tl[b];
-        CLOSS_REQUIRE(il >= 0 && il <= a->t && tl >= 0, CLOSS_ERR_INVALID_SIZE);
+        CLOSS_REQUIRE(il >= 0 && il <= a->t && tl >= 0 && tl <= a->s, CLOSS_ERR_INVALID_SIZE);
         if (a->concatenated) {
             CLOSS_REQUIRE(tl <= a->s - pos, CLOSS_ERR_INVALID_SIZE);
             toff[b] = pos;
             pos += tl;
         } else {
-            CLOSS_REQUIRE(tl <= a->s, CLOSS_ERR_INVALID_SIZE);
             toff[b] = b * a->s;
         }
         if (il > *tmax) *tmax = il;
@@ -89,7 +88,8 @@ static closs_status check(const closs_ctc_args *a, int64_t *toff, int64_t *tmax,
 static closs_status closs_ctc_run(const closs_ctc_args *a, closs_sums_fn kernel, int want_g,
                                   int want_out, void *out, const void *grad_output, void *g)
 {
-    CLOSS_REQUIRE(a->t >= 0 && a->n >= 0 && a->c >= 0 && a->s >= 0, CLOSS_ERR_INVALID_SIZE);
+    CLOSS_REQUIRE(a->t >= 0 && a->n >= 0 && a->c >= 0, CLOSS_ERR_INVALID_SIZE);
+    CLOSS_REQUIRE(a->s >= 0 && a->s <= INT64_MAX / 4, CLOSS_ERR_INVALID_SIZE); /* 2 s + 1 fits */
     CLOSS_REQUIRE(a->n == 0 || a->t <= INT64_MAX / a->n, CLOSS_ERR_INVALID_SIZE);
     CLOSS_REQUIRE(a->t * a->n == 0 || a->c <= INT64_MAX / (a->t * a->n), CLOSS_ERR_INVALID_SIZE);
     CLOSS_REQUIRE(a->concatenated || a->n == 0 || a->s <= INT64_MAX / a->n,
@@ -111,6 +111,10 @@ static closs_status closs_ctc_run(const closs_ctc_args *a, closs_sums_fn kernel,
     if (st != CLOSS_OK) {
         free(toff);
         return st;
+    }
+    if (tmax > 0 && lmax > INT64_MAX / 16 / tmax) { /* alpha and beta could not exist */
+        free(toff);
+        return CLOSS_ERR_OUT_OF_MEMORY;
     }
     const size_t elem = a->is_f64 ? sizeof(double) : sizeof(float);
     closs_ctc_ctx c = {a->t, a->n, a->c, a->blank, a->lp, a->targets, toff, a->il, a->tl,
