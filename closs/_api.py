@@ -456,7 +456,7 @@ class CtcCall(LossCall):
     torch's, of log_probs' shape (see closs.functional.ctc_loss)."""
 
     __slots__ = ("shape", "lp", "targets", "s", "concatenated", "il", "tl", "blank",
-                 "zero_infinity", "user_targets")
+                 "zero_infinity", "length_error")
 
     def _run(self, op, out, grad_output, grad_inputs):
         t, n, c = self.shape
@@ -466,6 +466,8 @@ class CtcCall(LossCall):
                         grad_output, grad_inputs[0] if grad_inputs else None)
         except IndexError:
             raise self._bad_label() from None
+        except ShapeError as e:
+            raise (self.length_error() or e) from None
 
     def _bad_label(self):
         """torch's IndexError naming the first used target outside [0, C)."""
@@ -478,10 +480,11 @@ class CtcCall(LossCall):
 
 
 def ctc(dtype, reduction, log_probs, shape, targets, s, concatenated, input_lengths,
-        target_lengths, blank, zero_infinity, out_shape):
+        target_lengths, blank, zero_infinity, out_shape, length_error):
     """Prepares ctc_loss: log_probs (an array of T * N * C elements, flattened as
     (T, N, C)), shape = (T, N, C), int64 targets (N * S padded or S concatenated)
-    and lengths, whose values the kernel checks."""
+    and lengths, whose values the kernel checks; length_error() makes the
+    exception for lengths it refuses (None: its own)."""
     c = CtcCall()
     c.dtype, c.reduction = dtype, reduction
     c.kernel = kernel_for(_core.ctc, dtype)
@@ -492,6 +495,7 @@ def ctc(dtype, reduction, log_probs, shape, targets, s, concatenated, input_leng
     c.il = index_array(input_lengths, "input_lengths")
     c.tl = index_array(target_lengths, "target_lengths")
     c.blank, c.zero_infinity = int(blank), bool(zero_infinity)
+    c.length_error = length_error
     c.grads = (GradSpec(log_probs.shape, log_probs.shape, grad_dtype(log_probs, dtype)),)
     return c
 

@@ -503,14 +503,24 @@ def _lengths(x, name, n, batched):
     return a.reshape(-1)
 
 
-def _check_range(name, values, low, high):
-    """torch's messages for lengths outside [low, high]."""
-    if values.size and values.min() < low:
-        raise ShapeError(f"Expected {name} to have value at least {low}, but got value "
-                         f"{values.min()}")
-    if high is not None and values.size and values.max() > high:
-        raise ShapeError(f"Expected {name} to have value at most {high}, but got value "
-                         f"{values.max()}")
+def _ctc_length_error(t, il, tl, targets, concatenated):
+    """torch's exception for lengths the C core refused (CLOSS_ERR_INVALID_SIZE),
+    checked in torch's order only then, so a good call pays for no extra pass."""
+    for name, values, high in (("input_lengths", il, t), ("target_lengths", tl, None)):
+        if values.size and values.min() < 0:
+            return ShapeError(f"Expected {name} to have value at least 0, but got value "
+                              f"{values.min()}")
+        if high is not None and values.size and values.max() > high:
+            return ShapeError(f"Expected {name} to have value at most {high}, but got value "
+                              f"{values.max()}")
+    if concatenated and tl.sum() != targets.size:
+        return ShapeError(f"Expected tensor to have size {tl.sum()} at dimension 0, but got "
+                          f"size {targets.size} for argument #2 'targets'")
+    if not concatenated and tl.max() > targets.shape[-1]:
+        return ShapeError(f"Expected tensor to have size at least {tl.max()} at dimension "
+                          f"{targets.ndim - 1}, but got size {targets.shape[-1]} for argument "
+                          "#2 'targets'")
+    return None
 
 
 def _ctc_call(log_probs, targets, input_lengths, target_lengths, blank=0, reduction="mean",
@@ -531,25 +541,15 @@ def _ctc_call(log_probs, targets, input_lengths, target_lengths, blank=0, reduct
     tl = _lengths(target_lengths, "target_lengths", n, batched)
     if not 0 <= blank < c:
         raise ParameterError("blank must be in label range")
-    _check_range("input_lengths", il, 0, t)
-    _check_range("target_lengths", tl, 0, None)
     concatenated = batched and tg.ndim == 1
-    if concatenated:
-        if tl.sum() != tg.size:
-            raise ShapeError(f"Expected tensor to have size {tl.sum()} at dimension 0, but got "
-                             f"size {tg.size} for argument #2 'targets'")
-        s = tg.size
-    else:
-        if tg.ndim != (2 if batched else 1) or (batched and tg.shape[0] != n):
-            raise ShapeError(f"targets must be (N, S) padded or 1-D concatenated for log_probs "
-                             f"of shape {_api.shape_list(lp.shape)}, got shape "
-                             f"{_api.shape_list(tg.shape)}")
-        s = tg.shape[-1]
-        if tl.max() > s:
-            raise ShapeError(f"Expected tensor to have size at least {tl.max()} at dimension "
-                             f"{tg.ndim - 1}, but got size {s} for argument #2 'targets'")
+    if not concatenated and (tg.ndim != (2 if batched else 1) or (batched and tg.shape[0] != n)):
+        raise ShapeError(f"targets must be (N, S) padded or 1-D concatenated for log_probs "
+                         f"of shape {_api.shape_list(lp.shape)}, got shape "
+                         f"{_api.shape_list(tg.shape)}")
+    s = tg.size if concatenated else tg.shape[-1]
     return _api.ctc(dtype, r, lp, (t, n, c), tg, s, concatenated, il, tl, int(blank),
-                    zero_infinity, (n,) if batched else ())
+                    zero_infinity, (n,) if batched else (),
+                    lambda: _ctc_length_error(t, il, tl, tg, concatenated))
 
 
 def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction="mean",
