@@ -429,7 +429,8 @@ _BENCH_SHAPES = {
     "multilabel_margin_loss": ((32, 10), (4096, 1000)),
     "cosine_embedding_loss": ((32, 128), (4096, 512), (65536, 256)),
     "triplet_margin_loss": ((32, 128), (4096, 512), (65536, 256)),
-    "ctc_loss": ((200, 32, 29, 60),),  # (T, N, C, S)
+    # ctc_loss: (T, N, C, S)
+    "ctc_loss": ((50, 16, 20, 30), (200, 32, 29, 60), (1000, 32, 29, 200), (500, 8, 5000, 100)),
 }
 LOSSES = {key: replace(loss, bench_shapes=_BENCH_SHAPES.get(key, loss.bench_shapes))
           for key, loss in LOSSES.items()}
