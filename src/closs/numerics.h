@@ -93,34 +93,24 @@ CLOSS_NUMERICS(double, f64)
 /* The helper `name` of the template's element type. */
 #define CLOSS_NUM(name) CLOSS_CAT3(closs_, name, CLOSS_CAT(_, PW_SFX))
 
-
-CLOSS_INLINE float closs_f32_from_bits(uint32_t u)
-{
-    float f;
-    memcpy(&f, &u, sizeof f);
-    return f;
-}
-
-CLOSS_INLINE uint32_t closs_f32_bits(float f)
-{
-    uint32_t u;
-    memcpy(&u, &f, sizeof u);
-    return u;
-}
-
-CLOSS_INLINE double closs_f64_from_bits(uint64_t u)
-{
-    double f;
-    memcpy(&f, &u, sizeof f);
-    return f;
-}
-
-CLOSS_INLINE uint64_t closs_f64_bits(double f)
-{
-    uint64_t u;
-    memcpy(&u, &f, sizeof u);
-    return u;
-}
+/* A float's bits and back, without breaking aliasing rules (memcpy compiles to
+ * a register move). */
+#define CLOSS_BITS(T, U, SFX)                                                       \
+    CLOSS_INLINE T closs_##SFX##_from_bits(U u)                                     \
+    {                                                                               \
+        T f;                                                                        \
+        memcpy(&f, &u, sizeof f);                                                   \
+        return f;                                                                   \
+    }                                                                               \
+    CLOSS_INLINE U closs_##SFX##_bits(T f)                                          \
+    {                                                                               \
+        U u;                                                                        \
+        memcpy(&u, &f, sizeof u);                                                   \
+        return u;                                                                   \
+    }
+CLOSS_BITS(float, uint32_t, f32)
+CLOSS_BITS(double, uint64_t, f64)
+#undef CLOSS_BITS
 
 /* 2^n for an integer-valued n in [-126, 127], and 0 for n = -127: n + 127
  * lands in the low bits of the mantissa of n + 1.5 * 2^23 + 127, and shifting
