@@ -82,8 +82,14 @@ void closs_blocks_sums(int64_t n, int64_t unit, int64_t parallel_min, closs_sums
 int closs_thread_index(void);
 
 /* Element count above which a streaming kernel (a few flops per element) is
- * worth a team of threads: measured with benchmarks/bench.py --threshold. */
-#define CLOSS_STREAM_PARALLEL_MIN ((int64_t)1 << 16)
+ * worth a team of threads, measured with benchmarks/bench.py --threshold on the
+ * 2-vCPU development machine (mse_loss fused, 1-thread time over 2-thread time):
+ *   size                  2^13  2^15  2^16  2^18  2^19  2^20  2^21
+ *   libgomp default spin  0.78  0.76  0.84  0.85  0.84  0.95  1.06
+ *   GOMP_SPINCOUNT=1000   0.16  0.27  0.48  0.69  0.69  1.23  1.40
+ * (an earlier, quieter run had 2 threads paying 1.3x from 2^16). Below 2^20 a
+ * second thread of a shared 2-vCPU machine cannot be counted on, so serial. */
+#define CLOSS_STREAM_PARALLEL_MIN ((int64_t)1 << 20)
 
 /* Sums of arrays in the blocked order of closs_blocks. */
 double closs_sum_f32(int64_t n, const float *a);
