@@ -131,15 +131,16 @@ def flat(a, shape, dtype):
 
 def warn_target_size(input_shape, target_shape):
     warnings.warn(
-        f"Using a target size ({_size(target_shape)}) that is different to the input size "
-        f"({_size(input_shape)}). This will likely lead to incorrect results due to broadcasting. "
+        f"Using a target size ({torch_size(target_shape)}) that is different to the input size "
+        f"({torch_size(input_shape)}). This will likely lead to incorrect results due to broadcasting. "
         "Please ensure they have the same size.",
         UserWarning,
         stacklevel=user_stacklevel(),
     )
 
 
-def _size(shape):
+def torch_size(shape):
+    """A shape as torch prints it in messages: torch.Size([2, 3])."""
     return f"torch.Size([{', '.join(map(str, shape))}])"
 
 
@@ -355,9 +356,9 @@ def pointwise(name, input, target, reduction, weight=None, params=(), *, aux=Non
     weight_rule: "input": the weight must have the input's shape (torch's
         "Weights and input must have the same size."); "broadcast": it broadcasts
         to the loss's shape.
-    mean_by: the denominator of 'mean': "count" of elements, "weight_sum" (the
-        sum of the weight array as given: torch's l1_loss and mse_loss), "batch"
-        (the input's first dimension: kl_div's 'batchmean', reduction code 3).
+    mean_by: the denominator of 'mean': "count" of elements, or "weight_sum" (the
+        sum of the weight array as given: torch's l1_loss and mse_loss). The
+        'batchmean' reduction (code 3, kl_div) divides the sum by the first dimension.
     row_mean: average over the last axis first (multilabel_soft_margin_loss).
     """
     x, y = as_array(input, "input"), as_array(target, "target")

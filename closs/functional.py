@@ -133,10 +133,6 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
 # --------------------------------------------------------------------------- binary targets
 
 
-def _size(shape):
-    return f"torch.Size([{', '.join(map(str, shape))}])"
-
-
 def _bce_domain_error(call):
     """torch's message for a binary_cross_entropy input outside [0, 1]."""
 
@@ -153,8 +149,8 @@ def _bce_call(input, target, weight=None, size_average=None, reduce=None, reduct
     x, y = _api.as_array(input, "input"), _api.as_array(target, "target")
     if x.shape != y.shape:
         raise ValueError(
-            f"Using a target size ({_size(y.shape)}) that is different to the input size "
-            f"({_size(x.shape)}) is deprecated. Please ensure they have the same size."
+            f"Using a target size ({_api.torch_size(y.shape)}) that is different to the input size "
+            f"({_api.torch_size(x.shape)}) is deprecated. Please ensure they have the same size."
         )
     call = _api.pointwise("binary_cross_entropy", x, y, r, weight, target_rule="input",
                           weight_rule="broadcast")
@@ -167,8 +163,8 @@ def _bce_logits_call(input, target, weight=None, size_average=None, reduce=None,
     r = _api.reduction_code(reduction, size_average, reduce)
     x, y = _api.as_array(input, "input"), _api.as_array(target, "target")
     if x.shape != y.shape:
-        raise ValueError(f"Target size ({_size(y.shape)}) must be the same as input size "
-                         f"({_size(x.shape)})")
+        raise ValueError(f"Target size ({_api.torch_size(y.shape)}) must be the same as input size "
+                         f"({_api.torch_size(x.shape)})")
     return _api.pointwise("binary_cross_entropy_with_logits", x, y, r, weight,
                           aux=pos_weight, target_rule="input", weight_rule="broadcast")
 
@@ -309,8 +305,8 @@ def _margin_ranking_call(input1, input2, target, margin=0, size_average=None, re
     if not x1.ndim == x2.ndim == y.ndim:
         raise ShapeError(
             "margin_ranking_loss : All input tensors should have same dimension but got sizes: "
-            f"input1: {_size(x1.shape)}, input2: {_size(x2.shape)}, "
-            f"target: {_size(y.shape)} "
+            f"input1: {_api.torch_size(x1.shape)}, input2: {_api.torch_size(x2.shape)}, "
+            f"target: {_api.torch_size(y.shape)} "
         )
     shape = _api.broadcast_shape(x1.shape, x2.shape, y.shape)
     dtype = _api.float_dtype(x1, x2, y)
