@@ -119,11 +119,18 @@ class HuberLoss(_Loss):
         return f"reduction={self.reduction!r}, delta={self.delta}"
 
 
-class NLLLoss(_Loss):
-    def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None,
-                 reduction="mean"):
+class _WeightedLoss(_Loss):
+    """A loss whose constructor takes a weight array first (torch's _WeightedLoss)."""
+
+    def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean"):
         super().__init__(size_average, reduce, reduction)
         self.weight = weight
+
+
+class NLLLoss(_WeightedLoss):
+    def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None,
+                 reduction="mean"):
+        super().__init__(weight, size_average, reduce, reduction)
         self.ignore_index = ignore_index
 
     def _prepare(self, input, target):
@@ -134,11 +141,10 @@ class NLLLoss(_Loss):
         return f"reduction={self.reduction!r}, ignore_index={self.ignore_index}"
 
 
-class CrossEntropyLoss(_Loss):
+class CrossEntropyLoss(_WeightedLoss):
     def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None,
                  reduction="mean", label_smoothing=0.0):
-        super().__init__(size_average, reduce, reduction)
-        self.weight = weight
+        super().__init__(weight, size_average, reduce, reduction)
         self.ignore_index = ignore_index
         self.label_smoothing = label_smoothing
 
@@ -150,14 +156,6 @@ class CrossEntropyLoss(_Loss):
     def extra_repr(self):
         return (f"reduction={self.reduction!r}, ignore_index={self.ignore_index}, "
                 f"label_smoothing={self.label_smoothing}")
-
-
-class _WeightedLoss(_Loss):
-    """A loss whose constructor takes a weight array first (torch's _WeightedLoss)."""
-
-    def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean"):
-        super().__init__(size_average, reduce, reduction)
-        self.weight = weight
 
 
 class BCELoss(_WeightedLoss):
