@@ -272,11 +272,6 @@ class LossCall:
         return self._wrap_value(value), self._finish(buffers, results)
 
 
-def kernel_for(family, dtype):
-    """The dtype's specialisation of a fused Cython function (skips fused dispatch)."""
-    return family[_KERNEL_DTYPE[dtype]]
-
-
 # --------------------------------------------------------------------------- families
 
 
@@ -382,7 +377,7 @@ def pointwise(name, input, target, reduction, weight=None, params=(), *, aux=Non
     c = RowMeanCall() if row_mean else PointwiseCall()
     c.kind, c.dtype, c.reduction = _core.POINTWISE[name], dtype, reduction
     c.params = _params(params)
-    c.kernel = kernel_for(_core.pointwise, dtype)
+    c.kernel = _core.pointwise
     c.out_shape = shape
     c.x, c.y = flat(x, shape, dtype), flat(y, shape, dtype)
     c.w = None if w is None else flat(w, shape, dtype)
@@ -438,7 +433,7 @@ def rowwise(name, dtype, reduction, n, d, shape, out_shape, inputs, y=None, targ
     weights; params: up to four floats."""
     c = RowwiseCall()
     c.kind, c.dtype, c.reduction = _core.ROWWISE[name], dtype, reduction
-    c.kernel = kernel_for(_core.rowwise, dtype)
+    c.kernel = _core.rowwise
     c.n, c.d, c.out_shape = n, d, out_shape
     c.xs = tuple([flat(x, shape, dtype) for x in inputs] + [None] * (3 - len(inputs)))
     c.y = y
@@ -488,7 +483,7 @@ def ctc(dtype, reduction, log_probs, shape, targets, s, concatenated, input_leng
     exception for lengths it refuses (None: its own)."""
     c = CtcCall()
     c.dtype, c.reduction = dtype, reduction
-    c.kernel = kernel_for(_core.ctc, dtype)
+    c.kernel = _core.ctc
     c.shape, c.out_shape = shape, out_shape
     c.lp = flat(log_probs, log_probs.shape, dtype)
     c.targets = index_array(targets, "targets")
@@ -677,7 +672,7 @@ def classification(name, input, target, reduction, weight=None, ignore_index=-10
     dtype = float_dtype(x, w, t if probabilities else None)
     call = ClassificationCall()
     call.kind, call.dtype, call.reduction = _core.CLASSIFICATION[name], dtype, reduction
-    call.kernel = kernel_for(_core.classification, dtype)
+    call.kernel = _core.classification
     call.n = 1 if x.ndim == 1 else x.shape[0]
     call.c = c
     call.s = int(np.prod(x.shape[2:], dtype=np.int64)) if x.ndim > 2 else 1

@@ -1,15 +1,27 @@
-# Cython wrappers of the C core: typed memoryviews in, one nogil call, one status check.
+# Cython wrappers of the C core: ndarrays in, one nogil call, one status check.
 #
-# Each loss family has one fused-type function per dtype pair (float/double) that
-# checks buffer lengths (so no C call can read or write past an array), takes the
-# pointers, releases the GIL and dispatches on (loss kind, operation). The Python
-# layer (closs/_api.py) picks the specialisation once per call with
-# family["float"] / family["double"], avoiding Cython's fused dispatch cost.
+# Each loss family has one function that takes its arrays as flat-able ndarrays
+# (C-contiguous, of the kernel's dtype), checks every length (so no C call can
+# read or write past an array), takes the data pointers through NumPy's C API,
+# releases the GIL and dispatches on (dtype, loss kind, operation) through one
+# `call_<family>` helper. The dtype is the first float array's: float32 or
+# float64; the others must match it (closs/_api.py converts them).
+#
+# The `*_value` functions are the same calls' lane for the common forward call:
+# arguments already in the kernel's form (exact ndarrays, contiguous, of one
+# float dtype, int64 indices, one of the three plain reductions) go straight to
+# C; anything else, and any failing status, returns None and the caller takes
+# the general path, which normalises arguments and makes every error message.
 from libc.stdint cimport int64_t
-from cython cimport floating
+cimport numpy as cnp
 
 from closs._closs cimport *
-from closs._errors import DomainError, ParameterError, ShapeError
+from closs._errors import DomainError, DTypeError, ParameterError, ShapeError
+
+cnp.import_array()
+
+cdef extern from "numpy/arrayobject.h":
+    object PyArray_Scalar(void *data, cnp.dtype descr, object base)
 
 # Operations and loss kinds, C constants here and Python ints for closs/_api.py.
 cpdef enum Op:
@@ -25,6 +37,7 @@ ROWWISE = {closs_py_rowwise_names[k].decode(): k for k in range(CLOSS_PY_ROWWISE
 # Classification loss kinds by name (cross_entropy_prob: probability targets).
 CLASSIFICATION = {closs_py_classification_names[k].decode(): k
                   for k in range(CLOSS_PY_CLASSIFICATION_COUNT)}
+cdef int CE_PROB = CLASSIFICATION["cross_entropy_prob"]
 
 _EXCEPTIONS = {
     CLOSS_ERR_NULL_POINTER: ValueError,
@@ -36,6 +49,11 @@ _EXCEPTIONS = {
     CLOSS_ERR_OUT_OF_MEMORY: MemoryError,
 }
 
+cdef enum:
+    F32 = cnp.NPY_FLOAT32
+    F64 = cnp.NPY_FLOAT64
+    I64 = cnp.NPY_INT64
+
 
 cdef int check(closs_status st) except -1:
     """Raises the Python exception of a C status (the one path for every call)."""
@@ -44,29 +62,37 @@ cdef int check(closs_status st) except -1:
     return 0
 
 
-cdef inline const floating *cptr(const floating[::1] a) noexcept:
-    return NULL if a is None or a.shape[0] == 0 else &a[0]
+# ------------------------------------------------------------------ arrays
 
 
-cdef inline floating *mptr(floating[::1] a) noexcept:
-    return NULL if a is None or a.shape[0] == 0 else &a[0]
+cdef int float_type(object x, str what) except -1:
+    """The kernel dtype of a call, F32 or F64: that of its first float array x."""
+    if not cnp.PyArray_Check(x):
+        raise ValueError(f"{what} must be an ndarray, got {type(x).__name__}")
+    cdef int ty = cnp.PyArray_TYPE(<cnp.ndarray>x)
+    if ty != F32 and ty != F64:
+        raise DTypeError(f"{what} has dtype {x.dtype}, expected float32 or float64")
+    return ty
 
 
-cdef inline const int64_t *iptr(const int64_t[::1] a) noexcept:
-    return NULL if a is None or a.shape[0] == 0 else &a[0]
-
-
-cdef int check_len(object a, Py_ssize_t have, Py_ssize_t want, str what) except -1:
-    if a is not None and have != want:
-        raise ShapeError(f"{what} has {have} elements, expected {want}")
-    return 0
-
-
-cdef int check_view(const floating[::1] a, Py_ssize_t want, str what) except -1:
-    """A float array argument (None: absent) holds want values."""
-    if a is not None and a.shape[0] != want:
-        raise ShapeError(f"{what} has {a.shape[0]} elements, expected {want}")
-    return 0
+cdef void *data(object a, int ty, Py_ssize_t want, str what, bint write=False) except? NULL:
+    """The data of an array argument of `want` elements and type ty, or NULL when it
+    is None (absent) or empty. It must be a C-contiguous ndarray of that type (of
+    any shape: the kernels see it flat); a written one must be writeable."""
+    if a is None:
+        return NULL
+    if not cnp.PyArray_Check(a):
+        raise ValueError(f"{what} must be an ndarray, got {type(a).__name__}")
+    cdef cnp.ndarray arr = <cnp.ndarray>a
+    if cnp.PyArray_TYPE(arr) != ty:
+        raise DTypeError(f"{what} has dtype {arr.dtype}, expected {cnp.PyArray_DescrFromType(ty)}")
+    if not cnp.PyArray_IS_C_CONTIGUOUS(arr):
+        raise ValueError(f"{what} must be C-contiguous")
+    if cnp.PyArray_SIZE(arr) != want:
+        raise ShapeError(f"{what} has {cnp.PyArray_SIZE(arr)} elements, expected {want}")
+    if write and not cnp.PyArray_ISWRITEABLE(arr):
+        raise ValueError(f"{what} is read-only")
+    return NULL if want == 0 else cnp.PyArray_DATA(arr)
 
 
 cdef int check_outputs(int op, object out, object grad) except -1:
@@ -74,6 +100,43 @@ cdef int check_outputs(int op, object out, object grad) except -1:
     if (op != BACKWARD and out is None) or (op != FORWARD and grad is None):
         raise ValueError("missing output buffer")
     return 0
+
+
+cdef inline bint kernel_array(object a, int ty, int ndim) noexcept:
+    """a is an exact ndarray of type ty and ndim dimensions, C-contiguous (the lanes)."""
+    return (cnp.PyArray_CheckExact(a) and cnp.PyArray_TYPE(<cnp.ndarray>a) == ty
+            and cnp.PyArray_NDIM(<cnp.ndarray>a) == ndim
+            and cnp.PyArray_IS_C_CONTIGUOUS(<cnp.ndarray>a))
+
+
+cdef int plain_reduction(object reduction) noexcept:
+    """The code of 'none', 'mean' or 'sum'; -1 for anything else (the general path)."""
+    if reduction == "mean":
+        return CLOSS_REDUCTION_MEAN
+    if reduction == "sum":
+        return CLOSS_REDUCTION_SUM
+    if reduction == "none":
+        return CLOSS_REDUCTION_NONE
+    return -1
+
+
+cdef inline bint is_real(object v) noexcept:
+    return type(v) is float or type(v) is int
+
+
+cdef inline object lane_result(int ty, int reduction, object out):
+    """A lane's value: the 'none' array, or out's one element as a NumPy scalar."""
+    if reduction == CLOSS_REDUCTION_NONE:
+        return out
+    return PyArray_Scalar(cnp.PyArray_DATA(<cnp.ndarray>out), cnp.PyArray_DescrFromType(ty), None)
+
+
+cdef inline object lane_buffer(int ty, int reduction, cnp.npy_intp n):
+    cdef cnp.npy_intp size = n if reduction == CLOSS_REDUCTION_NONE else 1
+    return cnp.PyArray_EMPTY(1, &size, ty, 0)
+
+
+# ------------------------------------------------------------------ library
 
 
 def version_number():
@@ -96,188 +159,257 @@ def get_num_threads():
     return closs_get_num_threads()
 
 
-def pointwise(int kind, int op, const floating[::1] x not None, const floating[::1] y not None,
-               const floating[::1] w, const floating[::1] aux, double p0, double p1,
-               double p2, int reduction,
-               floating[::1] out, const floating[::1] go, floating[::1] gx,
-               floating[::1] gaux=None):
+# ------------------------------------------------------------------ element-wise
+
+
+cdef closs_status call_pointwise(int ty, int kind, int op, int64_t n, const void *x,
+                                 const void *y, const void *w, const void *aux, double p0,
+                                 double p1, double p2, int r, void *out, const void *go,
+                                 void *gx, void *gaux) noexcept nogil:
+    if ty == F32:
+        return closs_py_pointwise_f32_table[kind](
+            op, n, <const float *>x, <const float *>y, <const float *>w, <const float *>aux,
+            p0, p1, p2, <closs_reduction>r, <float *>out, <const float *>go, <float *>gx,
+            <float *>gaux)
+    return closs_py_pointwise_f64_table[kind](
+        op, n, <const double *>x, <const double *>y, <const double *>w, <const double *>aux,
+        p0, p1, p2, <closs_reduction>r, <double *>out, <const double *>go, <double *>gx,
+        <double *>gaux)
+
+
+def pointwise(int kind, int op, x, y, w, aux, double p0, double p1, double p2, int reduction,
+              out, go, gx, gaux=None):
     """One element-wise loss call: op FORWARD fills out, BACKWARD fills gx from go,
-    FUSED fills out and gx. Arrays are flat; out and go hold n values for
+    FUSED fills out and gx. Arrays hold n values (x's size), out and go n for
     reduction 'none' (0), one otherwise."""
     if not 0 <= kind < CLOSS_PY_POINTWISE_COUNT:
         raise ValueError(f"unknown element-wise loss kind {kind}")
-    cdef int64_t n = x.shape[0]
+    cdef int ty = float_type(x, "input")
+    cdef int64_t n = cnp.PyArray_SIZE(<cnp.ndarray>x)
     cdef Py_ssize_t nout = n if reduction == CLOSS_REDUCTION_NONE else 1
-    check_view(y, n, "target")
-    check_view(w, n, "weight")
-    check_view(aux, n, "aux")
-    check_view(out, nout, "out")
-    check_view(go, nout, "grad_output")
-    check_view(gx, n, "grad_input")
-    check_view(gaux, n, "grad of aux")
+    cdef const void *px = data(x, ty, n, "input")
+    cdef const void *py = data(y, ty, n, "target")
+    cdef const void *pw = data(w, ty, n, "weight")
+    cdef const void *pa = data(aux, ty, n, "aux")
+    cdef void *pout = data(out, ty, nout, "out", True)
+    cdef const void *pgo = data(go, ty, nout, "grad_output")
+    cdef void *pgx = data(gx, ty, n, "grad_input", True)
+    cdef void *pga = data(gaux, ty, n, "grad of aux", True)
     check_outputs(op, out, gx)
     cdef closs_status st
-    cdef const floating *px = cptr(x)
-    cdef const floating *py = cptr(y)
-    cdef const floating *pw = cptr(w)
-    cdef const floating *pa = cptr(aux)
-    cdef const floating *pgo = cptr(go)
-    cdef floating *pout = mptr(out)
-    cdef floating *pgx = mptr(gx)
-    cdef floating *pga = mptr(gaux)
     with nogil:
-        if floating is float:
-            st = closs_py_pointwise_f32_table[kind](op, n, px, py, pw, pa, p0, p1, p2,
-                                                    <closs_reduction>reduction, pout, pgo, pgx, pga)
-        else:
-            st = closs_py_pointwise_f64_table[kind](op, n, px, py, pw, pa, p0, p1, p2,
-                                                    <closs_reduction>reduction, pout, pgo, pgx, pga)
+        st = call_pointwise(ty, kind, op, n, px, py, pw, pa, p0, p1, p2, reduction, pout, pgo,
+                            pgx, pga)
     check(st)
 
 
-def rowwise(int kind, int op, int64_t n, int64_t d,
-            const floating[::1] x0, const floating[::1] x1, const floating[::1] x2,
-            const floating[::1] y, const int64_t[::1] idx, const floating[::1] w,
-            double p0, double p1, double p2, double p3, int reduction,
-            floating[::1] out, const floating[::1] go,
-            floating[::1] g0, floating[::1] g1, floating[::1] g2):
+# ------------------------------------------------------------------ row-wise
+
+
+cdef closs_status call_rowwise(int ty, int kind, int op, int64_t n, int64_t d, const void *x0,
+                               const void *x1, const void *x2, const void *y,
+                               const int64_t *idx, const void *w, double p0, double p1,
+                               double p2, double p3, int r, void *out, const void *go,
+                               void *g0, void *g1, void *g2) noexcept nogil:
+    if ty == F32:
+        return closs_py_rowwise_f32_table[kind](
+            op, n, d, <const float *>x0, <const float *>x1, <const float *>x2,
+            <const float *>y, idx, <const float *>w, p0, p1, p2, p3, <closs_reduction>r,
+            <float *>out, <const float *>go, <float *>g0, <float *>g1, <float *>g2)
+    return closs_py_rowwise_f64_table[kind](
+        op, n, d, <const double *>x0, <const double *>x1, <const double *>x2,
+        <const double *>y, idx, <const double *>w, p0, p1, p2, p3, <closs_reduction>r,
+        <double *>out, <const double *>go, <double *>g0, <double *>g1, <double *>g2)
+
+
+def rowwise(int kind, int op, int64_t n, int64_t d, x0, x1, x2, y, idx, w,
+            double p0, double p1, double p2, double p3, int reduction, out, go, g0, g1, g2):
     """One row-wise loss call on n rows of d elements: op FORWARD fills out,
     BACKWARD fills the gradients g0.. from go, FUSED fills out and the gradients.
-    Arrays are flat: inputs x0.. and gradients n * d values, targets y n values,
-    class indices idx one per row or n * d (as the loss's layout says), weights
-    w d values; out and go hold n values for reduction 'none' (0), one otherwise.
-    Arrays a loss does not take may be None."""
+    Inputs x0.. and gradients hold n * d values, targets y n values, class
+    indices idx (int64) one per row or n * d (as the loss's layout says),
+    weights w d values; out and go n values for reduction 'none' (0), one
+    otherwise. Arrays a loss does not take may be None."""
     if not 0 <= kind < CLOSS_PY_ROWWISE_COUNT:
         raise ValueError(f"unknown row-wise loss kind {kind}")
     if n < 0 or d < 0 or (d > 0 and n > (<int64_t>1 << 62) // d):
         raise ShapeError(f"invalid row-wise shape: {n} rows of {d} elements")
+    cdef int ty = float_type(x0, "input")
     cdef Py_ssize_t nd = n * d
     cdef Py_ssize_t nout = n if reduction == CLOSS_REDUCTION_NONE else 1
     cdef Py_ssize_t nidx = n if closs_py_rowwise_layouts[kind] == 1 else nd
-    check_view(x0, nd, "input")
-    check_view(x1, nd, "input")
-    check_view(x2, nd, "input")
-    check_view(y, n, "target")
-    check_len(idx, 0 if idx is None else idx.shape[0], nidx, "target")
-    check_view(w, d, "weight")
-    check_view(out, nout, "out")
-    check_view(go, nout, "grad_output")
-    check_view(g0, nd, "gradient")
-    check_view(g1, nd, "gradient")
-    check_view(g2, nd, "gradient")
+    cdef const void *px0 = data(x0, ty, nd, "input")
+    cdef const void *px1 = data(x1, ty, nd, "input")
+    cdef const void *px2 = data(x2, ty, nd, "input")
+    cdef const void *py = data(y, ty, n, "target")
+    cdef const int64_t *pidx = <const int64_t *>data(idx, I64, nidx, "target")
+    cdef const void *pw = data(w, ty, d, "weight")
+    cdef void *pout = data(out, ty, nout, "out", True)
+    cdef const void *pgo = data(go, ty, nout, "grad_output")
+    cdef void *pg0 = data(g0, ty, nd, "gradient", True)
+    cdef void *pg1 = data(g1, ty, nd, "gradient", True)
+    cdef void *pg2 = data(g2, ty, nd, "gradient", True)
     check_outputs(op, out, g0)
     cdef closs_status st
-    cdef const floating *px0 = cptr(x0)
-    cdef const floating *px1 = cptr(x1)
-    cdef const floating *px2 = cptr(x2)
-    cdef const floating *py = cptr(y)
-    cdef const int64_t *pidx = iptr(idx)
-    cdef const floating *pw = cptr(w)
-    cdef const floating *pgo = cptr(go)
-    cdef floating *pout = mptr(out)
-    cdef floating *pg0 = mptr(g0)
-    cdef floating *pg1 = mptr(g1)
-    cdef floating *pg2 = mptr(g2)
     with nogil:
-        if floating is float:
-            st = closs_py_rowwise_f32_table[kind](op, n, d, px0, px1, px2, py, pidx, pw,
-                                                  p0, p1, p2, p3, <closs_reduction>reduction,
-                                                  pout, pgo, pg0, pg1, pg2)
-        else:
-            st = closs_py_rowwise_f64_table[kind](op, n, d, px0, px1, px2, py, pidx, pw,
-                                                  p0, p1, p2, p3, <closs_reduction>reduction,
-                                                  pout, pgo, pg0, pg1, pg2)
+        st = call_rowwise(ty, kind, op, n, d, px0, px1, px2, py, pidx, pw, p0, p1, p2, p3,
+                          reduction, pout, pgo, pg0, pg1, pg2)
     check(st)
 
 
-def ctc(int op, int64_t t, int64_t n, int64_t c, const floating[::1] log_probs not None,
-        const int64_t[::1] targets not None, int64_t s, bint concatenated,
-        const int64_t[::1] input_lengths not None, const int64_t[::1] target_lengths not None,
-        int64_t blank, bint zero_infinity, int reduction,
-        floating[::1] out, const floating[::1] go, floating[::1] grad):
+def rowwise_value(int kind, x, idx, w, p0, p1, reduction):
+    """The lane of a class-index row-wise loss's value (multi_margin_loss,
+    multilabel_margin_loss) on input x (n, d), int64 indices idx of the loss's
+    layout, optional weight w (d,), parameters p0, p1: None when the arguments
+    are not in the kernel's form or the kernel refuses them."""
+    cdef int r = plain_reduction(reduction)
+    if r < 0 or not (is_real(p0) and is_real(p1)) or not cnp.PyArray_Check(x):
+        return None
+    cdef int ty = cnp.PyArray_TYPE(<cnp.ndarray>x)
+    if not ((ty == F32 or ty == F64) and kernel_array(x, ty, 2)):
+        return None
+    cdef cnp.npy_intp n = cnp.PyArray_DIM(<cnp.ndarray>x, 0), d = cnp.PyArray_DIM(<cnp.ndarray>x, 1)
+    cdef bint per_row = closs_py_rowwise_layouts[kind] == 1
+    if n == 0 or d == 0 or not kernel_array(idx, I64, 1 if per_row else 2):
+        return None
+    if cnp.PyArray_DIM(<cnp.ndarray>idx, 0) != n or (
+            not per_row and cnp.PyArray_DIM(<cnp.ndarray>idx, 1) != d):
+        return None
+    if w is not None and not (kernel_array(w, ty, 1) and cnp.PyArray_DIM(<cnp.ndarray>w, 0) == d):
+        return None
+    out = lane_buffer(ty, r, n)
+    cdef const void *px = cnp.PyArray_DATA(<cnp.ndarray>x)
+    cdef const int64_t *pidx = <const int64_t *>cnp.PyArray_DATA(<cnp.ndarray>idx)
+    cdef const void *pw = NULL if w is None else cnp.PyArray_DATA(<cnp.ndarray>w)
+    cdef void *pout = cnp.PyArray_DATA(<cnp.ndarray>out)
+    cdef double q0 = p0, q1 = p1
+    cdef closs_status st
+    with nogil:
+        st = call_rowwise(ty, kind, FORWARD, n, d, px, NULL, NULL, NULL, pidx, pw, q0, q1, 0, 0,
+                          r, pout, NULL, NULL, NULL, NULL)
+    return lane_result(ty, r, out) if st == CLOSS_OK else None
+
+
+# ------------------------------------------------------------------ ctc
+
+
+def ctc(int op, int64_t t, int64_t n, int64_t c, log_probs, targets, int64_t s,
+        bint concatenated, input_lengths, target_lengths, int64_t blank, bint zero_infinity,
+        int reduction, out, go, grad):
     """One ctc_loss call: op FORWARD fills out, BACKWARD fills grad from go, FUSED
     fills out and grad. log_probs and grad hold t * n * c values (frames, batch,
-    classes); targets n * s (padded) or s (concatenated); the lengths n each;
-    out and go n values for reduction 'none' (0), one otherwise. The C core
-    checks the lengths' and labels' values."""
+    classes); int64 targets n * s (padded) or s (concatenated), the int64
+    lengths n each; out and go n values for reduction 'none' (0), one otherwise.
+    The C core checks the lengths' and labels' values."""
     if t < 0 or n < 0 or c < 0 or s < 0:
         raise ShapeError(f"invalid ctc_loss shape: ({t}, {n}, {c}), targets {s}")
     if n > 0 and (t > (<int64_t>1 << 62) // n or (t > 0 and c > (<int64_t>1 << 62) // (t * n))
                   or s > (<int64_t>1 << 62) // n):
         raise ShapeError(f"ctc_loss shape ({t}, {n}, {c}) is too large")
+    if log_probs is None or targets is None or input_lengths is None or target_lengths is None:
+        raise ValueError("ctc_loss: missing log_probs, targets or lengths")
+    cdef int ty = float_type(log_probs, "log_probs")
     cdef Py_ssize_t nout = n if reduction == CLOSS_REDUCTION_NONE else 1
-    check_view(log_probs, t * n * c, "log_probs")
-    check_len(targets, targets.shape[0], s if concatenated else n * s, "targets")
-    check_len(input_lengths, input_lengths.shape[0], n, "input_lengths")
-    check_len(target_lengths, target_lengths.shape[0], n, "target_lengths")
-    check_view(out, nout, "out")
-    check_view(go, nout, "grad_output")
-    check_view(grad, t * n * c, "gradient")
+    cdef const void *plp = data(log_probs, ty, t * n * c, "log_probs")
+    cdef const int64_t *ptg = <const int64_t *>data(targets, I64, s if concatenated else n * s,
+                                                    "targets")
+    cdef const int64_t *pil = <const int64_t *>data(input_lengths, I64, n, "input_lengths")
+    cdef const int64_t *ptl = <const int64_t *>data(target_lengths, I64, n, "target_lengths")
+    cdef void *pout = data(out, ty, nout, "out", True)
+    cdef const void *pgo = data(go, ty, nout, "grad_output")
+    cdef void *pg = data(grad, ty, t * n * c, "gradient", True)
     check_outputs(op, out, grad)
     cdef closs_status st
-    cdef const floating *plp = cptr(log_probs)
-    cdef const int64_t *ptg = iptr(targets)
-    cdef const int64_t *pil = iptr(input_lengths)
-    cdef const int64_t *ptl = iptr(target_lengths)
-    cdef const floating *pgo = cptr(go)
-    cdef floating *pout = mptr(out)
-    cdef floating *pg = mptr(grad)
     with nogil:
-        if floating is float:
-            st = closs_py_ctc_f32(op, t, n, c, plp, ptg, s, concatenated, pil, ptl, blank,
-                                  zero_infinity, <closs_reduction>reduction, pout, pgo, pg)
+        if ty == F32:
+            st = closs_py_ctc_f32(op, t, n, c, <const float *>plp, ptg, s, concatenated, pil, ptl,
+                                  blank, zero_infinity, <closs_reduction>reduction,
+                                  <float *>pout, <const float *>pgo, <float *>pg)
         else:
-            st = closs_py_ctc_f64(op, t, n, c, plp, ptg, s, concatenated, pil, ptl, blank,
-                                  zero_infinity, <closs_reduction>reduction, pout, pgo, pg)
+            st = closs_py_ctc_f64(op, t, n, c, <const double *>plp, ptg, s, concatenated, pil,
+                                  ptl, blank, zero_infinity, <closs_reduction>reduction,
+                                  <double *>pout, <const double *>pgo, <double *>pg)
     check(st)
 
 
-def classification(int kind, int op, int64_t n, int64_t c, int64_t s,
-                   const floating[::1] x not None, const int64_t[::1] t,
-                   const floating[::1] tp, const floating[::1] w,
-                   int64_t ignore_index, double label_smoothing, int reduction,
-                   floating[::1] out, const floating[::1] go, floating[::1] gx):
+# ------------------------------------------------------------------ classification
+
+
+cdef closs_status call_classification(int ty, int kind, int op, int64_t n, int64_t c, int64_t s,
+                                      const void *x, const int64_t *t, const void *tp,
+                                      const void *w, int64_t ignore_index,
+                                      double label_smoothing, int r, void *out, const void *go,
+                                      void *gx) noexcept nogil:
+    if ty == F32:
+        return closs_py_classification_f32_table[kind](
+            op, n, c, s, <const float *>x, t, <const float *>tp, <const float *>w, ignore_index,
+            label_smoothing, <closs_reduction>r, <float *>out, <const float *>go, <float *>gx)
+    return closs_py_classification_f64_table[kind](
+        op, n, c, s, <const double *>x, t, <const double *>tp, <const double *>w, ignore_index,
+        label_smoothing, <closs_reduction>r, <double *>out, <const double *>go, <double *>gx)
+
+
+def classification(int kind, int op, int64_t n, int64_t c, int64_t s, x, t, tp, w,
+                   int64_t ignore_index, double label_smoothing, int reduction, out, go, gx):
     """One classification loss call on input of shape (n, c, s), flat: op FORWARD
     fills out, BACKWARD fills gx from go, FUSED fills out and gx. Class indices t
-    (nll_loss, cross_entropy) hold n*s values, probabilities tp (cross_entropy_prob)
-    n*c*s; out and go hold n*s values for reduction 'none' (0), one otherwise."""
+    (int64; nll_loss, cross_entropy) hold n*s values, probabilities tp
+    (cross_entropy_prob) n*c*s; out and go n*s values for reduction 'none' (0),
+    one otherwise."""
     if not 0 <= kind < CLOSS_PY_CLASSIFICATION_COUNT:
         raise ValueError(f"unknown classification loss kind {kind}")
     if n < 0 or c < 0 or s < 0:
         raise ShapeError(f"negative size ({n}, {c}, {s})")
+    cdef int ty = float_type(x, "input")
     cdef Py_ssize_t npos = n * s
     cdef Py_ssize_t nel = npos * c
     cdef Py_ssize_t nout = npos if reduction == CLOSS_REDUCTION_NONE else 1
-    check_view(x, nel, "input")
-    if kind == CLASSIFICATION["cross_entropy_prob"]:
-        if tp is None:
-            raise ValueError("missing probability target")
-        check_view(tp, nel, "target")
-    else:
-        if t is None:
-            raise ValueError("missing class-index target")
-        check_len(t, t.shape[0], npos, "target")
-    check_view(w, c, "weight")
-    check_view(out, nout, "out")
-    check_view(go, nout, "grad_output")
-    check_view(gx, nel, "grad_input")
-    if (op != BACKWARD and out is None) or (op != FORWARD and gx is None):
-        raise ValueError("missing output buffer")
+    if (tp if kind == CE_PROB else t) is None:
+        raise ValueError("missing probability target" if kind == CE_PROB else
+                         "missing class-index target")
+    cdef const void *px = data(x, ty, nel, "input")
+    cdef const int64_t *pt = <const int64_t *>data(t, I64, npos, "target")
+    cdef const void *ptp = data(tp, ty, nel, "target")
+    cdef const void *pw = data(w, ty, c, "weight")
+    cdef void *pout = data(out, ty, nout, "out", True)
+    cdef const void *pgo = data(go, ty, nout, "grad_output")
+    cdef void *pgx = data(gx, ty, nel, "grad_input", True)
+    check_outputs(op, out, gx)
     cdef closs_status st
-    cdef const floating *px = cptr(x)
-    cdef const int64_t *pt = iptr(t)
-    cdef const floating *ptp = cptr(tp)
-    cdef const floating *pw = cptr(w)
-    cdef const floating *pgo = cptr(go)
-    cdef floating *pout = mptr(out)
-    cdef floating *pgx = mptr(gx)
     with nogil:
-        if floating is float:
-            st = closs_py_classification_f32_table[kind](
-                op, n, c, s, px, pt, ptp, pw, ignore_index, label_smoothing,
-                <closs_reduction>reduction, pout, pgo, pgx)
-        else:
-            st = closs_py_classification_f64_table[kind](
-                op, n, c, s, px, pt, ptp, pw, ignore_index, label_smoothing,
-                <closs_reduction>reduction, pout, pgo, pgx)
+        st = call_classification(ty, kind, op, n, c, s, px, pt, ptp, pw, ignore_index,
+                                 label_smoothing, reduction, pout, pgo, pgx)
     check(st)
+
+
+def classification_value(int kind, x, t, w, ignore_index, label_smoothing, reduction):
+    """The lane of nll_loss's and cross_entropy's value with class indices: input
+    x (n, c), int64 targets t (n,), optional weight w (c,): None when the
+    arguments are not in the kernel's form or the kernel refuses them."""
+    cdef int r = plain_reduction(reduction)
+    if r < 0 or type(ignore_index) is not int or not is_real(label_smoothing):
+        return None
+    if not (0.0 <= label_smoothing <= 1.0 and -(1 << 62) < ignore_index < (1 << 62)):
+        return None
+    if not cnp.PyArray_Check(x):
+        return None
+    cdef int ty = cnp.PyArray_TYPE(<cnp.ndarray>x)
+    if not ((ty == F32 or ty == F64) and kernel_array(x, ty, 2) and kernel_array(t, I64, 1)):
+        return None
+    cdef cnp.npy_intp n = cnp.PyArray_DIM(<cnp.ndarray>x, 0), c = cnp.PyArray_DIM(<cnp.ndarray>x, 1)
+    if n == 0 or c == 0 or cnp.PyArray_DIM(<cnp.ndarray>t, 0) != n:
+        return None
+    if w is not None and not (kernel_array(w, ty, 1) and cnp.PyArray_DIM(<cnp.ndarray>w, 0) == c):
+        return None
+    out = lane_buffer(ty, r, n)
+    cdef const void *px = cnp.PyArray_DATA(<cnp.ndarray>x)
+    cdef const int64_t *pt = <const int64_t *>cnp.PyArray_DATA(<cnp.ndarray>t)
+    cdef const void *pw = NULL if w is None else cnp.PyArray_DATA(<cnp.ndarray>w)
+    cdef void *pout = cnp.PyArray_DATA(<cnp.ndarray>out)
+    cdef int64_t ii = ignore_index
+    cdef double ls = label_smoothing
+    cdef closs_status st
+    with nogil:
+        st = call_classification(ty, kind, FORWARD, n, c, 1, px, pt, NULL, pw, ii, ls, r, pout,
+                                 NULL, NULL)
+    return lane_result(ty, r, out) if st == CLOSS_OK else None

@@ -327,7 +327,7 @@ def test_core_checks_lengths():
     from closs import _api, _core
 
     lp, tg, il, tl = good()
-    kernel = _api.kernel_for(_core.ctc, np.dtype(np.float64))
+    kernel = _core.ctc
     flat = np.ascontiguousarray(lp).reshape(-1)
     out = np.empty(1)
     t64 = np.ascontiguousarray(tg, np.int64).reshape(-1)
