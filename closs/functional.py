@@ -10,8 +10,14 @@ import warnings
 
 import numpy as np
 
-from closs import _api
+from closs import _api, _core
 from closs._errors import DomainError, DTypeError, ParameterError, ShapeError
+
+# Loss kinds of the lanes (closs._core.*_value): the common forward calls go
+# straight to C when their arguments are already in the kernel's form.
+_NLL, _CE = _core.CLASSIFICATION["nll_loss"], _core.CLASSIFICATION["cross_entropy"]
+_MULTI_MARGIN = _core.ROWWISE["multi_margin_loss"]
+_MULTILABEL_MARGIN = _core.ROWWISE["multilabel_margin_loss"]
 
 __all__ = [
     "l1_loss",
@@ -112,6 +118,10 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     dtype, shape (), (N,) or (N, d1, ..., dK). Targets equal to ignore_index count
     nothing; 'mean' divides by the summed weight of the other targets (NaN if none).
     """
+    if size_average is None and reduce is None:
+        v = _core.classification_value(_NLL, input, target, weight, ignore_index, 0.0, reduction)
+        if v is not None:
+            return v
     return _nll_call(input, target, weight, size_average, ignore_index, reduce,
                      reduction).value()
 
@@ -126,6 +136,11 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     indices, 'mean' divides by the summed weight of the targets that are not
     ignore_index; with probabilities, by the number of positions (N * d1 ... dK).
     """
+    if size_average is None and reduce is None:
+        v = _core.classification_value(_CE, input, target, weight, ignore_index, label_smoothing,
+                                       reduction)
+        if v is not None:
+            return v
     return _cross_entropy_call(input, target, weight, size_average, ignore_index, reduce,
                                reduction, label_smoothing).value()
 
@@ -455,6 +470,10 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     """weight[y] / C sum_{j != y} max(0, margin - x[y] + x[j])^p per row of (N, C) or (C,)
     input, class indices y of any integer dtype; p is 1 or 2. An index outside [0, C)
     raises IndexError naming it."""
+    if size_average is None and reduce is None and (p == 1 or p == 2):
+        v = _core.rowwise_value(_MULTI_MARGIN, input, target, weight, p, margin, reduction)
+        if v is not None:
+            return v
     return _multi_margin_call(input, target, p, margin, weight, size_average, reduce,
                               reduction).value()
 
@@ -463,6 +482,10 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     """1/C sum over targets t and non-targets j of max(0, 1 - x[t] + x[j]) per row; each
     target row (the input's shape, integer) lists class indices up to its first -1 (a
     repeated index counts twice). An index outside [-1, C) raises IndexError naming it."""
+    if size_average is None and reduce is None:
+        v = _core.rowwise_value(_MULTILABEL_MARGIN, input, target, None, 0, 0, reduction)
+        if v is not None:
+            return v
     return _multilabel_margin_call(input, target, size_average, reduce, reduction).value()
 
 

@@ -1,0 +1,194 @@
+"""The lanes of closs._core (*_value): the common forward calls of nll_loss,
+cross_entropy, multi_margin_loss and multilabel_margin_loss go straight to C
+when their arguments are already in the kernel's form. Whatever the lane takes
+must give exactly the general path's value (bits, dtype, type and shape); what
+it does not take (other dtypes, layouts, options, bad input) must reach the
+general path and its messages. Also the Cython layer's own buffer checks."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import closs.functional as F
+from closs import _api, _core
+from closs._errors import DTypeError, ShapeError
+
+DTYPES = pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
+REDUCTIONS = pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+
+
+def rows(dtype, n=7, c=5, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, c)).astype(dtype)
+    t = rng.integers(0, c, n).astype(np.int64)
+    w = rng.uniform(0.5, 2.0, c).astype(dtype)
+    return x, t, w
+
+
+def general(name, *args, **kwargs):
+    """The value through the general path (the *_call preparer)."""
+    return getattr(F, f"_{name}_call")(*args, **kwargs).value()
+
+
+def assert_same(lane, ref):
+    assert type(lane) is type(ref)
+    assert np.asarray(lane).dtype == np.asarray(ref).dtype
+    assert np.shape(lane) == np.shape(ref)
+    np.testing.assert_array_equal(lane, ref)
+
+
+CLASSIFICATION_OPTIONS = [
+    {},
+    {"weight": True},
+    {"ignore_index": 2},
+    {"weight": True, "ignore_index": 2},
+    {"ignore_index": -1},
+]
+
+
+@DTYPES
+@REDUCTIONS
+@pytest.mark.parametrize("opts", CLASSIFICATION_OPTIONS, ids=str)
+@pytest.mark.parametrize("name", ["nll", "cross_entropy"])
+def test_classification_lane_is_the_general_path(name, opts, reduction, dtype):
+    x, t, w = rows(dtype)
+    kw = dict(opts, reduction=reduction)
+    if kw.pop("weight", False):
+        kw["weight"] = w
+    fn = F.nll_loss if name == "nll" else F.cross_entropy
+    assert _core.classification_value(
+        _core.CLASSIFICATION["nll_loss" if name == "nll" else "cross_entropy"], x, t,
+        kw.get("weight"), kw.get("ignore_index", -100), 0.0, reduction) is not None
+    assert_same(fn(x, t, **kw), general(name, x, t, **kw))
+
+
+@DTYPES
+@REDUCTIONS
+@pytest.mark.parametrize("eps", [0.0, 0.1, 1.0])
+def test_label_smoothing_lane(eps, reduction, dtype):
+    x, t, w = rows(dtype)
+    for kw in ({}, {"weight": w}, {"weight": w, "ignore_index": 3}):
+        assert_same(F.cross_entropy(x, t, label_smoothing=eps, reduction=reduction, **kw),
+                    general("cross_entropy", x, t, label_smoothing=eps, reduction=reduction, **kw))
+
+
+@DTYPES
+def test_all_ignored_mean_is_nan_in_the_lane(dtype):
+    x, _, _ = rows(dtype)
+    t = np.full(x.shape[0], -100, np.int64)
+    v = F.nll_loss(x, t)
+    assert np.isnan(v) and type(v) is np.dtype(dtype).type
+    assert F.cross_entropy(x, t, reduction="sum") == 0
+
+
+@DTYPES
+@REDUCTIONS
+@pytest.mark.parametrize("p", [1, 2])
+def test_multi_margin_lane_is_the_general_path(p, reduction, dtype):
+    x, t, w = rows(dtype)
+    for kw in ({}, {"weight": w}, {"margin": 0.5}, {"margin": 2}):
+        assert_same(F.multi_margin_loss(x, t, p=p, reduction=reduction, **kw),
+                    general("multi_margin", x, t, p=p, reduction=reduction, **kw))
+
+
+@DTYPES
+@REDUCTIONS
+def test_multilabel_margin_lane_is_the_general_path(reduction, dtype):
+    x, _, _ = rows(dtype)
+    rng = np.random.default_rng(1)
+    t = rng.integers(-1, x.shape[1], x.shape).astype(np.int64)
+    t[0] = [3, 3, 1, -1, 0]  # a repeated target, then the end
+    assert_same(F.multilabel_margin_loss(x, t, reduction=reduction),
+                general("multilabel_margin", x, t, reduction=reduction))
+
+
+# ----------------------------------------------------------------- what the lanes leave
+
+
+def test_lanes_take_only_the_kernel_form():
+    x, t, w = rows(np.float32)
+    ce = _core.CLASSIFICATION["cross_entropy"]
+    assert _core.classification_value(ce, x, t, None, -100, 0.0, "mean") is not None
+    refused = [
+        (x.tolist(), t, None, -100, 0.0, "mean"),                  # a list
+        (x[:, ::2], t[:4], None, -100, 0.0, "mean"),              # not contiguous
+        (x, t.astype(np.int32), None, -100, 0.0, "mean"),         # other index dtype
+        (x.astype(np.float16), t, None, -100, 0.0, "mean"),       # other float dtype
+        (x, t, w.astype(np.float64), -100, 0.0, "mean"),          # weight of another dtype
+        (x, t, w[:3], -100, 0.0, "mean"),                          # weight of another length
+        (x, t[:3], None, -100, 0.0, "mean"),                       # target of another length
+        (x[0], t[0:1], None, -100, 0.0, "mean"),                   # unbatched
+        (x[:0], t[:0], None, -100, 0.0, "mean"),                   # empty
+        (x, t, None, 1.5, 0.0, "mean"),                            # ignore_index not an int
+        (x, t, None, -100, 1.5, "mean"),                           # label_smoothing > 1
+        (x, t, None, -100, float("nan"), "mean"),                  # NaN label_smoothing
+        (x, t, None, -100, 0.0, "batchmean"),                      # not a plain reduction
+        (x, t + 5, None, -100, 0.0, "mean"),                       # the kernel refuses
+        (x.view(np.matrix), t, None, -100, 0.0, "mean"),           # a subclass
+    ]
+    for args in refused:
+        assert _core.classification_value(ce, *args) is None, args
+    mm = _core.ROWWISE["multi_margin_loss"]
+    assert _core.rowwise_value(mm, x, t, None, 1, 1.0, "mean") is not None
+    assert _core.rowwise_value(mm, x, t, None, True, 1.0, "mean") is None
+    assert _core.rowwise_value(mm, x, t + 5, None, 1, 1.0, "mean") is None
+    assert _core.rowwise_value(mm, x, t[:, None], None, 1, 1.0, "mean") is None
+    ml = _core.ROWWISE["multilabel_margin_loss"]
+    assert _core.rowwise_value(ml, x, t, None, 0, 0, "mean") is None  # needs (n, c) targets
+
+
+def test_refused_calls_reach_the_general_path():
+    x, t, w = rows(np.float32)
+    with pytest.raises(IndexError, match="Target 9 is out of bounds"):
+        F.nll_loss(x, np.where(t == t[0], 9, t))
+    with pytest.raises(IndexError, match="out of bounds"):
+        F.multi_margin_loss(x, t + 5)
+    with pytest.raises(ValueError, match="only p == 1 and p == 2"):
+        F.multi_margin_loss(x, t, p=3)
+    with pytest.raises(ValueError):
+        F.cross_entropy(x, t, label_smoothing=1.5)
+    with pytest.raises(ValueError):
+        F.nll_loss(x, t, reduction="avg")
+    # other dtypes still work, through the general path
+    assert_same(F.cross_entropy(x, t.astype(np.int32)), F.cross_entropy(x, t))
+    assert_same(F.nll_loss(x.tolist(), t), general("nll", x.tolist(), t))
+    np.testing.assert_allclose(F.nll_loss(x, t, weight=w.astype(np.float64)),
+                               general("nll", x, t, weight=w.astype(np.float64)))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        F.cross_entropy(x, t, size_average=False)
+    assert caught and "deprecated" in str(caught[0].message)
+
+
+# ----------------------------------------------------------------- the Cython checks
+
+
+def test_core_checks_buffers():
+    x = np.ones(6, np.float32)
+    out = np.empty(1, np.float32)
+    kind = _core.POINTWISE["mse_loss"]
+    _core.pointwise(kind, _api.FORWARD, x, x, None, None, 0, 0, 0, 1, out, None, None)
+    assert out[0] == 0
+    with pytest.raises(DTypeError, match="input has dtype int64"):
+        _core.pointwise(kind, _api.FORWARD, x.astype(np.int64), x, None, None, 0, 0, 0, 1, out,
+                        None, None)
+    with pytest.raises(DTypeError, match="target has dtype float64, expected float32"):
+        _core.pointwise(kind, _api.FORWARD, x, x.astype(np.float64), None, None, 0, 0, 0, 1, out,
+                        None, None)
+    with pytest.raises(ValueError, match="target must be C-contiguous"):
+        _core.pointwise(kind, _api.FORWARD, x, np.ones(12, np.float32)[::2], None, None,
+                        0, 0, 0, 1, out, None, None)
+    with pytest.raises(ValueError, match="target must be an ndarray"):
+        _core.pointwise(kind, _api.FORWARD, x, [1.0] * 6, None, None, 0, 0, 0, 1, out, None,
+                        None)
+    with pytest.raises(ShapeError, match="target has 5 elements, expected 6"):
+        _core.pointwise(kind, _api.FORWARD, x, x[:5], None, None, 0, 0, 0, 1, out, None, None)
+    ro = np.empty(1, np.float32)
+    ro.flags.writeable = False
+    with pytest.raises(ValueError, match="out is read-only"):
+        _core.pointwise(kind, _api.FORWARD, x, x, None, None, 0, 0, 0, 1, ro, None, None)
+    with pytest.raises(ValueError, match="missing output buffer"):
+        _core.pointwise(kind, _api.FORWARD, x, x, None, None, 0, 0, 0, 1, None, None, None)
+    with pytest.raises(ValueError, match="unknown element-wise loss kind"):
+        _core.pointwise(-1, _api.FORWARD, x, x, None, None, 0, 0, 0, 1, out, None, None)
