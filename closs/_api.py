@@ -26,7 +26,7 @@ from closs._errors import DomainError, DTypeError, ParameterError, ShapeError
 
 FORWARD, BACKWARD, FUSED = (int(op) for op in _core.Op)
 REDUCTIONS = {"none": 0, "mean": 1, "sum": 2, "batchmean": 3}
-_KERNEL_DTYPE = {np.dtype(np.float32): "float", np.dtype(np.float64): "double"}
+_KERNEL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))  # what the C core computes in
 
 
 # --------------------------------------------------------------------------- arguments
@@ -117,7 +117,7 @@ def index_array(t, name="target"):
 
 def grad_dtype(x, dtype):
     """The dtype of the gradient of x: its own when float32/float64, else the result's."""
-    return x.dtype if x.dtype in _KERNEL_DTYPE else dtype
+    return x.dtype if x.dtype in _KERNEL_DTYPES else dtype
 
 
 def flat(a, shape, dtype):
@@ -684,6 +684,6 @@ def classification(name, input, target, reduction, weight=None, ignore_index=-10
     call.ignore_index = int(ignore_index)
     call.label_smoothing = label_smoothing
     call.user_target = t
-    gdtype = x.dtype if x.dtype in _KERNEL_DTYPE else dtype
+    gdtype = x.dtype if x.dtype in _KERNEL_DTYPES else dtype
     call.grads = (GradSpec(x.shape, x.shape, gdtype),)
     return call
