@@ -128,12 +128,36 @@ cdef inline object lane_result(int ty, int reduction, object out):
     """A lane's value: the 'none' array, or out's one element as a NumPy scalar."""
     if reduction == CLOSS_REDUCTION_NONE:
         return out
-    return PyArray_Scalar(cnp.PyArray_DATA(<cnp.ndarray>out), cnp.PyArray_DescrFromType(ty), None)
+    return PyArray_Scalar(pointer(out), cnp.PyArray_DescrFromType(ty), None)
 
 
 cdef inline object lane_buffer(int ty, int reduction, cnp.npy_intp n):
     cdef cnp.npy_intp size = n if reduction == CLOSS_REDUCTION_NONE else 1
     return cnp.PyArray_EMPTY(1, &size, ty, 0)
+
+
+cdef int lane_type(object x, object t, bint per_row, object w) noexcept:
+    """The kernel type of a lane call: input x (n, d), n and d > 0, of float32 or
+    float64; int64 class indices t, (n,) per row or else (n, d); weight w (d,) or
+    None, of x's type. -1 when any of them is not in that form."""
+    if not cnp.PyArray_Check(x):
+        return -1
+    cdef int ty = cnp.PyArray_TYPE(<cnp.ndarray>x)
+    if not ((ty == F32 or ty == F64) and kernel_array(x, ty, 2)
+            and kernel_array(t, I64, 1 if per_row else 2)):
+        return -1
+    cdef cnp.npy_intp n = cnp.PyArray_DIM(<cnp.ndarray>x, 0), d = cnp.PyArray_DIM(<cnp.ndarray>x, 1)
+    if n == 0 or d == 0 or cnp.PyArray_DIM(<cnp.ndarray>t, 0) != n or (
+            not per_row and cnp.PyArray_DIM(<cnp.ndarray>t, 1) != d):
+        return -1
+    if w is not None and not (kernel_array(w, ty, 1) and cnp.PyArray_DIM(<cnp.ndarray>w, 0) == d):
+        return -1
+    return ty
+
+
+cdef inline void *pointer(object a) noexcept:
+    """The data of an ndarray a lane has checked; NULL for None."""
+    return NULL if a is None else cnp.PyArray_DATA(<cnp.ndarray>a)
 
 
 # ------------------------------------------------------------------ library
@@ -262,26 +286,18 @@ def rowwise_value(int kind, x, idx, w, p0, p1, reduction):
     multilabel_margin_loss) on input x (n, d), int64 indices idx of the loss's
     layout, optional weight w (d,), parameters p0, p1: None when the arguments
     are not in the kernel's form or the kernel refuses them."""
+    if not 0 <= kind < CLOSS_PY_ROWWISE_COUNT:
+        raise ValueError(f"unknown row-wise loss kind {kind}")
     cdef int r = plain_reduction(reduction)
-    if r < 0 or not (is_real(p0) and is_real(p1)) or not cnp.PyArray_Check(x):
+    cdef int ty = lane_type(x, idx, closs_py_rowwise_layouts[kind] == 1, w)
+    if r < 0 or ty < 0 or not (is_real(p0) and is_real(p1)):
         return None
-    cdef int ty = cnp.PyArray_TYPE(<cnp.ndarray>x)
-    if not ((ty == F32 or ty == F64) and kernel_array(x, ty, 2)):
-        return None
-    cdef cnp.npy_intp n = cnp.PyArray_DIM(<cnp.ndarray>x, 0), d = cnp.PyArray_DIM(<cnp.ndarray>x, 1)
-    cdef bint per_row = closs_py_rowwise_layouts[kind] == 1
-    if n == 0 or d == 0 or not kernel_array(idx, I64, 1 if per_row else 2):
-        return None
-    if cnp.PyArray_DIM(<cnp.ndarray>idx, 0) != n or (
-            not per_row and cnp.PyArray_DIM(<cnp.ndarray>idx, 1) != d):
-        return None
-    if w is not None and not (kernel_array(w, ty, 1) and cnp.PyArray_DIM(<cnp.ndarray>w, 0) == d):
-        return None
+    cdef int64_t n = cnp.PyArray_DIM(<cnp.ndarray>x, 0), d = cnp.PyArray_DIM(<cnp.ndarray>x, 1)
     out = lane_buffer(ty, r, n)
-    cdef const void *px = cnp.PyArray_DATA(<cnp.ndarray>x)
-    cdef const int64_t *pidx = <const int64_t *>cnp.PyArray_DATA(<cnp.ndarray>idx)
-    cdef const void *pw = NULL if w is None else cnp.PyArray_DATA(<cnp.ndarray>w)
-    cdef void *pout = cnp.PyArray_DATA(<cnp.ndarray>out)
+    cdef const void *px = pointer(x)
+    cdef const int64_t *pidx = <const int64_t *>pointer(idx)
+    cdef const void *pw = pointer(w)
+    cdef void *pout = pointer(out)
     cdef double q0 = p0, q1 = p1
     cdef closs_status st
     with nogil:
@@ -386,26 +402,20 @@ def classification_value(int kind, x, t, w, ignore_index, label_smoothing, reduc
     """The lane of nll_loss's and cross_entropy's value with class indices: input
     x (n, c), int64 targets t (n,), optional weight w (c,): None when the
     arguments are not in the kernel's form or the kernel refuses them."""
+    if not 0 <= kind < CLOSS_PY_CLASSIFICATION_COUNT or kind == CE_PROB:
+        raise ValueError(f"no class-index lane for classification loss kind {kind}")
     cdef int r = plain_reduction(reduction)
-    if r < 0 or type(ignore_index) is not int or not is_real(label_smoothing):
+    cdef int ty = lane_type(x, t, True, w)
+    if r < 0 or ty < 0 or type(ignore_index) is not int or not is_real(label_smoothing):
         return None
     if not (0.0 <= label_smoothing <= 1.0 and -(1 << 62) < ignore_index < (1 << 62)):
         return None
-    if not cnp.PyArray_Check(x):
-        return None
-    cdef int ty = cnp.PyArray_TYPE(<cnp.ndarray>x)
-    if not ((ty == F32 or ty == F64) and kernel_array(x, ty, 2) and kernel_array(t, I64, 1)):
-        return None
-    cdef cnp.npy_intp n = cnp.PyArray_DIM(<cnp.ndarray>x, 0), c = cnp.PyArray_DIM(<cnp.ndarray>x, 1)
-    if n == 0 or c == 0 or cnp.PyArray_DIM(<cnp.ndarray>t, 0) != n:
-        return None
-    if w is not None and not (kernel_array(w, ty, 1) and cnp.PyArray_DIM(<cnp.ndarray>w, 0) == c):
-        return None
+    cdef int64_t n = cnp.PyArray_DIM(<cnp.ndarray>x, 0), c = cnp.PyArray_DIM(<cnp.ndarray>x, 1)
     out = lane_buffer(ty, r, n)
-    cdef const void *px = cnp.PyArray_DATA(<cnp.ndarray>x)
-    cdef const int64_t *pt = <const int64_t *>cnp.PyArray_DATA(<cnp.ndarray>t)
-    cdef const void *pw = NULL if w is None else cnp.PyArray_DATA(<cnp.ndarray>w)
-    cdef void *pout = cnp.PyArray_DATA(<cnp.ndarray>out)
+    cdef const void *px = pointer(x)
+    cdef const int64_t *pt = <const int64_t *>pointer(t)
+    cdef const void *pw = pointer(w)
+    cdef void *pout = pointer(out)
     cdef int64_t ii = ignore_index
     cdef double ls = label_smoothing
     cdef closs_status st

@@ -136,6 +136,11 @@ def test_lanes_take_only_the_kernel_form():
     assert _core.rowwise_value(mm, x, t[:, None], None, 1, 1.0, "mean") is None
     ml = _core.ROWWISE["multilabel_margin_loss"]
     assert _core.rowwise_value(ml, x, t, None, 0, 0, "mean") is None  # needs (n, c) targets
+    with pytest.raises(ValueError, match="unknown row-wise loss kind"):
+        _core.rowwise_value(-1, x, t, None, 0, 0, "mean")
+    with pytest.raises(ValueError, match="no class-index lane"):
+        _core.classification_value(_core.CLASSIFICATION["cross_entropy_prob"], x, t, None, -100,
+                                   0.0, "mean")
 
 
 def test_refused_calls_reach_the_general_path():
