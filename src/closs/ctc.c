@@ -6,13 +6,18 @@
 #include <stdlib.h>
 #include <tgmath.h>
 
-/* Not numerics.h: its SIMD declarations of exp and log (libmvec, 4 ulp) would
- * vectorise the gradient's last loop and move it off torch's scalar expf by an
- * ulp; the recursions cannot vectorise anyway. */
 #include "closs_internal.h"
+#include "numerics.h"
 
-/* Samples run in blocks of closs_blocks_sums; each thread of the team uses its
- * own slot of the scratch memory (alpha and beta of the longest sample). */
+/* -inf cells before and after every row of alpha and beta: the recursions read
+ * s - 2 .. s + 2 without a test. */
+#define CTC_PAD 2
+
+/* Samples run in blocks of closs_blocks_sums, longest first (order); each
+ * thread of the team uses its own slot of the scratch memory: the extended
+ * target (width int64), then rows of width values: the skip mask, the frame's
+ * gathered log-probabilities, the gradient's terms, two rows of beta and the
+ * rows of alpha (every frame of the longest input with a gradient, else two). */
 typedef struct closs_ctc_ctx {
     int64_t t, n, c, blank;
     const void *lp;          /* t x n x c log-probabilities */
@@ -25,9 +30,10 @@ typedef struct closs_ctc_ctx {
     double gscale;           /* scalar grad_output, over n for MEAN */
     void *out;               /* per-sample values (NONE), or NULL */
     void *g;                 /* the gradient (t x n x c), or NULL */
+    const int64_t *order;    /* the samples, longest first */
     char *scratch;
     int slots;
-    int64_t slot_cells;      /* alpha's values in a slot (beta's too) */
+    int64_t width;           /* a row: 2 CTC_PAD + the longest extended target, rounded up */
     size_t slot_bytes;
 } closs_ctc_ctx;
 
@@ -48,9 +54,22 @@ typedef struct closs_ctc_args {
     {t, n, c, log_probs, targets, s, concatenated, input_lengths, target_lengths, blank, \
      zero_infinity, sizeof(RW_T) == sizeof(double), reduction}
 
-/* Work above which a team of threads pays, in cells of alpha (frames times
- * extended-target symbols, each a few exp and log). */
+/* A sample's work in cells of alpha (an exp and a log each, vectorised):
+ * frames times extended-target symbols, and with a gradient beta's and the
+ * terms' cells and the gradient's row of c exponentials per frame. */
+#define CTC_COST(frames, symbols) \
+    ((frames) * (want_g ? 3 * (symbols) + a->c / 4 : (symbols)))
+
+/* Work above which a team of threads pays, in cells of alpha. */
 #define CTC_PARALLEL_MIN ((int64_t)1 << 13)
+
+/* qsort's order of (cost, sample) pairs: higher cost first, then by sample. */
+static int longer_first(const void *x, const void *y)
+{
+    const int64_t *p = (const int64_t *)x, *q = (const int64_t *)y;
+    if (p[0] != q[0]) return p[0] > q[0] ? -1 : 1;
+    return p[1] < q[1] ? -1 : p[1] > q[1];
+}
 
 /* Checks the arguments, fills the offsets of the targets (toff, n values) and
  * the longest input (*tmax) and extended target (*lmax). */
@@ -104,7 +123,9 @@ static closs_status closs_ctc_run(const closs_ctc_args *a, closs_sums_fn kernel,
     CLOSS_REQUIRE(!want_out || out || (none && a->n == 0), CLOSS_ERR_NULL_POINTER);
     CLOSS_REQUIRE(!want_g || g || elements == 0, CLOSS_ERR_NULL_POINTER);
 
-    int64_t *toff = a->n > 0 ? malloc((size_t)a->n * sizeof *toff) : NULL;
+    /* toff, order, and (cost, sample) pairs to sort */
+    CLOSS_REQUIRE((uint64_t)a->n <= SIZE_MAX / 32, CLOSS_ERR_OUT_OF_MEMORY);
+    int64_t *toff = a->n > 0 ? malloc((size_t)a->n * 4 * sizeof *toff) : NULL;
     CLOSS_REQUIRE(toff || a->n == 0, CLOSS_ERR_OUT_OF_MEMORY);
     int64_t tmax, lmax;
     closs_status st = check(a, toff, &tmax, &lmax);
@@ -112,24 +133,40 @@ static closs_status closs_ctc_run(const closs_ctc_args *a, closs_sums_fn kernel,
         free(toff);
         return st;
     }
-    if (tmax > 0 && lmax > INT64_MAX / 16 / tmax) { /* alpha and beta could not exist */
+    if (tmax > 0 && lmax > (INT64_MAX / 16 - a->c) / tmax) { /* the costs below would overflow */
         free(toff);
         return CLOSS_ERR_OUT_OF_MEMORY;
     }
     const size_t elem = a->is_f64 ? sizeof(double) : sizeof(float);
-    closs_ctc_ctx c = {a->t, a->n, a->c, a->blank, a->lp, a->targets, toff, a->il, a->tl,
-                       a->zero_infinity, a->reduction, NULL, 1.0, NULL, NULL, NULL, 0,
-                       tmax * lmax, 0};
-    c.slots = closs_get_num_threads();
-    c.slot_bytes = ((size_t)c.slot_cells * elem * (want_g ? 2 : 1) + 63) & ~(size_t)63;
-    if (a->n > 0 && (double)c.slot_bytes * c.slots > (double)SIZE_MAX / 2) {
+    /* rows of width values; with a gradient alpha keeps every frame */
+    const double width = (double)(((lmax + 2 * CTC_PAD + 15) / 16) * 16);
+    const double rows = 5 + (want_g && tmax > 2 ? (double)tmax : 2);
+    const double slot = width * (sizeof(int64_t) + rows * (double)elem);
+    if (a->n > 0 && slot * closs_get_num_threads() > (double)SIZE_MAX / 4) {
         free(toff);
         return CLOSS_ERR_OUT_OF_MEMORY;
     }
+    closs_ctc_ctx c = {a->t, a->n, a->c, a->blank, a->lp, a->targets, toff, a->il, a->tl,
+                       a->zero_infinity, a->reduction, NULL, 1.0, NULL, NULL, NULL,
+                       NULL, 0, (int64_t)width, 0};
+    c.slots = closs_get_num_threads();
+    c.slot_bytes = ((size_t)slot + 63) & ~(size_t)63;
     c.scratch = a->n > 0 ? malloc(c.slot_bytes * (size_t)c.slots + 64) : NULL;
     if (a->n > 0 && !c.scratch) {
         free(toff);
         return CLOSS_ERR_OUT_OF_MEMORY;
+    }
+    /* Longest samples first, so that the threads' last blocks are short ones
+     * (the sums' order then depends on the data alone, not the threads). */
+    if (a->n > 0) {
+        int64_t *order = toff + a->n, *pairs = toff + 2 * a->n;
+        for (int64_t b = 0; b < a->n; ++b) {
+            pairs[2 * b] = CTC_COST(a->il[b], 2 * a->tl[b] + 1);
+            pairs[2 * b + 1] = b;
+        }
+        qsort(pairs, (size_t)a->n, 2 * sizeof *pairs, longer_first);
+        for (int64_t b = 0; b < a->n; ++b) order[b] = pairs[2 * b + 1];
+        c.order = order;
     }
     if (want_out && none) c.out = out;
     if (want_g) {
@@ -142,7 +179,7 @@ static closs_status closs_ctc_run(const closs_ctc_args *a, closs_sums_fn kernel,
         }
     }
     double sums[2];
-    closs_blocks_sums(a->n, tmax * lmax, CTC_PARALLEL_MIN, kernel, &c, 2, sums);
+    closs_blocks_sums(a->n, CTC_COST(tmax, lmax), CTC_PARALLEL_MIN, kernel, &c, 2, sums);
     free(c.scratch);
     free(toff);
     CLOSS_REQUIRE(sums[1] == 0, CLOSS_ERR_INVALID_ARGUMENT); /* threads changed mid-call */

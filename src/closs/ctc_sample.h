@@ -4,141 +4,190 @@
  *
  * Graves et al., "Connectionist temporal classification", ICML 2006, eqs. 6-16,
  * in log space, 0-based, on the extended target l' = (blank, l1, blank, l2,
- * ..., blank) of L = 2 tl + 1 symbols. The arithmetic follows PyTorch's CPU
- * kernel (aten/src/ATen/native/LossCTC.cpp) operation for operation, in the
- * input's precision as it does (float32 alpha and beta stay float32), so values
- * and gradients agree with torch's to rounding:
+ * ..., blank) of L = 2 tl + 1 symbols, with PyTorch's CPU kernel's definitions
+ * (aten/src/ATen/native/LossCTC.cpp), in the input's precision as torch does
+ * (float32 alpha and beta stay float32):
  *   alpha[0][0] = lp[0][blank], alpha[0][1] = lp[0][l1], alpha[0][s > 1] = -inf
  *   alpha[t][s] = lse(alpha[t-1][s], alpha[t-1][s-1], alpha[t-1][s-2]) + lp[t][l'_s]
  *                 (the s-2 term only where l'_{s-2} != l'_s)
  *   nll = -lse(alpha[il-1][L-1], alpha[il-1][L-2])   (0 / inf when il == 0)
- *   beta: the same backwards from beta[il-1][L-1], beta[il-1][L-2]
- *   grad[t][k] = (exp(lp[t][k]) - exp(lab[t][k] + nll - lp[t][k])) * gr
- *                with lab[t][k] = log sum over s with l'_s == k of alpha[t][s] beta[t][s]
- * lse is torch's: the maximum is subtracted and taken as 0 when it is -inf.
+ *   beta: the same backwards from beta[il-1][L-1], beta[il-1][L-2]; both
+ *         include the frame's own lp[t][l'_s]
+ *   grad[t][k] = (exp(lp[t][k]) - sum over s with l'_s == k of
+ *                 exp(alpha[t][s] + beta[t][s] + nll - lp[t][k])) * gr
+ * lse is torch's: the maximum subtracted and taken as 0 when it is -inf, the
+ * three exponentials added left to right, NaN in giving NaN out.
+ *
+ * Speed. Each frame's recursion is one branch-free loop over s (the s-1 and
+ * s-2 terms read from two -inf cells padding every row, the s-2 term selected
+ * by a precomputed mask), with numerics.h's polynomial exp and log, so GCC
+ * vectorises it (AVX-512 / AVX2 clones). The log-probabilities a frame needs
+ * are gathered once into a row e[s] = lp[t][l'_s]. Alpha is kept for every
+ * frame when a gradient is wanted (two rows otherwise); beta runs backwards in
+ * two rows, and each frame's gradient row is written as soon as its beta row
+ * exists, so log_probs and the gradient are each passed over once.
+ *
+ * Where this is not torch's arithmetic (results agree to rounding, not to the
+ * bit; tests/test_ctc.py's assert_parity states the rule):
+ *   - exp and log are numerics.h's (1-2 ulp), not glibc's scalar expf / exp;
+ *   - torch log-adds alpha + beta per class and then takes one exp; here each
+ *     term's exp is summed (the same number: e^(log a + log b) = a b); the
+ *     blank's terms are added first, then subtracted once.
+ * What torch's form implies for non-finite input is kept exactly:
+ *   - exp(-inf + nll - lp) of a class no alignment visits is 0, but NaN where
+ *     lp is -inf or NaN or nll is inf or NaN (-inf + inf): the term z below;
+ *   - at the last frame only the two final symbols count, and where the last
+ *     label is the blank itself torch sets (does not add) its term over the
+ *     blank's, dropping the blank's own.
  */
 
 #define CTC_FN(name) RW_TYPED(ctc_##name)
+#define CTC_EXP RW_TYPED(closs_exp)           /* arguments <= 0, -inf or NaN */
+#define CTC_EXP_FULL RW_TYPED(closs_exp_full) /* any argument */
+#define CTC_LOG RW_TYPED(closs_log)
 
-/* exp(x - m) for x <= m or NaN, without calling exp where the result is exact
- * anyway: 1 at the maximum (NaN when it is inf: 1 + (inf - inf)), 0 at -inf. */
-CLOSS_INLINE RW_T CTC_FN(exp_below)(RW_T x, RW_T m)
-{
-    return x == m ? 1 + (x - m) : x == -(RW_T)INFINITY ? (RW_T)0 : exp(x - m);
-}
-
-/* log(exp(a) + exp(b) + exp(c)) as torch's kernel computes it, to the bit:
- * the maximum m subtracted (0 when it is -inf), the terms added left to right;
- * NaN in gives NaN out. */
+/* log(e^a + e^b + e^c) as torch's kernel computes it (see the top). */
 CLOSS_INLINE RW_T CTC_FN(lse3)(RW_T a, RW_T b, RW_T c)
 {
-    RW_T m = a;
-    if (b > m) m = b;
-    if (c > m) m = c;
-    if (m == -(RW_T)INFINITY) m = 0;
-    return log(CTC_FN(exp_below)(a, m) + CTC_FN(exp_below)(b, m) + CTC_FN(exp_below)(c, m)) + m;
+    RW_T m = b > a ? b : a; /* a NaN a stays; a NaN b or c makes its exp NaN */
+    m = c > m ? c : m;
+    m = m == -(RW_T)INFINITY ? 0 : m;
+    return CTC_LOG(CTC_EXP(a - m) + CTC_EXP(b - m) + CTC_EXP(c - m)) + m;
 }
 
-/* *acc "log+=" ab as torch's kernel does: set while *acc is -inf. */
-CLOSS_INLINE void CTC_FN(log_add)(RW_T *acc, RW_T ab)
+/* One frame of alpha: cur[s] from prev[s], prev[s-1], prev[s-2] (prev[-1],
+ * prev[-2] are -inf pads; skip[s] != 0 where the s-2 term counts). */
+CLOSS_INLINE void CTC_FN(alpha_step)(const RW_T *restrict prev, RW_T *restrict cur,
+                                     const RW_T *restrict e, const RW_T *restrict skip,
+                                     int64_t L)
 {
-    if (*acc == -(RW_T)INFINITY) {
-        *acc = ab;
-    } else {
-        const RW_T m = *acc > ab ? *acc : ab; /* std::max */
-        *acc = log(CTC_FN(exp_below)(*acc, m) + CTC_FN(exp_below)(ab, m)) + m;
+    const RW_T ninf = -(RW_T)INFINITY;
+    for (int64_t s = 0; s < L; ++s)
+        cur[s] = CTC_FN(lse3)(prev[s], prev[s - 1], skip[s] != 0 ? prev[s - 2] : ninf) + e[s];
+}
+
+/* One frame of beta: cur[s] from next[s], next[s+1], next[s+2] (next[L],
+ * next[L+1] are -inf pads; the s+2 term counts where skip[s+2] != 0). */
+CLOSS_INLINE void CTC_FN(beta_step)(const RW_T *restrict next, RW_T *restrict cur,
+                                    const RW_T *restrict e, const RW_T *restrict skip,
+                                    int64_t L)
+{
+    const RW_T ninf = -(RW_T)INFINITY;
+    for (int64_t s = 0; s < L; ++s)
+        cur[s] = CTC_FN(lse3)(next[s], next[s + 1], skip[s + 2] != 0 ? next[s + 2] : ninf) + e[s];
+}
+
+/* e[s] = lpt[ext[s]]: the frame's log-probabilities along the extended target. */
+CLOSS_INLINE void CTC_FN(gather)(const RW_T *restrict lpt, const int64_t *restrict ext,
+                                 RW_T *restrict e, int64_t L)
+{
+    for (int64_t s = 0; s < L; ++s) e[s] = lpt[ext[s]];
+}
+
+/* A frame's gradient before the alignments' terms: (exp(lp) - z) * gr, where
+ * z = exp(h - lp) with h = -inf + nll is 0, or NaN (see the top). */
+CLOSS_INLINE void CTC_FN(grad_row)(const RW_T *restrict lpt, RW_T *restrict gt, int64_t cc,
+                                   RW_T h, RW_T gr)
+{
+    for (int64_t k = 0; k < cc; ++k) {
+        const RW_T x = lpt[k], d = h - x;
+        gt[k] = (CTC_EXP_FULL(x) - (d == d ? (RW_T)0 : d)) * gr;
     }
 }
 
-/* Sample b's negative log-likelihood. Scratch `alpha` holds il * L values.
- * With want_g, also writes its gradient times gr into g (all T frames of the
- * sample; frames past il get 0), using scratch `beta` of il * L values. */
-static RW_T CTC_FN(sample)(const closs_ctc_ctx *c, int64_t b, RW_T *restrict alpha,
-                           RW_T *restrict beta, int want_g, RW_T gr)
+/* q[s] = exp(alpha[s] + beta[s] + nll - e[s]) * gr: the occupancy of symbol s
+ * over the frame's probability of its class, times grad_output. */
+CLOSS_INLINE void CTC_FN(terms)(const RW_T *restrict la, const RW_T *restrict lb,
+                                const RW_T *restrict e, RW_T nll, RW_T gr, RW_T *restrict q,
+                                int64_t L)
+{
+    for (int64_t s = 0; s < L; ++s) q[s] = CTC_EXP_FULL(la[s] + lb[s] + nll - e[s]) * gr;
+}
+
+/* Sample b's negative log-likelihood. work: the slot's rows (see ctc.c:
+ * skip, e, q, two beta rows, then alpha's rows: all il frames with want_g,
+ * else two), ext: its extended target. With want_g, also writes the sample's
+ * gradient times gr into g (all T frames; frames past il get 0). */
+CLOSS_INLINE RW_T CTC_FN(sample)(const closs_ctc_ctx *c, int64_t b, RW_T *restrict work,
+                                 int64_t *restrict ext, int want_g, RW_T gr)
 {
     const RW_T ninf = -(RW_T)INFINITY;
-    const int64_t stride = c->n * c->c, cc = c->c, blank = c->blank;
+    const int64_t stride = c->n * c->c, cc = c->c, blank = c->blank, w = c->width;
     const RW_T *restrict lp = (const RW_T *)c->lp + b * cc; /* frame t at lp + t * stride */
     const int64_t tl = c->tl[b], L = 2 * tl + 1;
     int64_t il = c->il[b];
     const int64_t *restrict tg = c->tg + c->toff[b];
+    RW_T *restrict skip = work + CTC_PAD, *restrict e = skip + w, *restrict q = e + w;
+    RW_T *restrict beta = q + w, *restrict alpha = beta + 2 * w;
+#define CTC_ALPHA(t) (alpha + CTC_PAD + (want_g ? (t) : (t) & 1) * w)
+
+    for (int64_t s = 0; s < L; ++s) {
+        ext[s] = s & 1 ? tg[s >> 1] : blank;
+        skip[s] = s & 1 && s > 1 && tg[(s >> 1) - 1] != tg[s >> 1];
+    }
+    skip[L] = skip[L + 1] = 0;
     RW_T nll;
     if (il == 0) {
         nll = tl == 0 ? -(RW_T)0 : (RW_T)INFINITY;
     } else {
-        for (int64_t s = 0; s < L; ++s) alpha[s] = ninf;
-        alpha[0] = lp[blank];
-        if (tl > 0) alpha[1] = lp[tg[0]];
+        RW_T *a0 = CTC_ALPHA(0);
+        for (int64_t s = -CTC_PAD; s < L; ++s) a0[s] = ninf;
+        a0[0] = lp[blank];
+        if (tl > 0) a0[1] = lp[tg[0]];
         for (int64_t t = 1; t < il; ++t) {
-            const RW_T *restrict prev = alpha + (t - 1) * L;
-            RW_T *restrict cur = alpha + t * L;
-            const RW_T *restrict lpt = lp + t * stride;
-            /* s = 0, then label j's position 2 j + 1 and the blank after it:
-             * a blank never skips (l'_{s-2} is a blank too) */
-            cur[0] = CTC_FN(lse3)(prev[0], ninf, ninf) + lpt[blank];
-            for (int64_t j = 0; j < tl; ++j) {
-                const int64_t s = 2 * j + 1, k = tg[j];
-                const RW_T a3 = j > 0 && tg[j - 1] != k ? prev[s - 2] : ninf;
-                cur[s] = CTC_FN(lse3)(prev[s], prev[s - 1], a3) + lpt[k];
-                cur[s + 1] = CTC_FN(lse3)(prev[s + 1], prev[s], ninf) + lpt[blank];
-            }
+            RW_T *cur = CTC_ALPHA(t);
+            cur[-2] = cur[-1] = ninf;
+            CTC_FN(gather)(lp + t * stride, ext, e, L);
+            CTC_FN(alpha_step)(CTC_ALPHA(t - 1), cur, e, skip, L);
         }
-        const RW_T *last = alpha + (il - 1) * L;
+        const RW_T *last = CTC_ALPHA(il - 1);
         nll = -CTC_FN(lse3)(last[L - 1], tl > 0 ? last[L - 2] : ninf, ninf);
     }
     if (!want_g) return nll;
 
     RW_T *restrict g = (RW_T *)c->g + b * cc;
     if (c->zero_infinity && nll == (RW_T)INFINITY) il = 0;
-    for (int64_t t = 0; t < il; ++t)
-        for (int64_t k = 0; k < cc; ++k) g[t * stride + k] = ninf;
-    if (il > 0) {
-        RW_T *lb = beta + (il - 1) * L;
-        RW_T *la = alpha + (il - 1) * L;
-        RW_T *gl = g + (il - 1) * stride;
-        for (int64_t s = 0; s < L; ++s) lb[s] = ninf;
-        lb[L - 1] = lp[(il - 1) * stride + blank];
-        gl[blank] = la[L - 1] + lb[L - 1];
+    const RW_T h = ninf + nll;
+    if (il > 0) { /* the last frame: beta is its lp at the two final symbols */
+        const RW_T *lpt = lp + (il - 1) * stride, *la = CTC_ALPHA(il - 1);
+        RW_T *gt = g + (il - 1) * stride;
+        CTC_FN(grad_row)(lpt, gt, cc, h, gr);
+        const RW_T lb = lpt[blank];
+        if (tl == 0 || tg[tl - 1] != blank) gt[blank] -= CTC_EXP_FULL(la[L - 1] + lb + nll - lb) * gr;
         if (tl > 0) {
-            const int64_t k = tg[tl - 1];
-            lb[L - 2] = lp[(il - 1) * stride + k];
-            /* set, not log-added, as torch does: where the last label is the
-             * blank itself, the gradient then lacks the L - 1 term (torch's) */
-            gl[k] = la[L - 2] + lb[L - 2];
+            const RW_T lk = lpt[tg[tl - 1]];
+            gt[tg[tl - 1]] -= CTC_EXP_FULL(la[L - 2] + lk + nll - lk) * gr;
         }
+        RW_T *b0 = beta + CTC_PAD + ((il - 1) & 1) * w, *b1 = beta + CTC_PAD + (il & 1) * w;
+        for (int64_t s = 0; s < L + CTC_PAD; ++s) b0[s] = ninf;
+        b0[L - 1] = lb;
+        if (tl > 0) b0[L - 2] = lpt[tg[tl - 1]];
+        b1[L] = b1[L + 1] = ninf; /* the other row's pads */
     }
     for (int64_t t = il - 2; t >= 0; --t) {
-        const RW_T *restrict next = beta + (t + 1) * L;
-        RW_T *restrict cur = beta + t * L;
-        const RW_T *restrict la = alpha + t * L;
-        const RW_T *restrict lpt = lp + t * stride;
-        RW_T *restrict gt = g + t * stride;
-        /* s descending as torch's, so the sums of alpha beta add in its order */
-        cur[L - 1] = CTC_FN(lse3)(next[L - 1], ninf, ninf) + lpt[blank];
-        CTC_FN(log_add)(gt + blank, la[L - 1] + cur[L - 1]);
-        for (int64_t j = tl - 1; j >= 0; --j) {
-            const int64_t s = 2 * j + 1, k = tg[j];
-            const RW_T b3 = j + 1 < tl && tg[j + 1] != k ? next[s + 2] : ninf;
-            cur[s] = CTC_FN(lse3)(next[s], next[s + 1], b3) + lpt[k];
-            CTC_FN(log_add)(gt + k, la[s] + cur[s]);
-            cur[s - 1] = CTC_FN(lse3)(next[s - 1], next[s], ninf) + lpt[blank];
-            CTC_FN(log_add)(gt + blank, la[s - 1] + cur[s - 1]);
+        const RW_T *lpt = lp + t * stride, *la = CTC_ALPHA(t);
+        const RW_T *next = beta + CTC_PAD + ((t + 1) & 1) * w;
+        RW_T *cur = beta + CTC_PAD + (t & 1) * w, *gt = g + t * stride;
+        CTC_FN(gather)(lpt, ext, e, L);
+        CTC_FN(beta_step)(next, cur, e, skip, L);
+        CTC_FN(terms)(la, cur, e, nll, gr, q, L);
+        CTC_FN(grad_row)(lpt, gt, cc, h, gr);
+        RW_T qb = 0;
+        for (int64_t j = 0; j < tl; ++j) {
+            qb += q[2 * j];
+            gt[tg[j]] -= q[2 * j + 1];
         }
+        gt[blank] -= qb + q[L - 1];
     }
-    for (int64_t t = 0; t < il; ++t)
-        for (int64_t k = 0; k < cc; ++k) {
-            RW_T *r = g + t * stride + k;
-            const RW_T x = lp[t * stride + k];
-            *r = (exp(x) - exp(*r + nll - x)) * gr;
-        }
     for (int64_t t = il; t < c->t; ++t)
         for (int64_t k = 0; k < cc; ++k) g[t * stride + k] = 0;
+#undef CTC_ALPHA
     return nll;
 }
 
-/* The block kernel: samples [b, e); sums[0] = the sum of their reduced values
- * (nll, 0 for an infinite one with zero_infinity, over max(tl, 1) for MEAN),
- * sums[1] = 1 when no scratch slot was free. */
+/* The block kernel: samples order[b .. e); sums[0] = the sum of their reduced
+ * values (nll, 0 for an infinite one with zero_infinity, over max(tl, 1) for
+ * MEAN), sums[1] = 1 when no scratch slot was free. */
 CLOSS_INLINE void CTC_FN(body)(const void *ctx, int64_t b, int64_t e, double *sums,
                                const int want_g)
 {
@@ -150,19 +199,21 @@ CLOSS_INLINE void CTC_FN(body)(const void *ctx, int64_t b, int64_t e, double *su
         sums[1] = 1.0;
         return;
     }
-    RW_T *alpha = (RW_T *)(c->scratch + (size_t)slot * c->slot_bytes);
-    RW_T *beta = alpha + c->slot_cells;
+    char *mem = c->scratch + (size_t)slot * c->slot_bytes;
+    int64_t *ext = (int64_t *)mem;
+    RW_T *work = (RW_T *)(mem + (size_t)c->width * sizeof(int64_t));
     const RW_T *go = (const RW_T *)c->go;
     RW_T *out = (RW_T *)c->out;
     double acc = 0.0;
-    for (int64_t i = b; i < e; ++i) {
+    for (int64_t r = b; r < e; ++r) {
+        const int64_t i = c->order[r];
         RW_T gr = 0;
         if (want_g) {
             gr = go ? go[i] : (RW_T)c->gscale;
             if (c->reduction == CLOSS_REDUCTION_MEAN)
                 gr = (RW_T)(c->gscale / (double)(c->tl[i] > 1 ? c->tl[i] : 1));
         }
-        RW_T v = CTC_FN(sample)(c, i, alpha, beta, want_g, gr);
+        RW_T v = CTC_FN(sample)(c, i, work, ext, want_g, gr);
         if (c->zero_infinity && v == (RW_T)INFINITY) v = 0;
         if (out) out[i] = v;
         acc += c->reduction == CLOSS_REDUCTION_MEAN
@@ -172,12 +223,12 @@ CLOSS_INLINE void CTC_FN(body)(const void *ctx, int64_t b, int64_t e, double *su
     sums[0] = acc;
 }
 
-static CLOSS_KERNEL void CTC_FN(value)(const void *c, int64_t b, int64_t e, double *s)
+static CLOSS_COMPUTE_KERNEL void CTC_FN(value)(const void *c, int64_t b, int64_t e, double *s)
 {
     CTC_FN(body)(c, b, e, s, 0);
 }
 
-static CLOSS_KERNEL void CTC_FN(grad)(const void *c, int64_t b, int64_t e, double *s)
+static CLOSS_COMPUTE_KERNEL void CTC_FN(grad)(const void *c, int64_t b, int64_t e, double *s)
 {
     CTC_FN(body)(c, b, e, s, 1);
 }
@@ -203,3 +254,6 @@ closs_status RW_TYPED(closs_ctc_loss_fused)(CLOSS_CTC_ARGS(RW_T), closs_reductio
 }
 
 #undef CTC_FN
+#undef CTC_EXP
+#undef CTC_EXP_FULL
+#undef CTC_LOG

@@ -1,7 +1,8 @@
 /*
  * C unit tests of ctc_loss: a hand-computed two-frame case (value and
  * gradient), padded and concatenated targets, zero_infinity, status codes,
- * fused agreeing with forward + backward, thread-count determinism.
+ * fused agreeing with forward + backward, thread-count determinism; and the
+ * accuracy of numerics.h's closs_log and closs_exp_full that its recursions use.
  */
 #include <math.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 
 #include "check.h"
 #include "closs.h"
+#include "numerics.h"
 
 /* t = 2 frames, n = 2 samples, c = 2 classes (blank 0, label 1), target "1".
  * Probabilities p0 = (0.4, 0.6), p1 = (0.7, 0.3) for both samples.
@@ -141,9 +143,68 @@ static void test_fused_and_threads(void)
     free(x), free(g1), free(g2), free(g3);
 }
 
+/* The error of got against exact in units of the last place of the exact
+ * value in a p-bit format whose smallest exponent is emin (so subnormal
+ * results count in units of the smallest subnormal). */
+static double ulps(long double got, long double exact, int p, int emin)
+{
+    int e;
+    frexpl(exact, &e);
+    if (e < emin) e = emin;
+    return (double)(fabsl(got - exact) / ldexpl(1.0L, e - p));
+}
+
+/* closs_log within 2 ulp over every binade (f32: a dense sample of all
+ * positive floats, subnormals included); closs_exp_full within 1 ulp (f32) /
+ * 2 ulp (f64) from underflow to overflow, subnormal results included; the
+ * special values. */
+static void test_log_and_exp_full(void)
+{
+    double log32 = 0, log64 = 0, exp32 = 0, exp64 = 0;
+    for (uint32_t u = 1; u < 0x7f800000u; u += 61) {
+        float x;
+        memcpy(&x, &u, sizeof x);
+        const double err = ulps(closs_log_f32(x), logl(x), 24, -125);
+        if (err > log32) log32 = err;
+    }
+    for (int i = 0; i <= 2000000; ++i) {
+        const double x = ldexp(1.0 + (i % 1000) / 1000.0, -1074 + (int)((long)i * 2097 / 2000000));
+        if (x == 0 || isinf(x)) continue;
+        const double err = ulps(closs_log_f64(x), logl(x), 53, -1021);
+        if (err > log64) log64 = err;
+    }
+    for (float x = -103.9f; x < 88.7f; x += 0.0007f) {
+        const double err = ulps(closs_exp_full_f32(x), expl(x), 24, -125);
+        if (err > exp32) exp32 = err;
+    }
+    for (int i = 0; i <= 2000000; ++i) {
+        const double x = -745.0 + 1454.7 * i / 2000000.0;
+        const double err = ulps(closs_exp_full_f64(x), expl(x), 53, -1021);
+        if (err > exp64) exp64 = err;
+    }
+    printf("log: worst %.3f ulp (float), %.3f ulp (double); exp_full: %.3f, %.3f\n", log32,
+           log64, exp32, exp64);
+    CHECK(log32 <= 2.0 && log64 <= 2.0 && exp32 <= 1.0 && exp64 <= 2.0);
+    CHECK(closs_log_f32(1.0f) == 0.0f && closs_log_f64(1.0) == 0.0);
+    CHECK(closs_log_f32(0.0f) == -INFINITY && closs_log_f64(0.0) == -INFINITY);
+    CHECK(closs_log_f32(INFINITY) == INFINITY && closs_log_f64(INFINITY) == INFINITY);
+    CHECK(isnan(closs_log_f32(-1.0f)) && isnan(closs_log_f64(-1.0)));
+    CHECK(isnan(closs_log_f32(-INFINITY)) && isnan(closs_log_f64(-INFINITY)));
+    CHECK(isnan(closs_log_f32(NAN)) && isnan(closs_log_f64(NAN)));
+    CHECK(closs_exp_full_f32(0.0f) == 1.0f && closs_exp_full_f64(0.0) == 1.0);
+    CHECK(closs_exp_full_f32(-INFINITY) == 0.0f && closs_exp_full_f64(-INFINITY) == 0.0);
+    CHECK(closs_exp_full_f32(-200.0f) == 0.0f && closs_exp_full_f64(-1000.0) == 0.0);
+    CHECK(closs_exp_full_f32(INFINITY) == INFINITY && closs_exp_full_f64(INFINITY) == INFINITY);
+    CHECK(closs_exp_full_f32(89.0f) == INFINITY && closs_exp_full_f64(710.0) == INFINITY);
+    CHECK(isfinite(closs_exp_full_f32(88.7f)) && isfinite(closs_exp_full_f64(709.7)));
+    CHECK(closs_exp_full_f32(-103.0f) > 0.0f && closs_exp_full_f64(-744.0) > 0.0);
+    CHECK(isnan(closs_exp_full_f32(NAN)) && isnan(closs_exp_full_f64(NAN)));
+}
+
 int main(void)
 {
     fill_lp();
+    test_log_and_exp_full();
     test_hand_computed();
     test_impossible();
     test_status();
