@@ -79,22 +79,21 @@ CLOSS_INLINE CL_T CL_FN(max)(const CL_T *restrict x, const int64_t len)
 /*
  * Online log-sum-exp (Milakov & Gimelshein, "Online normalizer calculation
  * for softmax", 2018) over one chunk x[0, len) of a row: the running max m
- * moves to the chunk's max (and the double lanes sum[] are rescaled) before
+ * moves to the chunk's max cm (and the double lanes sum[] are rescaled) before
  * the chunk's exponentials are added, so the row is read once from memory and
  * the chunk a second time from L1. Also adds the dense sums of the variant:
  * dot += u_j x_j (when dot_on) and us += u_j (probabilities). Exponentials are
  * taken relative to the returned shift: m, or 0 while m = -inf (so that -inf
  * adds e^-inf = 0 and NaN adds NaN, which stays NaN). When ex is not NULL the
  * exponentials are also stored there, for the gradient pass to rescale. The
- * row's end, len % CL_L elements, is padded to one vector with -inf.
+ * chunk's end, len % CL_L elements, is padded to one vector with zeros.
  */
 CLOSS_INLINE CL_T CL_FN(online)(const CL_T *restrict x, const CL_T *restrict w,
-                                const CL_T *restrict tp, const int64_t len, const int u,
-                                const int dot_on, CL_T *restrict ex, const CL_T keep,
-                                const CL_T eps_c, CL_T *m, double *restrict sum,
-                                double *restrict dot, double *restrict us)
+                                const CL_T *restrict tp, const int64_t len, const CL_T cm,
+                                const int u, const int dot_on, CL_T *restrict ex,
+                                const CL_T keep, const CL_T eps_c, CL_T *m,
+                                double *restrict sum, double *restrict dot, double *restrict us)
 {
-    const CL_T cm = CL_FN(max)(x, len);
     if (cm > *m) {
         if (*m != -INFINITY) { /* else the sums are 0 (or NaN), and stay so */
             const double f = closs_exp_f64((double)*m - (double)cm);
@@ -104,10 +103,12 @@ CLOSS_INLINE CL_T CL_FN(online)(const CL_T *restrict x, const CL_T *restrict w,
     }
     const CL_T sh = *m == -INFINITY ? 0 : *m;
     const int64_t whole = len / CL_L * CL_L, tail = len - whole;
-    for (int64_t r0 = 0; r0 < whole; r0 += CL_RUN) {
+    int64_t r0 = 0;
+    do { /* runs of CL_RUN elements in CL_T lanes; the last one takes the tail */
         const int64_t r1 = whole - r0 > CL_RUN ? r0 + CL_RUN : whole;
         CL_T ps[CL_L] = {0}, pd[CL_L] = {0}, pu[CL_L] = {0};
-        for (int64_t q = r0; q < r1; q += CL_L)
+        for (int64_t q = r0; q < r1; q += CL_L) {
+#pragma omp simd
             for (int k = 0; k < CL_L; ++k) {
                 const CL_T xv = x[q + k], e = CL_EXP(xv - sh);
                 if (ex) ex[q + k] = e;
@@ -119,27 +120,34 @@ CLOSS_INLINE CL_T CL_FN(online)(const CL_T *restrict x, const CL_T *restrict w,
                     if (u >= CL_U_PROB) pu[k] += uj;
                 }
             }
+        }
+        if (r1 == whole && tail) {
+            CL_T et[CL_L];
+#pragma omp simd
+            for (int k = 0; k < CL_L; ++k) {
+                const int in = k < tail;
+                const CL_T xv = in ? x[whole + k] : 0;
+                et[k] = in ? CL_EXP(xv - sh) : 0;
+                ps[k] += et[k];
+                if (u != CL_U_ONEHOT) {
+                    const CL_T wj = CL_HAS_W(u) && in ? w[whole + k] : 0;
+                    const CL_T tj = u >= CL_U_PROB && in ? tp[whole + k] : 0;
+                    const CL_T uj = in ? CL_FN(dense)(u, wj, tj, keep, eps_c) : 0;
+                    if (dot_on) pd[k] += uj * xv;
+                    if (u >= CL_U_PROB) pu[k] += uj;
+                }
+            }
+            if (ex)
+                for (int64_t k = 0; k < tail; ++k) ex[whole + k] = et[k];
+        }
+#pragma omp simd
         for (int k = 0; k < CL_L; ++k) {
             sum[k] += (double)ps[k];
             if (u != CL_U_ONEHOT && dot_on) dot[k] += (double)pd[k];
             if (u >= CL_U_PROB) us[k] += (double)pu[k];
         }
-    }
-    if (tail) {
-        CL_T xt[CL_L], et[CL_L];
-        for (int k = 0; k < CL_L; ++k) xt[k] = k < tail ? x[whole + k] : -INFINITY;
-        for (int k = 0; k < CL_L; ++k) et[k] = CL_EXP(xt[k] - sh);
-        for (int k = 0; k < CL_L; ++k) sum[k] += (double)et[k];
-        if (ex)
-            for (int64_t k = 0; k < tail; ++k) ex[whole + k] = et[k];
-        if (u != CL_U_ONEHOT) /* the tail's dense sums, element by element */
-            for (int64_t k = 0; k < tail; ++k) {
-                const CL_T uj = CL_FN(dense)(u, CL_HAS_W(u) ? w[whole + k] : 0,
-                                             u >= CL_U_PROB ? tp[whole + k] : 0, keep, eps_c);
-                if (dot_on) dot[k] += (double)uj * (double)x[whole + k];
-                if (u >= CL_U_PROB) us[k] += (double)uj;
-            }
-    }
+        r0 = r1;
+    } while (r0 < whole);
     return sh;
 }
 
@@ -233,12 +241,18 @@ CLOSS_INLINE void CL_FN(chunk_grad)(CL_T *restrict g, const CL_T *restrict w,
     }
 }
 
+/* Rows of a group: up to CL_GROUP rows of CL_GROUP_ELEMS elements together. */
+#define CL_GROUP 16
+#define CL_GROUP_ELEMS 4096
+
 /*
- * Positions [b, e), one row each. A row is read once: chunk by chunk, the
- * online log-sum-exp and the dense sums; the gradient kernels store the
- * chunk's exponentials in the gradient row, which a second pass (from L1 or
- * L2) rescales by one factor per chunk: one exponential per element in every
- * kernel.
+ * Positions [b, e), one row each, in groups of rows. A row is read once:
+ * chunk by chunk, the online log-sum-exp and the dense sums; the gradient
+ * kernels store the chunk's exponentials in the gradient row. Then the group's
+ * logarithms in one (vectorised) loop, and per row its value and the gradient
+ * pass, which rescales the stored exponentials (from L1 or L2) by one factor
+ * per chunk: one exponential per element in every kernel. Groups let short
+ * rows overlap their latency chains (max, sum, log).
  */
 CLOSS_INLINE void CL_FN(rows)(const void *ctx, int64_t b, int64_t e, double *sums,
                               const int u, const int want_v, const int want_g)
@@ -253,53 +267,80 @@ CLOSS_INLINE void CL_FN(rows)(const void *ctx, int64_t b, int64_t e, double *sum
     const CL_T keep = (CL_T)c->keep, eps_c = (CL_T)c->eps_c;
     int64_t chunk = (C + CL_MAX_CHUNKS - 1) / CL_MAX_CHUNKS;
     chunk = chunk < CL_CHUNK_MIN ? CL_CHUNK_MIN : (chunk + CL_L - 1) / CL_L * CL_L;
+    const int64_t nc = (C + chunk - 1) / chunk;
+    const int64_t group = C >= CL_GROUP_ELEMS / CL_GROUP ? (C >= CL_GROUP_ELEMS ? 1 : CL_GROUP_ELEMS / C)
+                                                         : CL_GROUP;
     double lsum = 0.0, wsum = 0.0, bad = 0.0;
-    for (int64_t p = b; p < e; ++p) {
-        const CL_FN(target) g = CL_FN(target_of)(c, u, p, &bad);
-        wsum += g.wt;
-        if (!want_g && !g.kept) {
-            if (out) out[p] = 0;
-            continue;
+    CL_FN(target) g[CL_GROUP];
+    CL_T m[CL_GROUP], cmax[CL_GROUP][CL_MAX_CHUNKS];
+    double s[CL_GROUP], lse[CL_GROUP], dots[CL_GROUP], uss[CL_GROUP];
+    for (int64_t p0 = b; p0 < e; p0 += group) {
+        const int64_t gl = e - p0 < group ? e - p0 : group;
+        /* rows of one chunk: the maxes first, so that no row's exponentials
+         * wait for its max */
+        if (nc == 1)
+            for (int64_t l = 0; l < gl; ++l) m[l] = CL_FN(max)(x + (p0 + l) * C, C);
+        for (int64_t l = 0; l < gl; ++l) {
+            const int64_t p = p0 + l;
+            g[l] = CL_FN(target_of)(c, u, p, &bad);
+            wsum += g[l].wt;
+            s[l] = 1.0;
+            dots[l] = uss[l] = 0.0;
+            if (!want_g && !g[l].kept) {
+                m[l] = 0;
+                continue;
+            }
+            const CL_T *restrict xr = x + p * C;
+            const CL_T *restrict tr = u >= CL_U_PROB ? tp + p * C : NULL;
+            CL_T *restrict gr = want_g ? gx + p * C : NULL;
+            CL_T mr = -INFINITY;
+            double sum[CL_L] = {0}, dot[CL_L] = {0}, us[CL_L] = {0};
+            for (int64_t q = 0, j = 0; q < nc; ++q, j += chunk) {
+                const int64_t len = C - j < chunk ? C - j : chunk;
+                CL_FN(online)(xr + j, w ? w + j : NULL, tr ? tr + j : NULL, len,
+                              nc == 1 ? m[l] : CL_FN(max)(xr + j, len), u, want_v,
+                              gr ? gr + j : NULL, keep, eps_c, &mr, sum, dot, us);
+                cmax[l][q] = mr;
+            }
+            m[l] = mr;
+            s[l] = CL_FN(lanes_sum)(sum);
+            if (u != CL_U_ONEHOT && want_v) dots[l] = CL_FN(lanes_sum)(dot);
+            if (u >= CL_U_PROB) uss[l] = CL_FN(lanes_sum)(us);
         }
-        const CL_T *restrict xr = x + p * C;
-        const CL_T *restrict tr = u >= CL_U_PROB ? tp + p * C : NULL;
-        CL_T *restrict gr = want_g ? gx + p * C : NULL;
-        CL_T m = -INFINITY, shift[CL_MAX_CHUNKS], cmax[CL_MAX_CHUNKS];
-        double sum[CL_L] = {0}, dot[CL_L] = {0}, us[CL_L] = {0};
-        int64_t nc = 0;
-        for (int64_t j = 0; j < C; j += chunk, ++nc) {
-            const int64_t len = C - j < chunk ? C - j : chunk;
-            shift[nc] = CL_FN(online)(xr + j, w ? w + j : NULL, tr ? tr + j : NULL, len, u,
-                                      want_v, gr ? gr + j : NULL, keep, eps_c, &m, sum, dot, us);
-            cmax[nc] = m;
-        }
-        const double s = CL_FN(lanes_sum)(sum);
-        const double uss = u >= CL_U_PROB ? CL_FN(lanes_sum)(us) : 0.0;
-        if (want_v) {
-            const double lse = (double)m + log(s);
-            const double x_t = g.kept && u < CL_U_PROB ? (double)xr[g.t] : 0.0;
-            const double v = CL_FN(position_loss)(c, u, &g, lse, x_t, CL_FN(lanes_sum)(dot), uss);
-            if (out)
-                out[p] = (CL_T)v;
-            else
-                lsum += v;
-        }
-        if (want_g) {
-            const double r = CL_FN(grad_scale)(c, &g, p);
-            const double kk = r * CL_FN(grad_k)(c, u, &g, uss) / s;
-            const CL_T rb = (CL_T)(r * g.b);
+        if (want_v)
+            for (int64_t l = 0; l < gl; ++l) lse[l] = (double)m[l] + log(s[l]);
+        for (int64_t l = 0; l < gl; ++l) {
+            const int64_t p = p0 + l;
+            if (want_v) {
+                const int has_t = g[l].kept && u < CL_U_PROB;
+                const double v = !want_g && !g[l].kept
+                                     ? 0.0
+                                     : CL_FN(position_loss)(c, u, &g[l], lse[l],
+                                                            has_t ? (double)x[p * C + g[l].t] : 0.0,
+                                                            dots[l], uss[l]);
+                if (out)
+                    out[p] = (CL_T)v;
+                else
+                    lsum += v;
+            }
+            if (!want_g) continue;
+            const CL_T *restrict tr = u >= CL_U_PROB ? tp + p * C : NULL;
+            CL_T *restrict gr = gx + p * C;
+            const double r = CL_FN(grad_scale)(c, &g[l], p);
+            const double kk = r * CL_FN(grad_k)(c, u, &g[l], uss[l]) / s[l];
+            const CL_T rb = (CL_T)(r * g[l].b);
             const CL_T rk = (CL_T)(r * c->keep), re = (CL_T)(r * c->eps_c);
             for (int64_t q = 0, j = 0; q < nc; ++q, j += chunk) {
-                /* e^(x - shift) stored; e^(x - m) wanted. A chunk seen while m
-                 * was -inf held only -inf (stored 0) or NaN; a row whose m is
-                 * -inf has no softmax (NaN, as e^(-inf - -inf)). */
-                const CL_T f = m == -INFINITY         ? (CL_T)NAN
-                               : cmax[q] == -INFINITY ? 0
-                                                      : (CL_T)(kk * closs_exp_f64((double)shift[q] - (double)m));
+                /* e^(x - shift) stored, shift = the running max, or 0 while it
+                 * was -inf (the chunk held only -inf, stored as 0, or NaN); a
+                 * row whose max is -inf has no softmax (NaN, as e^(-inf - -inf)). */
+                const CL_T f = m[l] == -INFINITY     ? (CL_T)NAN
+                               : cmax[l][q] == -INFINITY ? 0
+                                   : (CL_T)(kk * closs_exp_f64((double)cmax[l][q] - (double)m[l]));
                 CL_FN(chunk_grad)(gr + j, w ? w + j : NULL, tr ? tr + j : NULL,
                                   C - j < chunk ? C - j : chunk, u, f, rb, rk, re);
             }
-            if (u < CL_U_PROB && g.kept) gr[g.t] -= (CL_T)(r * g.a);
+            if (u < CL_U_PROB && g[l].kept) gr[g[l].t] -= (CL_T)(r * g[l].a);
         }
     }
     sums[CL_SUM_LOSS] = lsum;
@@ -630,4 +671,6 @@ closs_status CL_PUBLIC(cross_entropy_prob, _fused_)(int64_t n, int64_t c, int64_
 #undef CL_CHUNK_MIN
 #undef CL_MAX_CHUNKS
 #undef CL_RUN
+#undef CL_GROUP
+#undef CL_GROUP_ELEMS
 #undef CL_TILE
