@@ -19,8 +19,9 @@
  *
  * Two layouts: s == 1 (rows contiguous; one pass per row computes the online
  * log-sum-exp and the dense sums, a second pass writes the gradient from L1),
- * and s > 1 (tiles of CLOSS_LANES positions along s, vectorised across the
- * positions: a max pass, a sum pass, a gradient pass over the c classes).
+ * and s > 1 (tiles of CL_TILE positions along s, vectorised across the
+ * positions: a max pass, a sum pass that also stores the exponentials in the
+ * gradient, a pass that rescales them, over the c classes).
  */
 #include <math.h>
 
@@ -350,9 +351,12 @@ CLOSS_INLINE void CL_FN(rows)(const void *ctx, int64_t b, int64_t e, double *sum
 
 /* ---------------------------------------------------------------- s > 1 */
 
-/* Positions per tile: several cache lines of each class's row, so that a tile's
- * c rows (s elements apart) cost few page walks. */
-#define CL_TILE 64
+/* Positions per tile: CL_TILE at most, CL_L at least, and about CL_TILE_ELEMS
+ * elements (so that a tile's input and gradient stay in L2); long runs of each
+ * class's row, so that a tile's c rows (s elements apart) cost few page walks
+ * and prefetch well. */
+#define CL_TILE 256
+#define CL_TILE_ELEMS 8192
 
 /* Positions s0 .. s0 + tl - 1 (tl <= CL_TILE) of sample i, vectorised across them. */
 CLOSS_INLINE void CL_FN(tile)(const closs_cl_ctx *c, int64_t i, int64_t s0, const int64_t tl,
@@ -375,11 +379,13 @@ CLOSS_INLINE void CL_FN(tile)(const closs_cl_ctx *c, int64_t i, int64_t s0, cons
     }
     for (int64_t j = 0; j < C; ++j)
         for (int64_t l = 0; l < tl; ++l) m[l] = xb[j * S + l] > m[l] ? xb[j * S + l] : m[l];
+    CL_T *restrict gb = want_g ? (CL_T *)c->gx + i * C * S + s0 : NULL;
     for (int64_t j = 0; j < C; ++j) {
         const CL_T wj = CL_HAS_W(u) ? w[j] : 0;
         for (int64_t l = 0; l < tl; ++l) {
-            const CL_T xv = xb[j * S + l];
-            sum[l] += (double)CL_EXP(xv - m[l]);
+            const CL_T xv = xb[j * S + l], ev = CL_EXP(xv - m[l]);
+            if (want_g) gb[j * S + l] = ev; /* rescaled below */
+            sum[l] += (double)ev;
             if (u != CL_U_ONEHOT) {
                 const CL_T uj = CL_FN(dense)(u, wj, u >= CL_U_PROB ? tb[j * S + l] : 0, keep, eps_c);
                 if (want_v) dot[l] += (double)uj * (double)xv;
@@ -414,11 +420,10 @@ CLOSS_INLINE void CL_FN(tile)(const closs_cl_ctx *c, int64_t i, int64_t s0, cons
         }
     }
     if (!want_g) return;
-    CL_T *restrict gb = (CL_T *)c->gx + i * C * S + s0;
     for (int64_t j = 0; j < C; ++j) {
         const CL_T wj = CL_HAS_W(u) ? w[j] : 0;
         for (int64_t l = 0; l < tl; ++l) {
-            const CL_T e = kk[l] * CL_EXP(xb[j * S + l] - m[l]);
+            const CL_T e = kk[l] * gb[j * S + l];
             switch (u) {
             case CL_U_ONEHOT: gb[j * S + l] = e; break;
             case CL_U_SMOOTH: gb[j * S + l] = e - rb[l]; break;
@@ -440,13 +445,15 @@ CLOSS_INLINE void CL_FN(tiles)(const void *ctx, int64_t b, int64_t e, double *su
 {
     const closs_cl_ctx *c = (const closs_cl_ctx *)ctx;
     const int64_t S = c->s;
+    int64_t tile = CL_TILE_ELEMS / c->c / CL_L * CL_L;
+    tile = tile < CL_L ? CL_L : tile > CL_TILE ? CL_TILE : tile;
     double lsum = 0.0, wsum = 0.0, bad = 0.0;
     for (int64_t p = b; p < e;) {
         const int64_t i = p / S, s0 = p - i * S;
         const int64_t len = S - s0 < e - p ? S - s0 : e - p;
         int64_t q = 0;
-        for (; q + CL_TILE <= len; q += CL_TILE)
-            CL_FN(tile)(c, i, s0 + q, CL_TILE, u, want_v, want_g, &lsum, &wsum, &bad);
+        for (; q + tile <= len; q += tile)
+            CL_FN(tile)(c, i, s0 + q, tile, u, want_v, want_g, &lsum, &wsum, &bad);
         if (q < len)
             CL_FN(tile)(c, i, s0 + q, len - q, u, want_v, want_g, &lsum, &wsum, &bad);
         p += len;
@@ -674,3 +681,4 @@ closs_status CL_PUBLIC(cross_entropy_prob, _fused_)(int64_t n, int64_t c, int64_
 #undef CL_GROUP
 #undef CL_GROUP_ELEMS
 #undef CL_TILE
+#undef CL_TILE_ELEMS
