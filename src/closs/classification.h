@@ -335,7 +335,8 @@ CLOSS_INLINE void CL_FN(rows)(const void *ctx, int64_t b, int64_t e, double *sum
                 /* e^(x - shift) stored, shift = the running max, or 0 while it
                  * was -inf (the chunk held only -inf, stored as 0, or NaN); a
                  * row whose max is -inf has no softmax (NaN, as e^(-inf - -inf)). */
-                const CL_T f = m[l] == -INFINITY     ? (CL_T)NAN
+                const CL_T f = m[l] == -INFINITY       ? (CL_T)NAN
+                               : cmax[l][q] == m[l]      ? (CL_T)kk
                                : cmax[l][q] == -INFINITY ? 0
                                    : (CL_T)(kk * closs_exp_f64((double)cmax[l][q] - (double)m[l]));
                 CL_FN(chunk_grad)(gr + j, w ? w + j : NULL, tr ? tr + j : NULL,
