@@ -18,7 +18,8 @@
  * flag.
  *
  * Two layouts: s == 1 (rows contiguous; one pass per row computes the online
- * log-sum-exp and the dense sums, a second pass writes the gradient from L1),
+ * log-sum-exp and the dense sums and stores the exponentials in the gradient,
+ * a second pass rescales them from L1 or L2: see rows() below),
  * and s > 1 (tiles of CL_TILE positions along s, vectorised across the
  * positions: a max pass, a sum pass that also stores the exponentials in the
  * gradient, a pass that rescales them, over the c classes).
