@@ -13,6 +13,11 @@ What is timed, for every loss of closs._registry.LOSSES, float32, reduction='mea
 - backward: a closs Module's ``backward(out=buf)`` after one forward, into a
   preallocated buffer; torch.autograd.grad(loss, tx, retain_graph=True) on a
   graph built once; NumPy: the registry's float64 ``reference`` (value and grad).
+  Not the same work for softmax losses: torch's backward reuses the
+  log_softmax its forward saved (one exponential and one write per element),
+  while closs's backward recomputes the softmax from the input (the C API keeps
+  no state between calls), so its gradient kernel must be as cheap: one
+  exponential per element, stored and rescaled (see classification.h).
 - fused:    ``Module.value_and_grad(x, y, out=buf)``; torch builds the graph and
   calls autograd.grad; NumPy: the same float64 ``reference``.
 

@@ -18,9 +18,11 @@
  * flag.
  *
  * Two layouts: s == 1 (rows contiguous; one pass per row computes the online
- * log-sum-exp and the dense sums, a second pass writes the gradient from L1),
- * and s > 1 (tiles of CLOSS_LANES positions along s, vectorised across the
- * positions: a max pass, a sum pass, a gradient pass over the c classes).
+ * log-sum-exp and the dense sums and stores the exponentials in the gradient,
+ * a second pass rescales them from L1 or L2: see rows() below),
+ * and s > 1 (tiles of CL_TILE positions along s, vectorised across the
+ * positions: a max pass, a sum pass that also stores the exponentials in the
+ * gradient, a pass that rescales them, over the c classes).
  */
 #include <math.h>
 
@@ -29,7 +31,6 @@
 #define CL_EXP CLOSS_CAT(closs_exp_, CL_SFX)
 #define CL_IS_F64 (sizeof(CL_T) == sizeof(double))
 #define CL_L CLOSS_LANES
-#define CL_CHUNK (8 * CL_L)
 
 /* The dense part of u at class j (without the factor b for label smoothing). */
 CLOSS_INLINE CL_T CL_FN(dense)(const int u, CL_T wj, CL_T tj, CL_T keep, CL_T eps_c)
@@ -64,35 +65,37 @@ CLOSS_INLINE CL_T CL_FN(lanes_max)(CL_T v[CL_L])
     return v[1] > v[0] ? v[1] : v[0];
 }
 
+/* The max of x[0, len). The vectorised max reduction (OpenMP simd) may keep or
+ * drop a NaN; either way a NaN reaches the row's sum through its exponential. */
+CLOSS_INLINE CL_T CL_FN(max)(const CL_T *restrict x, const int64_t len)
+{
+    CL_T m = -INFINITY;
+#pragma omp simd reduction(max : m)
+    for (int64_t j = 0; j < len; ++j) m = x[j] > m ? x[j] : m;
+    return m;
+}
+
+/* Elements a CL_T lane adds (CL_RUN / CL_L terms) before the double lanes take it. */
+#define CL_RUN (32 * CL_L)
+
 /*
  * Online log-sum-exp (Milakov & Gimelshein, "Online normalizer calculation
- * for softmax", 2018) over x[0, len + tail): len a multiple of CL_L, at most
- * CL_CHUNK, and tail < CL_L elements more (a row's end, padded to one vector
- * with -inf, whose exponentials add 0). The running max m moves to the
- * chunk's max before the chunk's exponentials are added, so the sums are
- * rescaled once per chunk, not per element. Also adds the dense sums of the
- * variant: dot += u_j x_j (when dot_on) and us += u_j (probabilities).
- * Exponentials are taken relative to m, or to 0 while m = -inf (so that -inf
- * adds e^-inf = 0 and NaN adds NaN, which stays NaN). A chunk sums in CL_T
- * lanes (at most CL_CHUNK / CL_L + 1 terms each), then adds them to the
- * double lanes of the row.
+ * for softmax", 2018) over one chunk x[0, len) of a row: the running max m
+ * moves to the chunk's max cm (and the double lanes sum[] are rescaled) before
+ * the chunk's exponentials are added, so the row is read once from memory and
+ * the chunk a second time from L1. Also adds the dense sums of the variant:
+ * dot += u_j x_j (when dot_on) and us += u_j (probabilities). Exponentials are
+ * taken relative to the returned shift: m, or 0 while m = -inf (so that -inf
+ * adds e^-inf = 0 and NaN adds NaN, which stays NaN). When ex is not NULL the
+ * exponentials are also stored there, for the gradient pass to rescale. The
+ * chunk's end, len % CL_L elements, is padded to one vector with zeros.
  */
-CLOSS_INLINE void CL_FN(online)(const CL_T *restrict x, const CL_T *restrict w,
-                                const CL_T *restrict tp, const int64_t len,
-                                const int64_t tail, const int u, const int dot_on,
+CLOSS_INLINE CL_T CL_FN(online)(const CL_T *restrict x, const CL_T *restrict w,
+                                const CL_T *restrict tp, const int64_t len, const CL_T cm,
+                                const int u, const int dot_on, CL_T *restrict ex,
                                 const CL_T keep, const CL_T eps_c, CL_T *m,
-                                double *restrict sum, double *restrict dot,
-                                double *restrict us)
+                                double *restrict sum, double *restrict dot, double *restrict us)
 {
-    CL_T mv[CL_L], xt[CL_L];
-    for (int k = 0; k < CL_L; ++k) mv[k] = -INFINITY;
-    for (int64_t q = 0; q < len; q += CL_L)
-        for (int k = 0; k < CL_L; ++k) mv[k] = x[q + k] > mv[k] ? x[q + k] : mv[k];
-    if (tail) {
-        for (int k = 0; k < CL_L; ++k) xt[k] = k < tail ? x[len + k] : -INFINITY;
-        for (int k = 0; k < CL_L; ++k) mv[k] = xt[k] > mv[k] ? xt[k] : mv[k];
-    }
-    const CL_T cm = CL_FN(lanes_max)(mv);
     if (cm > *m) {
         if (*m != -INFINITY) { /* else the sums are 0 (or NaN), and stay so */
             const double f = closs_exp_f64((double)*m - (double)cm);
@@ -101,32 +104,53 @@ CLOSS_INLINE void CL_FN(online)(const CL_T *restrict x, const CL_T *restrict w,
         *m = cm;
     }
     const CL_T sh = *m == -INFINITY ? 0 : *m;
-    CL_T ps[CL_L] = {0}, pd[CL_L] = {0}, pu[CL_L] = {0};
-    for (int64_t q = 0; q < len; q += CL_L)
-        for (int k = 0; k < CL_L; ++k) {
-            const CL_T xv = x[q + k];
-            ps[k] += CL_EXP(xv - sh);
-            if (u != CL_U_ONEHOT) {
-                const CL_T uj = CL_FN(dense)(u, CL_HAS_W(u) ? w[q + k] : 0,
-                                             u >= CL_U_PROB ? tp[q + k] : 0, keep, eps_c);
-                if (dot_on) pd[k] += uj * xv;
-                if (u >= CL_U_PROB) pu[k] += uj;
+    const int64_t whole = len / CL_L * CL_L, tail = len - whole;
+    int64_t r0 = 0;
+    do { /* runs of CL_RUN elements in CL_T lanes; the last one takes the tail */
+        const int64_t r1 = whole - r0 > CL_RUN ? r0 + CL_RUN : whole;
+        CL_T ps[CL_L] = {0}, pd[CL_L] = {0}, pu[CL_L] = {0};
+        for (int64_t q = r0; q < r1; q += CL_L) {
+#pragma omp simd
+            for (int k = 0; k < CL_L; ++k) {
+                const CL_T xv = x[q + k], e = CL_EXP(xv - sh);
+                if (ex) ex[q + k] = e;
+                ps[k] += e;
+                if (u != CL_U_ONEHOT) {
+                    const CL_T uj = CL_FN(dense)(u, CL_HAS_W(u) ? w[q + k] : 0,
+                                                 u >= CL_U_PROB ? tp[q + k] : 0, keep, eps_c);
+                    if (dot_on) pd[k] += uj * xv;
+                    if (u >= CL_U_PROB) pu[k] += uj;
+                }
             }
         }
-    if (tail)
-        for (int k = 0; k < CL_L; ++k) ps[k] += CL_EXP(xt[k] - sh);
-    for (int k = 0; k < CL_L; ++k) {
-        sum[k] += (double)ps[k];
-        if (u != CL_U_ONEHOT && dot_on) dot[k] += (double)pd[k];
-        if (u >= CL_U_PROB) us[k] += (double)pu[k];
-    }
-    if (u != CL_U_ONEHOT) /* the tail's dense sums, element by element */
-        for (int64_t k = 0; k < tail; ++k) {
-            const CL_T uj = CL_FN(dense)(u, CL_HAS_W(u) ? w[len + k] : 0,
-                                         u >= CL_U_PROB ? tp[len + k] : 0, keep, eps_c);
-            if (dot_on) dot[k] += (double)uj * (double)x[len + k];
-            if (u >= CL_U_PROB) us[k] += (double)uj;
+        if (r1 == whole && tail) {
+            CL_T et[CL_L];
+#pragma omp simd
+            for (int k = 0; k < CL_L; ++k) {
+                const int in = k < tail;
+                const CL_T xv = in ? x[whole + k] : 0;
+                et[k] = in ? CL_EXP(xv - sh) : 0;
+                ps[k] += et[k];
+                if (u != CL_U_ONEHOT) {
+                    const CL_T wj = CL_HAS_W(u) && in ? w[whole + k] : 0;
+                    const CL_T tj = u >= CL_U_PROB && in ? tp[whole + k] : 0;
+                    const CL_T uj = in ? CL_FN(dense)(u, wj, tj, keep, eps_c) : 0;
+                    if (dot_on) pd[k] += uj * xv;
+                    if (u >= CL_U_PROB) pu[k] += uj;
+                }
+            }
+            if (ex)
+                for (int64_t k = 0; k < tail; ++k) ex[whole + k] = et[k];
         }
+#pragma omp simd
+        for (int k = 0; k < CL_L; ++k) {
+            sum[k] += (double)ps[k];
+            if (u != CL_U_ONEHOT && dot_on) dot[k] += (double)pd[k];
+            if (u >= CL_U_PROB) us[k] += (double)pu[k];
+        }
+        r0 = r1;
+    } while (r0 < whole);
+    return sh;
 }
 
 /* What the epilogue of a position needs to know about its target. */
@@ -188,6 +212,50 @@ CLOSS_INLINE double CL_FN(grad_scale)(const closs_cl_ctx *c, const CL_FN(target)
 
 /* ---------------------------------------------------------------- s == 1 */
 
+/* A row's chunks: at least CL_CHUNK_MIN elements (x and the stored
+ * exponentials stay in L1), at most CL_MAX_CHUNKS of them (the gradient pass
+ * keeps one shift per chunk). */
+#define CL_CHUNK_MIN (64 * CL_L)
+#define CL_MAX_CHUNKS 64
+
+/* The gradient of one chunk, from its stored exponentials e_j (in g[]): scaled
+ * by f = grad_output k e^(shift - m) / sum, minus grad_output times the dense
+ * part of u (the one-hot part is subtracted by the caller). */
+CLOSS_INLINE void CL_FN(chunk_grad)(CL_T *restrict g, const CL_T *restrict w,
+                                    const CL_T *restrict tp, const int64_t len, const int u,
+                                    const CL_T f, const CL_T rb, const CL_T rk, const CL_T re)
+{
+    switch (u) {
+    case CL_U_ONEHOT:
+        for (int64_t j = 0; j < len; ++j) g[j] = f * g[j];
+        break;
+    case CL_U_SMOOTH:
+        for (int64_t j = 0; j < len; ++j) g[j] = f * g[j] - rb;
+        break;
+    case CL_U_SMOOTH_W:
+        for (int64_t j = 0; j < len; ++j) g[j] = f * g[j] - rb * w[j];
+        break;
+    case CL_U_PROB:
+        for (int64_t j = 0; j < len; ++j) g[j] = f * g[j] - (rk * tp[j] + re);
+        break;
+    default:
+        for (int64_t j = 0; j < len; ++j) g[j] = f * g[j] - w[j] * (rk * tp[j] + re);
+    }
+}
+
+/* Rows of a group: up to CL_GROUP rows of CL_GROUP_ELEMS elements together. */
+#define CL_GROUP 16
+#define CL_GROUP_ELEMS 4096
+
+/*
+ * Positions [b, e), one row each, in groups of rows. A row is read once:
+ * chunk by chunk, the online log-sum-exp and the dense sums; the gradient
+ * kernels store the chunk's exponentials in the gradient row. Then the group's
+ * logarithms in one (vectorised) loop, and per row its value and the gradient
+ * pass, which rescales the stored exponentials (from L1 or L2) by one factor
+ * per chunk: one exponential per element in every kernel. Groups let short
+ * rows overlap their latency chains (max, sum, log).
+ */
 CLOSS_INLINE void CL_FN(rows)(const void *ctx, int64_t b, int64_t e, double *sums,
                               const int u, const int want_v, const int want_g)
 {
@@ -199,62 +267,83 @@ CLOSS_INLINE void CL_FN(rows)(const void *ctx, int64_t b, int64_t e, double *sum
     CL_T *restrict out = (CL_T *)c->out;
     CL_T *restrict gx = (CL_T *)c->gx;
     const CL_T keep = (CL_T)c->keep, eps_c = (CL_T)c->eps_c;
+    int64_t chunk = (C + CL_MAX_CHUNKS - 1) / CL_MAX_CHUNKS;
+    chunk = chunk < CL_CHUNK_MIN ? CL_CHUNK_MIN : (chunk + CL_L - 1) / CL_L * CL_L;
+    const int64_t nc = (C + chunk - 1) / chunk;
+    const int64_t group = C >= CL_GROUP_ELEMS / CL_GROUP ? (C >= CL_GROUP_ELEMS ? 1 : CL_GROUP_ELEMS / C)
+                                                         : CL_GROUP;
     double lsum = 0.0, wsum = 0.0, bad = 0.0;
-    for (int64_t p = b; p < e; ++p) {
-        const CL_FN(target) g = CL_FN(target_of)(c, u, p, &bad);
-        wsum += g.wt;
-        if (!want_g && !g.kept) {
-            if (out) out[p] = 0;
-            continue;
-        }
-        const CL_T *restrict xr = x + p * C;
-        const CL_T *restrict tr = u >= CL_U_PROB ? tp + p * C : NULL;
-        CL_T m = -INFINITY;
-        double sum[CL_L] = {0}, dot[CL_L] = {0}, us[CL_L] = {0};
-        /* whole chunks, then the remaining whole vectors and the padded tail */
-        int64_t j = 0;
-        for (; j + CL_CHUNK <= C; j += CL_CHUNK)
-            CL_FN(online)(xr + j, w ? w + j : NULL, tr ? tr + j : NULL, CL_CHUNK, 0, u, want_v,
-                          keep, eps_c, &m, sum, dot, us);
-        if (j < C) {
-            const int64_t vectors = (C - j) / CL_L * CL_L;
-            CL_FN(online)(xr + j, w ? w + j : NULL, tr ? tr + j : NULL, vectors,
-                          C - j - vectors, u, want_v, keep, eps_c, &m, sum, dot, us);
-        }
-        const double s = CL_FN(lanes_sum)(sum);
-        const double lse = (double)m + log(s);
-        const double uss = u >= CL_U_PROB ? CL_FN(lanes_sum)(us) : 0.0;
-        if (want_v) {
-            const double x_t = g.kept && u < CL_U_PROB ? (double)xr[g.t] : 0.0;
-            const double v = CL_FN(position_loss)(c, u, &g, lse, x_t, CL_FN(lanes_sum)(dot), uss);
-            if (out)
-                out[p] = (CL_T)v;
-            else
-                lsum += v;
-        }
-        if (want_g) {
-            const double r = CL_FN(grad_scale)(c, &g, p);
-            const CL_T kk = (CL_T)(r * CL_FN(grad_k)(c, u, &g, uss) / s);
-            const CL_T rb = (CL_T)(r * g.b);
-            const CL_T rk = (CL_T)(r * c->keep), re = (CL_T)(r * c->eps_c);
-            CL_T *restrict gr = gx + p * C;
-            switch (u) {
-            case CL_U_ONEHOT:
-                for (j = 0; j < C; ++j) gr[j] = kk * CL_EXP(xr[j] - m);
-                break;
-            case CL_U_SMOOTH:
-                for (j = 0; j < C; ++j) gr[j] = kk * CL_EXP(xr[j] - m) - rb;
-                break;
-            case CL_U_SMOOTH_W:
-                for (j = 0; j < C; ++j) gr[j] = kk * CL_EXP(xr[j] - m) - rb * w[j];
-                break;
-            case CL_U_PROB:
-                for (j = 0; j < C; ++j) gr[j] = kk * CL_EXP(xr[j] - m) - (rk * tr[j] + re);
-                break;
-            default:
-                for (j = 0; j < C; ++j) gr[j] = kk * CL_EXP(xr[j] - m) - w[j] * (rk * tr[j] + re);
+    CL_FN(target) g[CL_GROUP];
+    CL_T m[CL_GROUP], cmax[CL_GROUP][CL_MAX_CHUNKS];
+    double s[CL_GROUP], lse[CL_GROUP], dots[CL_GROUP], uss[CL_GROUP];
+    for (int64_t p0 = b; p0 < e; p0 += group) {
+        const int64_t gl = e - p0 < group ? e - p0 : group;
+        /* rows of one chunk: the maxes first, so that no row's exponentials
+         * wait for its max */
+        if (nc == 1)
+            for (int64_t l = 0; l < gl; ++l) m[l] = CL_FN(max)(x + (p0 + l) * C, C);
+        for (int64_t l = 0; l < gl; ++l) {
+            const int64_t p = p0 + l;
+            g[l] = CL_FN(target_of)(c, u, p, &bad);
+            wsum += g[l].wt;
+            s[l] = 1.0;
+            dots[l] = uss[l] = 0.0;
+            if (!want_g && !g[l].kept) {
+                m[l] = 0;
+                continue;
             }
-            if (u < CL_U_PROB && g.kept) gr[g.t] -= (CL_T)(r * g.a);
+            const CL_T *restrict xr = x + p * C;
+            const CL_T *restrict tr = u >= CL_U_PROB ? tp + p * C : NULL;
+            CL_T *restrict gr = want_g ? gx + p * C : NULL;
+            CL_T mr = -INFINITY;
+            double sum[CL_L] = {0}, dot[CL_L] = {0}, us[CL_L] = {0};
+            for (int64_t q = 0, j = 0; q < nc; ++q, j += chunk) {
+                const int64_t len = C - j < chunk ? C - j : chunk;
+                CL_FN(online)(xr + j, w ? w + j : NULL, tr ? tr + j : NULL, len,
+                              nc == 1 ? m[l] : CL_FN(max)(xr + j, len), u, want_v,
+                              gr ? gr + j : NULL, keep, eps_c, &mr, sum, dot, us);
+                cmax[l][q] = mr;
+            }
+            m[l] = mr;
+            s[l] = CL_FN(lanes_sum)(sum);
+            if (u != CL_U_ONEHOT && want_v) dots[l] = CL_FN(lanes_sum)(dot);
+            if (u >= CL_U_PROB) uss[l] = CL_FN(lanes_sum)(us);
+        }
+        if (want_v)
+            for (int64_t l = 0; l < gl; ++l) lse[l] = (double)m[l] + log(s[l]);
+        for (int64_t l = 0; l < gl; ++l) {
+            const int64_t p = p0 + l;
+            if (want_v) {
+                const int has_t = g[l].kept && u < CL_U_PROB;
+                const double v = !want_g && !g[l].kept
+                                     ? 0.0
+                                     : CL_FN(position_loss)(c, u, &g[l], lse[l],
+                                                            has_t ? (double)x[p * C + g[l].t] : 0.0,
+                                                            dots[l], uss[l]);
+                if (out)
+                    out[p] = (CL_T)v;
+                else
+                    lsum += v;
+            }
+            if (!want_g) continue;
+            const CL_T *restrict tr = u >= CL_U_PROB ? tp + p * C : NULL;
+            CL_T *restrict gr = gx + p * C;
+            const double r = CL_FN(grad_scale)(c, &g[l], p);
+            const double kk = r * CL_FN(grad_k)(c, u, &g[l], uss[l]) / s[l];
+            const CL_T rb = (CL_T)(r * g[l].b);
+            const CL_T rk = (CL_T)(r * c->keep), re = (CL_T)(r * c->eps_c);
+            for (int64_t q = 0, j = 0; q < nc; ++q, j += chunk) {
+                /* e^(x - shift) stored, shift = the running max, or 0 while it
+                 * was -inf (the chunk held only -inf, stored as 0, or NaN); a
+                 * row whose max is -inf has no softmax (NaN, as e^(-inf - -inf)). */
+                const CL_T f = m[l] == -INFINITY       ? (CL_T)NAN
+                               : cmax[l][q] == m[l]      ? (CL_T)kk
+                               : cmax[l][q] == -INFINITY ? 0
+                                   : (CL_T)(kk * closs_exp_f64((double)cmax[l][q] - (double)m[l]));
+                CL_FN(chunk_grad)(gr + j, w ? w + j : NULL, tr ? tr + j : NULL,
+                                  C - j < chunk ? C - j : chunk, u, f, rb, rk, re);
+            }
+            if (u < CL_U_PROB && g[l].kept) gr[g[l].t] -= (CL_T)(r * g[l].a);
         }
     }
     sums[CL_SUM_LOSS] = lsum;
@@ -264,9 +353,12 @@ CLOSS_INLINE void CL_FN(rows)(const void *ctx, int64_t b, int64_t e, double *sum
 
 /* ---------------------------------------------------------------- s > 1 */
 
-/* Positions per tile: several cache lines of each class's row, so that a tile's
- * c rows (s elements apart) cost few page walks. */
-#define CL_TILE 64
+/* Positions per tile: CL_TILE at most, CL_L at least, and about CL_TILE_ELEMS
+ * elements (so that a tile's input and gradient stay in L2); long runs of each
+ * class's row, so that a tile's c rows (s elements apart) cost few page walks
+ * and prefetch well. */
+#define CL_TILE 256
+#define CL_TILE_ELEMS 8192
 
 /* Positions s0 .. s0 + tl - 1 (tl <= CL_TILE) of sample i, vectorised across them. */
 CLOSS_INLINE void CL_FN(tile)(const closs_cl_ctx *c, int64_t i, int64_t s0, const int64_t tl,
@@ -289,11 +381,13 @@ CLOSS_INLINE void CL_FN(tile)(const closs_cl_ctx *c, int64_t i, int64_t s0, cons
     }
     for (int64_t j = 0; j < C; ++j)
         for (int64_t l = 0; l < tl; ++l) m[l] = xb[j * S + l] > m[l] ? xb[j * S + l] : m[l];
+    CL_T *restrict gb = want_g ? (CL_T *)c->gx + i * C * S + s0 : NULL;
     for (int64_t j = 0; j < C; ++j) {
         const CL_T wj = CL_HAS_W(u) ? w[j] : 0;
         for (int64_t l = 0; l < tl; ++l) {
-            const CL_T xv = xb[j * S + l];
-            sum[l] += (double)CL_EXP(xv - m[l]);
+            const CL_T xv = xb[j * S + l], ev = CL_EXP(xv - m[l]);
+            if (want_g) gb[j * S + l] = ev; /* rescaled below */
+            sum[l] += (double)ev;
             if (u != CL_U_ONEHOT) {
                 const CL_T uj = CL_FN(dense)(u, wj, u >= CL_U_PROB ? tb[j * S + l] : 0, keep, eps_c);
                 if (want_v) dot[l] += (double)uj * (double)xv;
@@ -328,11 +422,10 @@ CLOSS_INLINE void CL_FN(tile)(const closs_cl_ctx *c, int64_t i, int64_t s0, cons
         }
     }
     if (!want_g) return;
-    CL_T *restrict gb = (CL_T *)c->gx + i * C * S + s0;
     for (int64_t j = 0; j < C; ++j) {
         const CL_T wj = CL_HAS_W(u) ? w[j] : 0;
         for (int64_t l = 0; l < tl; ++l) {
-            const CL_T e = kk[l] * CL_EXP(xb[j * S + l] - m[l]);
+            const CL_T e = kk[l] * gb[j * S + l];
             switch (u) {
             case CL_U_ONEHOT: gb[j * S + l] = e; break;
             case CL_U_SMOOTH: gb[j * S + l] = e - rb[l]; break;
@@ -354,13 +447,15 @@ CLOSS_INLINE void CL_FN(tiles)(const void *ctx, int64_t b, int64_t e, double *su
 {
     const closs_cl_ctx *c = (const closs_cl_ctx *)ctx;
     const int64_t S = c->s;
+    int64_t tile = CL_TILE_ELEMS / c->c / CL_L * CL_L;
+    tile = tile < CL_L ? CL_L : tile > CL_TILE ? CL_TILE : tile;
     double lsum = 0.0, wsum = 0.0, bad = 0.0;
     for (int64_t p = b; p < e;) {
         const int64_t i = p / S, s0 = p - i * S;
         const int64_t len = S - s0 < e - p ? S - s0 : e - p;
         int64_t q = 0;
-        for (; q + CL_TILE <= len; q += CL_TILE)
-            CL_FN(tile)(c, i, s0 + q, CL_TILE, u, want_v, want_g, &lsum, &wsum, &bad);
+        for (; q + tile <= len; q += tile)
+            CL_FN(tile)(c, i, s0 + q, tile, u, want_v, want_g, &lsum, &wsum, &bad);
         if (q < len)
             CL_FN(tile)(c, i, s0 + q, len - q, u, want_v, want_g, &lsum, &wsum, &bad);
         p += len;
@@ -582,5 +677,10 @@ closs_status CL_PUBLIC(cross_entropy_prob, _fused_)(int64_t n, int64_t c, int64_
 #undef CL_EXP
 #undef CL_IS_F64
 #undef CL_L
-#undef CL_CHUNK
+#undef CL_CHUNK_MIN
+#undef CL_MAX_CHUNKS
+#undef CL_RUN
+#undef CL_GROUP
+#undef CL_GROUP_ELEMS
 #undef CL_TILE
+#undef CL_TILE_ELEMS
