@@ -13,6 +13,12 @@
  * s - 2 .. s + 2 without a test. */
 #define CTC_PAD 2
 
+#if defined(__GNUC__)
+#define CTC_PREFETCH(p) __builtin_prefetch(p)
+#else
+#define CTC_PREFETCH(p) ((void)0)
+#endif
+
 /* Samples run in blocks of closs_blocks_sums, longest first (order); each
  * thread of the team uses its own slot of the scratch memory: the extended
  * target (width int64), then rows of width values: the skip mask, the frame's

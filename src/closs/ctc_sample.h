@@ -77,10 +77,17 @@ CLOSS_INLINE void CTC_FN(beta_step)(const RW_T *restrict next, RW_T *restrict cu
         cur[s] = CTC_FN(lse3)(next[s], next[s + 1], skip[s + 2] != 0 ? next[s + 2] : ninf) + e[s];
 }
 
-/* e[s] = lpt[ext[s]]: the frame's log-probabilities along the extended target. */
+/* e[s] = lpt[ext[s]]: the frame's log-probabilities along the extended target.
+ * Frames lie n c values apart: the lines of the frame `ahead` rows away (up to
+ * CTC_PREFETCH_MAX classes of it) are prefetched, the hardware prefetcher
+ * missing that stride. */
+#define CTC_PREFETCH_AHEAD 4
+#define CTC_PREFETCH_MAX 512
 CLOSS_INLINE void CTC_FN(gather)(const RW_T *restrict lpt, const int64_t *restrict ext,
-                                 RW_T *restrict e, int64_t L)
+                                 RW_T *restrict e, int64_t L, const RW_T *ahead, int64_t cc)
 {
+    const int64_t lines = cc < CTC_PREFETCH_MAX ? cc : CTC_PREFETCH_MAX;
+    for (int64_t k = 0; k < lines; k += 64 / sizeof(RW_T)) CTC_PREFETCH(ahead + k);
     for (int64_t s = 0; s < L; ++s) e[s] = lpt[ext[s]];
 }
 
@@ -137,7 +144,8 @@ CLOSS_INLINE RW_T CTC_FN(sample)(const closs_ctc_ctx *c, int64_t b, RW_T *restri
         for (int64_t t = 1; t < il; ++t) {
             RW_T *cur = CTC_ALPHA(t);
             cur[-2] = cur[-1] = ninf;
-            CTC_FN(gather)(lp + t * stride, ext, e, L);
+            const int64_t ta = t + CTC_PREFETCH_AHEAD < il ? t + CTC_PREFETCH_AHEAD : il - 1;
+            CTC_FN(gather)(lp + t * stride, ext, e, L, lp + ta * stride, cc);
             CTC_FN(alpha_step)(CTC_ALPHA(t - 1), cur, e, skip, L);
         }
         const RW_T *last = CTC_ALPHA(il - 1);
@@ -168,7 +176,7 @@ CLOSS_INLINE RW_T CTC_FN(sample)(const closs_ctc_ctx *c, int64_t b, RW_T *restri
         const RW_T *lpt = lp + t * stride, *la = CTC_ALPHA(t);
         const RW_T *next = beta + CTC_PAD + ((t + 1) & 1) * w;
         RW_T *cur = beta + CTC_PAD + (t & 1) * w, *gt = g + t * stride;
-        CTC_FN(gather)(lpt, ext, e, L);
+        CTC_FN(gather)(lpt, ext, e, L, lp + (t >= CTC_PREFETCH_AHEAD ? t - CTC_PREFETCH_AHEAD : 0) * stride, cc);
         CTC_FN(beta_step)(next, cur, e, skip, L);
         CTC_FN(terms)(la, cur, e, nll, gr, q, L);
         CTC_FN(grad_row)(lpt, gt, cc, h, gr);
