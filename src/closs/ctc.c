@@ -69,8 +69,10 @@ typedef struct closs_ctc_args {
 /* A sample's work in cells of alpha (an exp and a log each, vectorised):
  * frames times extended-target symbols, and with a gradient beta's and the
  * terms' cells and the gradient's row of c exponentials per frame. */
-#define CTC_COST(frames, symbols) \
-    ((frames) * (want_g ? 3 * (symbols) + a->c / 4 : (symbols)))
+static int64_t ctc_cost(int64_t frames, int64_t symbols, int64_t c, int want_g)
+{
+    return frames * (want_g ? 3 * symbols + c / 4 : symbols);
+}
 
 /* Work above which a team of threads pays, in cells of alpha. */
 #define CTC_PARALLEL_MIN ((int64_t)1 << 13)
@@ -179,7 +181,7 @@ static closs_status closs_ctc_run(const closs_ctc_args *a, closs_sums_fn kernel,
     if (a->n > 0 && a->n <= CTC_SORT_MAX) {
         int64_t *order = toff + a->n, *pairs = toff + 2 * a->n;
         for (int64_t b = 0; b < a->n; ++b) {
-            pairs[2 * b] = CTC_COST(a->il[b], 2 * a->tl[b] + 1);
+            pairs[2 * b] = ctc_cost(a->il[b], 2 * a->tl[b] + 1, a->c, want_g);
             pairs[2 * b + 1] = b;
         }
         qsort(pairs, (size_t)a->n, 2 * sizeof *pairs, longer_first);
@@ -201,7 +203,7 @@ static closs_status closs_ctc_run(const closs_ctc_args *a, closs_sums_fn kernel,
         }
     }
     double sums[2];
-    closs_blocks_sums(a->n, CTC_COST(tmax, lmax), CTC_PARALLEL_MIN, kernel, &c, 2, sums);
+    closs_blocks_sums(a->n, ctc_cost(tmax, lmax, a->c, want_g), CTC_PARALLEL_MIN, kernel, &c, 2, sums);
     free(c.scratch);
     free(toff);
     CLOSS_REQUIRE(sums[1] == 0, CLOSS_ERR_INVALID_ARGUMENT); /* threads changed mid-call */
