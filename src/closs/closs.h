@@ -288,13 +288,16 @@ CLOSS_DECLARE_TRIPLET_MARGIN(double, f64);
  * length, 0 past it and for samples zeroed by zero_infinity. It is the
  * derivative with respect to the logits z of lp = log_softmax(z) (d/dlp plus
  * the terms exp(lp) that log_softmax's Jacobian removes again), not d/dlp.
- * Alpha and beta are computed in the input's precision, as torch does; batch
- * sums in double. The target indices that are used (sample b's first
+ * Alpha and beta are computed in the input's precision, as torch does, with
+ * vectorised exp and log, so results agree with torch's to rounding, not to
+ * the bit (the rule: docs/architecture.md, ctc_loss); batch sums in double.
+ * The target indices that are used (sample b's first
  * target_lengths[b]) outside [0, c) give CLOSS_ERR_INDEX_OUT_OF_RANGE, lengths
  * out of range CLOSS_ERR_INVALID_SIZE, a blank outside [0, c)
  * CLOSS_ERR_INVALID_ARGUMENT, all before any output is written. Scratch memory
- * (alpha, beta: t x (2 max target length + 1) per thread) is allocated once
- * per call: CLOSS_ERR_OUT_OF_MEMORY when that fails.
+ * (per thread: alpha and the gathered log-probabilities, t x (2 max target
+ * length + 1) each) is allocated once per call: CLOSS_ERR_OUT_OF_MEMORY when
+ * that fails.
  *
  *   closs_ctc_loss_SFX(ARGS, reduction, out)
  *   closs_ctc_loss_backward_SFX(ARGS, reduction, grad_output, grad_log_probs)

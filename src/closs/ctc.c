@@ -13,11 +13,22 @@
  * s - 2 .. s + 2 without a test. */
 #define CTC_PAD 2
 
+/* The recursions' loops run over whole vectors of CTC_VLEN cells (16: one
+ * AVX-512 vector of floats); rows hold the longest extended target rounded up
+ * to it, and the pads. */
+#define CTC_VLEN 16
+
+#if defined(__GNUC__)
+#define CTC_PREFETCH(p) __builtin_prefetch(p)
+#else
+#define CTC_PREFETCH(p) ((void)0)
+#endif
+
 /* Samples run in blocks of closs_blocks_sums, longest first (order); each
  * thread of the team uses its own slot of the scratch memory: the extended
- * target (width int64), then rows of width values: the skip mask, the frame's
- * gathered log-probabilities, the gradient's terms, two rows of beta and the
- * rows of alpha (every frame of the longest input with a gradient, else two). */
+ * target (width int64), then rows of width values: the skip mask, the gradient's
+ * terms, two rows of beta, the rows of alpha (every frame of the longest input
+ * with a gradient, else two) and the gathered log-probabilities (every frame). */
 typedef struct closs_ctc_ctx {
     int64_t t, n, c, blank;
     const void *lp;          /* t x n x c log-probabilities */
@@ -33,8 +44,9 @@ typedef struct closs_ctc_ctx {
     const int64_t *order;    /* the samples, longest first */
     char *scratch;
     int slots;
-    int64_t width;           /* a row: 2 CTC_PAD + the longest extended target, rounded up */
+    int64_t width;           /* a row: the longest extended target rounded up, + CTC_VLEN */
     size_t slot_bytes;
+    int64_t frames;          /* the longest input */
 } closs_ctc_ctx;
 
 /* A public call's arguments, untyped. */
@@ -57,11 +69,16 @@ typedef struct closs_ctc_args {
 /* A sample's work in cells of alpha (an exp and a log each, vectorised):
  * frames times extended-target symbols, and with a gradient beta's and the
  * terms' cells and the gradient's row of c exponentials per frame. */
-#define CTC_COST(frames, symbols) \
-    ((frames) * (want_g ? 3 * (symbols) + a->c / 4 : (symbols)))
+static int64_t ctc_cost(int64_t frames, int64_t symbols, int64_t c, int want_g)
+{
+    return frames * (want_g ? 3 * symbols + c / 4 : symbols);
+}
 
 /* Work above which a team of threads pays, in cells of alpha. */
 #define CTC_PARALLEL_MIN ((int64_t)1 << 13)
+
+/* Batches up to this size run longest sample first. */
+#define CTC_SORT_MAX 256
 
 /* qsort's order of (cost, sample) pairs: higher cost first, then by sample. */
 static int longer_first(const void *x, const void *y)
@@ -139,8 +156,8 @@ static closs_status closs_ctc_run(const closs_ctc_args *a, closs_sums_fn kernel,
     }
     const size_t elem = a->is_f64 ? sizeof(double) : sizeof(float);
     /* rows of width values; with a gradient alpha keeps every frame */
-    const double width = (double)(((lmax + 2 * CTC_PAD + 15) / 16) * 16);
-    const double rows = 5 + (want_g && tmax > 2 ? (double)tmax : 2);
+    const double width = (double)((lmax + CTC_VLEN - 1) / CTC_VLEN * CTC_VLEN + CTC_VLEN);
+    const double rows = 4 + (want_g && tmax > 2 ? (double)tmax : 2) + (double)tmax;
     const double slot = width * (sizeof(int64_t) + rows * (double)elem);
     if (a->n > 0 && slot * closs_get_num_threads() > (double)SIZE_MAX / 4) {
         free(toff);
@@ -148,7 +165,7 @@ static closs_status closs_ctc_run(const closs_ctc_args *a, closs_sums_fn kernel,
     }
     closs_ctc_ctx c = {a->t, a->n, a->c, a->blank, a->lp, a->targets, toff, a->il, a->tl,
                        a->zero_infinity, a->reduction, NULL, 1.0, NULL, NULL, NULL,
-                       NULL, 0, (int64_t)width, 0};
+                       NULL, 0, (int64_t)width, 0, tmax};
     c.slots = closs_get_num_threads();
     c.slot_bytes = ((size_t)slot + 63) & ~(size_t)63;
     c.scratch = a->n > 0 ? malloc(c.slot_bytes * (size_t)c.slots + 64) : NULL;
@@ -156,16 +173,23 @@ static closs_status closs_ctc_run(const closs_ctc_args *a, closs_sums_fn kernel,
         free(toff);
         return CLOSS_ERR_OUT_OF_MEMORY;
     }
-    /* Longest samples first, so that the threads' last blocks are short ones
-     * (the sums' order then depends on the data alone, not the threads). */
-    if (a->n > 0) {
+    /* Up to CTC_SORT_MAX samples, longest first, so that the threads' last
+     * blocks are short ones (the sums' order then depends on the data alone,
+     * not the threads). More samples balance anyway, and run in memory order:
+     * a sample's frames lie n c values apart, in as many pages, which the next
+     * samples share (measured at (50, 6896, 29, 16): about 1.15x faster than sorted). */
+    if (a->n > 0 && a->n <= CTC_SORT_MAX) {
         int64_t *order = toff + a->n, *pairs = toff + 2 * a->n;
         for (int64_t b = 0; b < a->n; ++b) {
-            pairs[2 * b] = CTC_COST(a->il[b], 2 * a->tl[b] + 1);
+            pairs[2 * b] = ctc_cost(a->il[b], 2 * a->tl[b] + 1, a->c, want_g);
             pairs[2 * b + 1] = b;
         }
         qsort(pairs, (size_t)a->n, 2 * sizeof *pairs, longer_first);
         for (int64_t b = 0; b < a->n; ++b) order[b] = pairs[2 * b + 1];
+        c.order = order;
+    } else if (a->n > 0) {
+        int64_t *order = toff + a->n;
+        for (int64_t b = 0; b < a->n; ++b) order[b] = b;
         c.order = order;
     }
     if (want_out && none) c.out = out;
@@ -179,7 +203,7 @@ static closs_status closs_ctc_run(const closs_ctc_args *a, closs_sums_fn kernel,
         }
     }
     double sums[2];
-    closs_blocks_sums(a->n, CTC_COST(tmax, lmax), CTC_PARALLEL_MIN, kernel, &c, 2, sums);
+    closs_blocks_sums(a->n, ctc_cost(tmax, lmax, a->c, want_g), CTC_PARALLEL_MIN, kernel, &c, 2, sums);
     free(c.scratch);
     free(toff);
     CLOSS_REQUIRE(sums[1] == 0, CLOSS_ERR_INVALID_ARGUMENT); /* threads changed mid-call */

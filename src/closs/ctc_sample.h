@@ -55,33 +55,69 @@ CLOSS_INLINE RW_T CTC_FN(lse3)(RW_T a, RW_T b, RW_T c)
     return CTC_LOG(CTC_EXP(a - m) + CTC_EXP(b - m) + CTC_EXP(c - m)) + m;
 }
 
+/* The loops over s run over whole vectors: s < Lv, L rounded up to
+ * CTC_VLEN, so that no scalar remainder loop runs the exp and log of a
+ * short target. Cells past L have e[s] = -inf, so beta's are -inf (they are
+ * read as beta's pads) and alpha's feed no cell below L. */
+#define CTC_FOR_S(s, Lv, BODY)                                      \
+    for (int64_t v_ = 0; v_ < (Lv); v_ += CTC_VLEN)                 \
+        for (int64_t k_ = 0; k_ < CTC_VLEN; ++k_) {                 \
+            const int64_t s = v_ + k_;                              \
+            BODY;                                                   \
+        }
+
 /* One frame of alpha: cur[s] from prev[s], prev[s-1], prev[s-2] (prev[-1],
  * prev[-2] are -inf pads; skip[s] != 0 where the s-2 term counts). */
 CLOSS_INLINE void CTC_FN(alpha_step)(const RW_T *restrict prev, RW_T *restrict cur,
                                      const RW_T *restrict e, const RW_T *restrict skip,
-                                     int64_t L)
+                                     int64_t Lv)
 {
     const RW_T ninf = -(RW_T)INFINITY;
-    for (int64_t s = 0; s < L; ++s)
-        cur[s] = CTC_FN(lse3)(prev[s], prev[s - 1], skip[s] != 0 ? prev[s - 2] : ninf) + e[s];
+    CTC_FOR_S(s, Lv, cur[s] = CTC_FN(lse3)(prev[s], prev[s - 1],
+                                           skip[s] != 0 ? prev[s - 2] : ninf) + e[s])
 }
 
-/* One frame of beta: cur[s] from next[s], next[s+1], next[s+2] (next[L],
- * next[L+1] are -inf pads; the s+2 term counts where skip[s+2] != 0). */
+/* One frame of beta: cur[s] from next[s], next[s+1], next[s+2] (next[Lv],
+ * next[Lv+1] are -inf pads; the s+2 term counts where skip[s+2] != 0). */
 CLOSS_INLINE void CTC_FN(beta_step)(const RW_T *restrict next, RW_T *restrict cur,
                                     const RW_T *restrict e, const RW_T *restrict skip,
-                                    int64_t L)
+                                    int64_t Lv)
 {
     const RW_T ninf = -(RW_T)INFINITY;
-    for (int64_t s = 0; s < L; ++s)
-        cur[s] = CTC_FN(lse3)(next[s], next[s + 1], skip[s + 2] != 0 ? next[s + 2] : ninf) + e[s];
+    CTC_FOR_S(s, Lv, cur[s] = CTC_FN(lse3)(next[s], next[s + 1],
+                                           skip[s + 2] != 0 ? next[s + 2] : ninf) + e[s])
 }
 
-/* e[s] = lpt[ext[s]]: the frame's log-probabilities along the extended target. */
-CLOSS_INLINE void CTC_FN(gather)(const RW_T *restrict lpt, const int64_t *restrict ext,
-                                 RW_T *restrict e, int64_t L)
+/* Prefetches the lines of a frame `rows` that a pass will read (or write):
+ * the whole row when it is short, else the lines of the extended target's
+ * classes. Frames lie n c values apart, a stride the hardware prefetcher
+ * misses. */
+#define CTC_AHEAD 8
+#define CTC_WHOLE_ROW (1024 / (int64_t)sizeof(RW_T))
+CLOSS_INLINE void CTC_FN(prefetch)(const RW_T *row, int64_t cc, const int64_t *restrict ext,
+                                   int64_t L)
 {
-    for (int64_t s = 0; s < L; ++s) e[s] = lpt[ext[s]];
+    if (cc <= CTC_WHOLE_ROW)
+        for (int64_t k = 0; k < cc; k += 64 / (int64_t)sizeof(RW_T)) CTC_PREFETCH(row + k);
+    else
+        for (int64_t s = 0; s < L; ++s) CTC_PREFETCH(row + ext[s]);
+}
+
+/* em[t][s] = lp[t][l'_s] for the sample's il frames (s < L; -inf up to Lv):
+ * one pass of independent loads, CTC_AHEAD frames prefetched, so that the
+ * recursions read their log-probabilities from contiguous rows. */
+CLOSS_INLINE void CTC_FN(emissions)(const RW_T *restrict lp, int64_t stride, int64_t cc,
+                                    const int64_t *restrict ext, int64_t L, int64_t Lv,
+                                    int64_t il, RW_T *restrict em, int64_t w)
+{
+    for (int64_t t = 0; t < CTC_AHEAD && t < il; ++t) CTC_FN(prefetch)(lp + t * stride, cc, ext, L);
+    for (int64_t t = 0; t < il; ++t) {
+        if (t + CTC_AHEAD < il) CTC_FN(prefetch)(lp + (t + CTC_AHEAD) * stride, cc, ext, L);
+        const RW_T *restrict lpt = lp + t * stride;
+        RW_T *restrict row = em + t * w;
+        for (int64_t s = 0; s < L; ++s) row[s] = lpt[ext[s]];
+        for (int64_t s = L; s < Lv; ++s) row[s] = -(RW_T)INFINITY;
+    }
 }
 
 /* A frame's gradient before the alignments' terms: (exp(lp) - z) * gr, where
@@ -99,9 +135,9 @@ CLOSS_INLINE void CTC_FN(grad_row)(const RW_T *restrict lpt, RW_T *restrict gt, 
  * over the frame's probability of its class, times grad_output. */
 CLOSS_INLINE void CTC_FN(terms)(const RW_T *restrict la, const RW_T *restrict lb,
                                 const RW_T *restrict e, RW_T nll, RW_T gr, RW_T *restrict q,
-                                int64_t L)
+                                int64_t Lv)
 {
-    for (int64_t s = 0; s < L; ++s) q[s] = CTC_EXP_FULL(la[s] + lb[s] + nll - e[s]) * gr;
+    CTC_FOR_S(s, Lv, q[s] = CTC_EXP_FULL(la[s] + lb[s] + nll - e[s]) * gr)
 }
 
 /* Sample b's negative log-likelihood. work: the slot's rows (see ctc.c:
@@ -114,31 +150,31 @@ CLOSS_INLINE RW_T CTC_FN(sample)(const closs_ctc_ctx *c, int64_t b, RW_T *restri
     const RW_T ninf = -(RW_T)INFINITY;
     const int64_t stride = c->n * c->c, cc = c->c, blank = c->blank, w = c->width;
     const RW_T *restrict lp = (const RW_T *)c->lp + b * cc; /* frame t at lp + t * stride */
-    const int64_t tl = c->tl[b], L = 2 * tl + 1;
+    const int64_t tl = c->tl[b], L = 2 * tl + 1, Lv = (L + CTC_VLEN - 1) / CTC_VLEN * CTC_VLEN;
     int64_t il = c->il[b];
     const int64_t *restrict tg = c->tg + c->toff[b];
-    RW_T *restrict skip = work + CTC_PAD, *restrict e = skip + w, *restrict q = e + w;
-    RW_T *restrict beta = q + w, *restrict alpha = beta + 2 * w;
+    RW_T *restrict skip = work + CTC_PAD, *restrict q = skip + w, *restrict beta = q + w;
+    RW_T *restrict alpha = beta + 2 * w, *restrict em = alpha + (want_g ? c->frames : 2) * w;
 #define CTC_ALPHA(t) (alpha + CTC_PAD + (want_g ? (t) : (t) & 1) * w)
 
     for (int64_t s = 0; s < L; ++s) {
         ext[s] = s & 1 ? tg[s >> 1] : blank;
         skip[s] = s & 1 && s > 1 && tg[(s >> 1) - 1] != tg[s >> 1];
     }
-    skip[L] = skip[L + 1] = 0;
+    for (int64_t s = L; s < Lv + CTC_PAD; ++s) skip[s] = 0;
     RW_T nll;
     if (il == 0) {
         nll = tl == 0 ? -(RW_T)0 : (RW_T)INFINITY;
     } else {
+        CTC_FN(emissions)(lp, stride, cc, ext, L, Lv, il, em, w);
         RW_T *a0 = CTC_ALPHA(0);
-        for (int64_t s = -CTC_PAD; s < L; ++s) a0[s] = ninf;
+        for (int64_t s = -CTC_PAD; s < Lv; ++s) a0[s] = ninf;
         a0[0] = lp[blank];
         if (tl > 0) a0[1] = lp[tg[0]];
         for (int64_t t = 1; t < il; ++t) {
             RW_T *cur = CTC_ALPHA(t);
             cur[-2] = cur[-1] = ninf;
-            CTC_FN(gather)(lp + t * stride, ext, e, L);
-            CTC_FN(alpha_step)(CTC_ALPHA(t - 1), cur, e, skip, L);
+            CTC_FN(alpha_step)(CTC_ALPHA(t - 1), cur, em + t * w, skip, Lv);
         }
         const RW_T *last = CTC_ALPHA(il - 1);
         nll = -CTC_FN(lse3)(last[L - 1], tl > 0 ? last[L - 2] : ninf, ninf);
@@ -159,18 +195,22 @@ CLOSS_INLINE RW_T CTC_FN(sample)(const closs_ctc_ctx *c, int64_t b, RW_T *restri
             gt[tg[tl - 1]] -= CTC_EXP_FULL(la[L - 2] + lk + nll - lk) * gr;
         }
         RW_T *b0 = beta + CTC_PAD + ((il - 1) & 1) * w, *b1 = beta + CTC_PAD + (il & 1) * w;
-        for (int64_t s = 0; s < L + CTC_PAD; ++s) b0[s] = ninf;
+        for (int64_t s = 0; s < Lv + CTC_PAD; ++s) b0[s] = ninf;
         b0[L - 1] = lb;
         if (tl > 0) b0[L - 2] = lpt[tg[tl - 1]];
-        b1[L] = b1[L + 1] = ninf; /* the other row's pads */
+        b1[Lv] = b1[Lv + 1] = ninf; /* the other row's pads */
     }
     for (int64_t t = il - 2; t >= 0; --t) {
         const RW_T *lpt = lp + t * stride, *la = CTC_ALPHA(t);
         const RW_T *next = beta + CTC_PAD + ((t + 1) & 1) * w;
         RW_T *cur = beta + CTC_PAD + (t & 1) * w, *gt = g + t * stride;
-        CTC_FN(gather)(lpt, ext, e, L);
-        CTC_FN(beta_step)(next, cur, e, skip, L);
-        CTC_FN(terms)(la, cur, e, nll, gr, q, L);
+        const RW_T *e = em + t * w;
+        if (t >= CTC_AHEAD) { /* the gradient's rows, also lp's where the gather took a few lines */
+            CTC_FN(prefetch)(gt - CTC_AHEAD * stride, cc, ext, 0);
+            CTC_FN(prefetch)(lpt - CTC_AHEAD * stride, cc, ext, 0);
+        }
+        CTC_FN(beta_step)(next, cur, e, skip, Lv);
+        CTC_FN(terms)(la, cur, e, nll, gr, q, Lv);
         CTC_FN(grad_row)(lpt, gt, cc, h, gr);
         RW_T qb = 0;
         for (int64_t j = 0; j < tl; ++j) {
@@ -254,6 +294,7 @@ closs_status RW_TYPED(closs_ctc_loss_fused)(CLOSS_CTC_ARGS(RW_T), closs_reductio
 }
 
 #undef CTC_FN
+#undef CTC_FOR_S
 #undef CTC_EXP
 #undef CTC_EXP_FULL
 #undef CTC_LOG
