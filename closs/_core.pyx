@@ -309,6 +309,19 @@ def rowwise_value(int kind, x, idx, w, p0, p1, reduction):
 # ------------------------------------------------------------------ ctc
 
 
+cdef closs_status call_ctc(int ty, int op, int64_t t, int64_t n, int64_t c, const void *lp,
+                           const int64_t *tg, int64_t s, bint concatenated, const int64_t *il,
+                           const int64_t *tl, int64_t blank, bint zero_infinity, int r, void *out,
+                           const void *go, void *grad) noexcept nogil:
+    if ty == F32:
+        return closs_py_ctc_f32(op, t, n, c, <const float *>lp, tg, s, concatenated, il, tl,
+                                blank, zero_infinity, <closs_reduction>r, <float *>out,
+                                <const float *>go, <float *>grad)
+    return closs_py_ctc_f64(op, t, n, c, <const double *>lp, tg, s, concatenated, il, tl, blank,
+                            zero_infinity, <closs_reduction>r, <double *>out, <const double *>go,
+                            <double *>grad)
+
+
 def ctc(int op, int64_t t, int64_t n, int64_t c, log_probs, targets, int64_t s,
         bint concatenated, input_lengths, target_lengths, int64_t blank, bint zero_infinity,
         int reduction, out, go, grad):
@@ -337,15 +350,48 @@ def ctc(int op, int64_t t, int64_t n, int64_t c, log_probs, targets, int64_t s,
     check_outputs(op, out, grad)
     cdef closs_status st
     with nogil:
-        if ty == F32:
-            st = closs_py_ctc_f32(op, t, n, c, <const float *>plp, ptg, s, concatenated, pil, ptl,
-                                  blank, zero_infinity, <closs_reduction>reduction,
-                                  <float *>pout, <const float *>pgo, <float *>pg)
-        else:
-            st = closs_py_ctc_f64(op, t, n, c, <const double *>plp, ptg, s, concatenated, pil,
-                                  ptl, blank, zero_infinity, <closs_reduction>reduction,
-                                  <double *>pout, <const double *>pgo, <double *>pg)
+        st = call_ctc(ty, op, t, n, c, plp, ptg, s, concatenated, pil, ptl, blank, zero_infinity,
+                      reduction, pout, pgo, pg)
     check(st)
+
+
+def ctc_value(log_probs, targets, input_lengths, target_lengths, blank, reduction,
+              zero_infinity):
+    """The lane of ctc_loss's value: log_probs (T, N, C) of float32 or float64,
+    padded int64 targets (N, S), int64 lengths (N,): None when the arguments are
+    not in the kernel's form or the kernel refuses them."""
+    cdef int r = plain_reduction(reduction)
+    if r < 0 or type(blank) is not int or type(zero_infinity) is not bool:
+        return None
+    if not cnp.PyArray_Check(log_probs):
+        return None
+    cdef int ty = cnp.PyArray_TYPE(<cnp.ndarray>log_probs)
+    if not ((ty == F32 or ty == F64) and kernel_array(log_probs, ty, 3)
+            and kernel_array(targets, I64, 2) and kernel_array(input_lengths, I64, 1)
+            and kernel_array(target_lengths, I64, 1)):
+        return None
+    cdef int64_t t = cnp.PyArray_DIM(<cnp.ndarray>log_probs, 0)
+    cdef int64_t n = cnp.PyArray_DIM(<cnp.ndarray>log_probs, 1)
+    cdef int64_t c = cnp.PyArray_DIM(<cnp.ndarray>log_probs, 2)
+    cdef int64_t s = cnp.PyArray_DIM(<cnp.ndarray>targets, 1)
+    if (t == 0 or n == 0 or c == 0 or not 0 <= blank < c
+            or cnp.PyArray_DIM(<cnp.ndarray>targets, 0) != n
+            or cnp.PyArray_DIM(<cnp.ndarray>input_lengths, 0) != n
+            or cnp.PyArray_DIM(<cnp.ndarray>target_lengths, 0) != n):
+        return None
+    out = lane_buffer(ty, r, n)
+    cdef const void *plp = pointer(log_probs)
+    cdef const int64_t *ptg = <const int64_t *>pointer(targets)
+    cdef const int64_t *pil = <const int64_t *>pointer(input_lengths)
+    cdef const int64_t *ptl = <const int64_t *>pointer(target_lengths)
+    cdef void *pout = pointer(out)
+    cdef int64_t b = blank
+    cdef bint zi = zero_infinity
+    cdef closs_status st
+    with nogil:
+        st = call_ctc(ty, FORWARD, t, n, c, plp, ptg, s, False, pil, ptl, b, zi, r, pout, NULL,
+                      NULL)
+    return lane_result(ty, r, out) if st == CLOSS_OK else None
 
 
 # ------------------------------------------------------------------ classification

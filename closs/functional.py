@@ -603,5 +603,9 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     TypeError. Alpha and beta are computed in the input's precision, as torch's
     CPU kernel does; batch sums accumulate in double.
     """
+    v = _core.ctc_value(log_probs, targets, input_lengths, target_lengths, blank, reduction,
+                        zero_infinity)
+    if v is not None:
+        return v
     return _ctc_call(log_probs, targets, input_lengths, target_lengths, blank, reduction,
                      zero_infinity).value()

@@ -197,3 +197,45 @@ def test_core_checks_buffers():
         _core.pointwise(kind, _api.FORWARD, x, x, None, None, 0, 0, 0, 1, None, None, None)
     with pytest.raises(ValueError, match="unknown element-wise loss kind"):
         _core.pointwise(-1, _api.FORWARD, x, x, None, None, 0, 0, 0, 1, out, None, None)
+
+
+def ctc_args(dtype, t=12, n=4, c=6, s=4, seed=2):
+    rng = np.random.default_rng(seed)
+    z = rng.standard_normal((t, n, c))
+    lp = (z - np.log(np.exp(z).sum(-1, keepdims=True))).astype(dtype)
+    targets = rng.integers(1, c, (n, s)).astype(np.int64)
+    il = np.array([t, t - 1, t - 3, 2][:n], np.int64)     # the last cannot align: inf
+    tl = np.array([s, 0, 2, s][:n], np.int64)
+    return lp, targets, il, tl
+
+
+@DTYPES
+@REDUCTIONS
+@pytest.mark.parametrize("opts", [{}, {"blank": 3}, {"zero_infinity": True}], ids=str)
+def test_ctc_lane_is_the_general_path(opts, reduction, dtype):
+    lp, targets, il, tl = ctc_args(dtype)
+    kw = dict(opts, reduction=reduction)
+    assert _core.ctc_value(lp, targets, il, tl, kw.get("blank", 0), reduction,
+                           kw.get("zero_infinity", False)) is not None
+    assert_same(F.ctc_loss(lp, targets, il, tl, **kw), general("ctc", lp, targets, il, tl, **kw))
+
+
+def test_ctc_lane_leaves_the_rest():
+    lp, targets, il, tl = ctc_args(np.float32)
+    refused = [
+        (lp[:, 0], targets[0], il[:1], tl[:1], 0, "mean", False),         # unbatched
+        (lp, targets.ravel(), il, tl, 0, "mean", False),                  # concatenated
+        (lp, targets.astype(np.int32), il, tl, 0, "mean", False),         # other index dtype
+        (lp, targets, il.tolist(), tl, 0, "mean", False),                 # lengths as a list
+        (lp, targets, il, tl[:2], 0, "mean", False),                      # lengths of another n
+        (lp, targets, il, tl, 6, "mean", False),                          # blank out of range
+        (lp, targets, il, tl, 0, "mean", 1),                              # not a bool
+        (lp, targets, il + 1, tl, 0, "mean", False),                      # the kernel refuses
+        (lp, targets + 5, il, tl, 0, "mean", False),                      # a label >= C
+        (lp[:0], targets, il, tl, 0, "mean", False),                      # empty
+    ]
+    for args in refused:
+        assert _core.ctc_value(*args) is None
+    with pytest.raises(IndexError, match="out of bounds"):
+        F.ctc_loss(lp, targets + 5, il, tl)
+    assert_same(F.ctc_loss(lp, targets, il.tolist(), tl), F.ctc_loss(lp, targets, il, tl))
