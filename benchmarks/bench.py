@@ -295,7 +295,9 @@ class Bench:
 
     def contenders(self, loss, op, args, names=CONTENDERS):
         """{name: the call to time} for those of `names` available."""
-        make = {"closs": closs_fn, "numpy": numpy_fn}
+        make = {"closs": closs_fn}
+        if not self.opts.no_numpy:
+            make["numpy"] = numpy_fn
         if self.torch is not None:
             make["torch"] = functools.partial(torch_fn, self.torch)
         args, options = args
@@ -468,6 +470,9 @@ def parse_args(argv):
                    help="seconds per contender per cell (default 0.3; --quick 0.01)")
     p.add_argument("--quick", action="store_true", help="small budget and sizes: a CI smoke run")
     p.add_argument("--no-torch", action="store_true", help="leave torch out")
+    p.add_argument("--no-numpy", action="store_true",
+                   help="leave NumPy out (its float64 references take seconds a call at "
+                        "ctc_loss's large shapes)")
     p.add_argument("--busy", action="store_true", help="only the busy-neighbour scenario")
     p.add_argument("--threshold", action="store_true", help="only the 1 vs 2 thread sweep")
     p.add_argument("--json", default=str(Path(__file__).with_name("results.json")),
