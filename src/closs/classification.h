@@ -70,8 +70,13 @@ CLOSS_INLINE CL_T CL_FN(lanes_max)(CL_T v[CL_L])
 CLOSS_INLINE CL_T CL_FN(max)(const CL_T *restrict x, const int64_t len)
 {
     CL_T m = -INFINITY;
+    /* whole vectors; the end as the last CL_L elements again (no scalar epilogue) */
+    const int64_t whole = len >= CL_L ? len / CL_L * CL_L : len;
 #pragma omp simd reduction(max : m)
-    for (int64_t j = 0; j < len; ++j) m = x[j] > m ? x[j] : m;
+    for (int64_t j = 0; j < whole; ++j) m = x[j] > m ? x[j] : m;
+    if (whole < len)
+#pragma omp simd reduction(max : m)
+        for (int64_t j = len - CL_L; j < len; ++j) m = x[j] > m ? x[j] : m;
     return m;
 }
 
