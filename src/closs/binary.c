@@ -18,6 +18,7 @@
  * 1e-12, a float constant in torch too), not the derivative of the clamped value.
  */
 #define PW_NAME binary_cross_entropy
+#define PW_PARALLEL_MIN CLOSS_COMPUTE_PARALLEL_MIN
 #define PW_DOMAIN(x, y, a) ((x) >= 0 && (x) <= 1 && (y) >= 0 && (y) <= 1)
 #define PW_POINT(x, y, a, v, g)                                                       \
     do {                                                                              \
@@ -35,6 +36,7 @@
  * dL/dx = l sigmoid(x) - p y.
  */
 #define PW_NAME binary_cross_entropy_with_logits
+#define PW_PARALLEL_MIN CLOSS_COMPUTE_PARALLEL_MIN
 #define PW_PARAM const PW_T *pos_weight,
 #define PW_PARAM_OK 1
 #define PW_HAS_AUX 1
@@ -56,6 +58,7 @@
  * dL/dx = -y sigmoid(-y x).
  */
 #define PW_NAME soft_margin_loss
+#define PW_PARALLEL_MIN CLOSS_COMPUTE_PARALLEL_MIN
 #define PW_POINT(x, y, a, v, g)                 \
     do {                                        \
         const PW_T t = -(y) * (x);              \

@@ -14,6 +14,7 @@
  */
 #define LOG_2PI 1.83787706640934548356
 #define PW_NAME poisson_nll_loss
+#define PW_PARALLEL_MIN CLOSS_COMPUTE_PARALLEL_MIN
 #define PW_PARAM int log_input, int full, double eps,
 #define PW_P0 eps
 #define PW_P1 (full != 0)
@@ -46,6 +47,7 @@
  * 'batchmean' is a sum divided by the batch size, in the Python layer.
  */
 #define PW_NAME kl_div
+#define PW_PARALLEL_MIN CLOSS_COMPUTE_PARALLEL_MIN
 #define PW_PARAM int log_target,
 #define PW_P0 (log_target != 0)
 #define PW_PARAM_OK 1
@@ -71,6 +73,7 @@
  * var < eps. NaN var stays NaN; var < 0 is outside the domain (CLOSS_ERR_DOMAIN).
  */
 #define PW_NAME gaussian_nll_loss
+#define PW_PARALLEL_MIN CLOSS_COMPUTE_PARALLEL_MIN
 #define PW_PARAM const PW_T *var, int full, double eps,
 #define PW_P0 eps
 #define PW_P1 (full != 0)

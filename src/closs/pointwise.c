@@ -28,7 +28,7 @@ static double mean_denominator(const closs_pw_kernels *k, const closs_pw_args *a
 static closs_status domain_status(const closs_pw_kernels *k, const closs_pw_ctx *c, int64_t n,
                                   double s)
 {
-    if (k->outside && isnan(s) && closs_blocks(n, CLOSS_STREAM_PARALLEL_MIN, k->outside, c) > 0)
+    if (k->outside && isnan(s) && closs_blocks(n, k->parallel_min, k->outside, c) > 0)
         return CLOSS_ERR_DOMAIN;
     return CLOSS_OK;
 }
@@ -47,10 +47,10 @@ closs_status closs_pw_forward(const closs_pw_kernels *k, const closs_pw_args *a,
     closs_pw_ctx c = make_ctx(a);
     if (a->reduction == CLOSS_REDUCTION_NONE) {
         c.out = out;
-        const double s = closs_blocks(a->n, CLOSS_STREAM_PARALLEL_MIN, k->value[ha][hw], &c);
+        const double s = closs_blocks(a->n, k->parallel_min, k->value[ha][hw], &c);
         return domain_status(k, &c, a->n, s);
     }
-    double s = closs_blocks(a->n, CLOSS_STREAM_PARALLEL_MIN, k->sum[ha][hw], &c);
+    double s = closs_blocks(a->n, k->parallel_min, k->sum[ha][hw], &c);
     st = domain_status(k, &c, a->n, s);
     if (st != CLOSS_OK) return st;
     if (a->reduction == CLOSS_REDUCTION_MEAN) s /= mean_denominator(k, a);
@@ -72,7 +72,7 @@ closs_status closs_pw_backward(const closs_pw_kernels *k, const closs_pw_args *a
         c.gscale = grad_output ? closs_load_scalar(grad_output, a->is_f64) : 1.0;
         if (a->reduction == CLOSS_REDUCTION_MEAN) c.gscale /= mean_denominator(k, a);
     }
-    closs_blocks(a->n, CLOSS_STREAM_PARALLEL_MIN, k->grad[ha][go_vec][hw], &c);
+    closs_blocks(a->n, k->parallel_min, k->grad[ha][go_vec][hw], &c);
     return CLOSS_OK;
 }
 
@@ -87,12 +87,12 @@ closs_status closs_pw_fused(const closs_pw_kernels *k, const closs_pw_args *a, v
     c.gx = grad_input;
     if (a->reduction == CLOSS_REDUCTION_NONE) {
         c.out = out;
-        const double s = closs_blocks(a->n, CLOSS_STREAM_PARALLEL_MIN, k->fused[ha][hw], &c);
+        const double s = closs_blocks(a->n, k->parallel_min, k->fused[ha][hw], &c);
         return domain_status(k, &c, a->n, s);
     }
     const double denom = a->reduction == CLOSS_REDUCTION_MEAN ? mean_denominator(k, a) : 1.0;
     c.gscale = 1.0 / denom;
-    const double s = closs_blocks(a->n, CLOSS_STREAM_PARALLEL_MIN, k->fused_sum[ha][hw], &c);
+    const double s = closs_blocks(a->n, k->parallel_min, k->fused_sum[ha][hw], &c);
     st = domain_status(k, &c, a->n, s);
     if (st != CLOSS_OK) return st;
     closs_store_scalar(out, s / denom, a->is_f64);

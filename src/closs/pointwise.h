@@ -14,6 +14,8 @@
  *   PW_P0, PW_P1, PW_P2  the parameters as doubles (0.0 when unused)
  *   PW_PARAM_OK      true when the parameters are in the loss's domain
  *   PW_MEAN_BY_WSUM  1 when a weighted MEAN divides by the weight sum, 0 for n
+ *   PW_PARALLEL_MIN  optional: CLOSS_COMPUTE_PARALLEL_MIN for a loss with an exp
+ *                    or log per element (default CLOSS_STREAM_PARALLEL_MIN)
  * and, for a loss with a second per-element array (pos_weight ...):
  *   PW_HAS_AUX 1, PW_AUX its parameter's name, PW_AUX_ABSENT its value when NULL,
  *   PW_AUX_REQUIRED 1 when it may not be NULL, and when it is differentiable
@@ -155,6 +157,7 @@ static const closs_pw_kernels PW_FN(kernels) = {
     .fused_sum = {PW_ROW(0, fused_sum), PW_AUX_ROW(fused_sum)},
     .outside = PW_OUTSIDE,
     .mean_by_wsum = PW_MEAN_BY_WSUM,
+    .parallel_min = PW_PARALLEL_MIN,
 };
 
 /* The checks of every public function. */

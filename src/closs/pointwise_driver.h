@@ -27,6 +27,7 @@ typedef struct closs_pw_kernels {
     closs_block_fn fused_sum[2][2]; /* returns sum of w L, gx[i] = w dL gscale */
     closs_block_fn outside;         /* counts elements outside the domain, or NULL */
     int mean_by_wsum;               /* weighted MEAN divides by the sum of the weights */
+    int64_t parallel_min;           /* elements from which a team of threads runs */
 } closs_pw_kernels;
 
 /* A public call's arguments, untyped. */

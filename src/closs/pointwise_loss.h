@@ -24,6 +24,9 @@
 #ifndef PW_AUX_REQUIRED
 #define PW_AUX_REQUIRED 0
 #endif
+#ifndef PW_PARALLEL_MIN
+#define PW_PARALLEL_MIN CLOSS_STREAM_PARALLEL_MIN
+#endif
 
 #define PW_T float
 #define PW_SFX f32
@@ -52,3 +55,4 @@
 #undef PW_AUX_GRAD_OUT
 #undef PW_PARAM_OK
 #undef PW_MEAN_BY_WSUM
+#undef PW_PARALLEL_MIN
