@@ -684,6 +684,5 @@ def classification(name, input, target, reduction, weight=None, ignore_index=-10
     call.ignore_index = int(ignore_index)
     call.label_smoothing = label_smoothing
     call.user_target = t
-    gdtype = x.dtype if x.dtype in _KERNEL_DTYPES else dtype
-    call.grads = (GradSpec(x.shape, x.shape, gdtype),)
+    call.grads = (GradSpec(x.shape, x.shape, grad_dtype(x, dtype)),)
     return call
