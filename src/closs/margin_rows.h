@@ -105,13 +105,17 @@ CLOSS_INLINE double RW_TYPED(multi_margin_row)(const closs_rw_ctx *c, int64_t i,
 #include "rowwise.h"
 
 /* sum over j in [0, len) of the hinge max(0, a + x_j) where listed[j] is 0.
- * (The flags have x's width, so that the loop vectorises.) */
+ * (The flags have x's width, so that the loop vectorises.) ML_ON loads both
+ * operands unconditionally (`&`, not `&&`): GCC 12 at -O3 with AVX2 turns the
+ * short-circuit load of listed[j] into masked loads and gives every 4-lane
+ * group of the 16-accumulator loop the first group's mask (a wrong sum for
+ * rows of 16+ classes with several targets; tests/test_class_counts.py). */
 CLOSS_INLINE double RW_TYPED(multilabel_hinges)(const RW_T *restrict x,
                                                 const RW_T *restrict listed,
                                                 const int64_t len, const RW_T a)
 {
     double sum;
-#define ML_ON(j) (a + x[j] > 0 && listed[j] == 0)
+#define ML_ON(j) ((a + x[j] > 0) & (listed[j] == 0))
     CLOSS_SUM_LANES(sum, len, j, ML_ON(j) ? a + x[j] : 0);
     return sum;
 }
