@@ -120,13 +120,22 @@ def grad_dtype(x, dtype):
     return x.dtype if x.dtype in _KERNEL_DTYPES else dtype
 
 
+def kernel_ready(a, dtype):
+    """a is what a kernel reads as it is: of dtype (native byte order: '>f8' is not
+    float64), C-contiguous and aligned (NumPy's ISBEHAVED rules)."""
+    return a.dtype == dtype and a.flags.c_contiguous and a.flags.aligned
+
+
+def contiguous(a, dtype):
+    """a as a kernel reads it: itself when kernel_ready, else a converted copy."""
+    return a if kernel_ready(a, dtype) else np.array(a, dtype=dtype, order="C")
+
+
 def flat(a, shape, dtype):
-    """a broadcast to shape, as a flat C-contiguous array of dtype (a view when possible)."""
+    """a broadcast to shape, as a flat kernel_ready array of dtype (a view when possible)."""
     if a.shape != shape:
         a = np.broadcast_to(a, shape)
-    elif a.dtype == dtype and a.flags.c_contiguous:  # the common case, without a copy
-        return a.reshape(-1)
-    return np.ascontiguousarray(a, dtype=dtype).reshape(-1)
+    return contiguous(a, dtype).reshape(-1)
 
 
 def warn_target_size(input_shape, target_shape):
@@ -212,13 +221,26 @@ class LossCall:
                 raise ShapeError(
                     f"grad_output has shape {g.shape}, expected the loss's shape {self.out_shape}"
                 )
-            return np.ascontiguousarray(g, dtype=self.dtype).reshape(-1)
+            return contiguous(g, self.dtype).reshape(-1)
         if g.size != 1:
             raise ShapeError(f"grad_output of a reduced loss must be a scalar, got shape {g.shape}")
-        return np.asarray(g, dtype=self.dtype).reshape(1)
+        return contiguous(g, self.dtype).reshape(1)
 
-    def _grad_buffers(self, out):
-        """Flat buffers for the kernel, and the user's arrays they end up in."""
+    def _reads(self):
+        """The arrays the kernel reads (every ndarray the call holds), for overlap checks."""
+        for cls in type(self).__mro__:
+            for name in getattr(cls, "__slots__", ()):
+                v = getattr(self, name, None)
+                for a in v if isinstance(v, tuple) else (v,):
+                    if isinstance(a, np.ndarray):
+                        yield a
+
+    def _grad_buffers(self, out, grad_output=None):
+        """Flat buffers for the kernel, and the user's arrays they end up in. A
+        user's out= array is written directly when the kernel can (kernel_ready, no
+        overlap with anything the call reads); else the kernel writes a temporary
+        that is copied into it, so an out= that aliases an input (out=x) still gets
+        the right answer, as with NumPy's ufuncs."""
         if out is None:
             outs = (None,) * len(self.grads)
         elif len(self.grads) == 1:
@@ -228,16 +250,26 @@ class LossCall:
             if len(outs) != len(self.grads):
                 raise ValueError(f"out must be a tuple of {len(self.grads)} arrays")
         buffers, results = [], []
-        for spec, o in zip(self.grads, outs):
+        reads = None
+        for k, (spec, o) in enumerate(zip(self.grads, outs)):
+            direct = spec.computed == spec.shape and spec.dtype == self.dtype
             if o is not None:
-                if not isinstance(o, np.ndarray) or o.shape != spec.shape or o.dtype != spec.dtype:
+                if (not isinstance(o, np.ndarray) or o.shape != spec.shape
+                        or o.dtype.newbyteorder("=") != spec.dtype):
                     raise ShapeError(
                         f"out must be an ndarray of shape {spec.shape} and dtype {spec.dtype}"
                     )
                 if not o.flags.writeable:
                     raise ValueError("out is read-only")
-            direct = spec.computed == spec.shape and spec.dtype == self.dtype
-            if direct and o is not None and o.flags.c_contiguous:
+                if any(np.may_share_memory(o, other) for other in outs[:k] if other is not None):
+                    raise ValueError("the out= arrays overlap each other")
+                if direct and kernel_ready(o, self.dtype):
+                    if reads is None:
+                        reads = list(self._reads())
+                        if grad_output is not None:
+                            reads.append(grad_output)
+                    direct = not any(np.may_share_memory(o, a) for a in reads)
+            if direct and o is not None and kernel_ready(o, self.dtype):
                 buf = o
             elif direct and o is None:
                 buf = o = np.empty(spec.shape, self.dtype)
@@ -261,7 +293,7 @@ class LossCall:
 
     def grad(self, grad_output=None, out=None):
         go = self._grad_output(grad_output)
-        buffers, results = self._grad_buffers(out)
+        buffers, results = self._grad_buffers(out, go)
         self._run(BACKWARD, None, go, [b.reshape(-1) for b in buffers])
         return self._finish(buffers, results)
 
@@ -677,10 +709,10 @@ def classification(name, input, target, reduction, weight=None, ignore_index=-10
     call.c = c
     call.s = int(np.prod(x.shape[2:], dtype=np.int64)) if x.ndim > 2 else 1
     call.out_shape = out_shape
-    call.x = np.ascontiguousarray(x, dtype=dtype).reshape(-1)
-    call.t = None if probabilities else np.ascontiguousarray(t, dtype=np.int64).reshape(-1)
-    call.tp = np.ascontiguousarray(t, dtype=dtype).reshape(-1) if probabilities else None
-    call.w = None if w is None else np.ascontiguousarray(w, dtype=dtype)
+    call.x = contiguous(x, dtype).reshape(-1)
+    call.t = None if probabilities else contiguous(t, np.dtype(np.int64)).reshape(-1)
+    call.tp = contiguous(t, dtype).reshape(-1) if probabilities else None
+    call.w = None if w is None else contiguous(w, dtype)
     call.ignore_index = int(ignore_index)
     call.label_smoothing = label_smoothing
     call.user_target = t

@@ -77,8 +77,9 @@ cdef int float_type(object x, str what) except -1:
 
 cdef void *data(object a, int ty, Py_ssize_t want, str what, bint write=False) except? NULL:
     """The data of an array argument of `want` elements and type ty, or NULL when it
-    is None (absent) or empty. It must be a C-contiguous ndarray of that type (of
-    any shape: the kernels see it flat); a written one must be writeable."""
+    is None (absent) or empty. It must be a C-contiguous, aligned ndarray of that
+    type in native byte order (of any shape: the kernels see it flat); a written one
+    must be writeable. (The type number alone does not tell '>f8' from '<f8'.)"""
     if a is None:
         return NULL
     if not cnp.PyArray_Check(a):
@@ -88,6 +89,8 @@ cdef void *data(object a, int ty, Py_ssize_t want, str what, bint write=False) e
         raise DTypeError(f"{what} has dtype {arr.dtype}, expected {cnp.PyArray_DescrFromType(ty)}")
     if not cnp.PyArray_IS_C_CONTIGUOUS(arr):
         raise ValueError(f"{what} must be C-contiguous")
+    if not cnp.PyArray_ISBEHAVED_RO(arr):
+        raise ValueError(f"{what} must be aligned and in native byte order")
     if cnp.PyArray_SIZE(arr) != want:
         raise ShapeError(f"{what} has {cnp.PyArray_SIZE(arr)} elements, expected {want}")
     if write and not cnp.PyArray_ISWRITEABLE(arr):
@@ -103,10 +106,12 @@ cdef int check_outputs(int op, object out, object grad) except -1:
 
 
 cdef inline bint kernel_array(object a, int ty, int ndim) noexcept:
-    """a is an exact ndarray of type ty and ndim dimensions, C-contiguous (the lanes)."""
+    """a is an exact ndarray of type ty and ndim dimensions, C-contiguous, aligned and
+    in native byte order (the lanes)."""
     return (cnp.PyArray_CheckExact(a) and cnp.PyArray_TYPE(<cnp.ndarray>a) == ty
             and cnp.PyArray_NDIM(<cnp.ndarray>a) == ndim
-            and cnp.PyArray_IS_C_CONTIGUOUS(<cnp.ndarray>a))
+            and cnp.PyArray_IS_C_CONTIGUOUS(<cnp.ndarray>a)
+            and cnp.PyArray_ISBEHAVED_RO(<cnp.ndarray>a))
 
 
 cdef int plain_reduction(object reduction) noexcept:

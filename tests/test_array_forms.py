@@ -1,0 +1,194 @@
+"""Any array NumPy can describe gives the same numbers (issue 11, defects 2, 3, 5).
+
+- Byte order and alignment: big-endian, misaligned and strided copies of every
+  array argument of every loss (floats, class indices, weights, lengths) give
+  the native array's value and gradients, through the functional (and so its
+  lane, where there is one) and the Module.
+- out= that overlaps what the call reads (the input itself, the target,
+  grad_output) still receives the right gradient, as with NumPy's ufuncs.
+- Broadcast operands of the element-wise losses are never materialised at the
+  loss's size (tracemalloc), and the chunked path agrees with the direct one.
+"""
+
+import tracemalloc
+
+import numpy as np
+import pytest
+
+import closs.functional as F
+from closs import _api
+from closs._registry import LOSSES, materialise
+
+DTYPES = pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
+
+
+def grads(g):
+    return g if isinstance(g, tuple) else (g,)
+
+
+def big_endian(a):
+    return a.astype(a.dtype.newbyteorder(">"))
+
+
+def misaligned(a):
+    """A copy of a whose data starts one byte past an aligned address."""
+    buf = np.empty(a.nbytes + 1, np.uint8)
+    m = np.ndarray(a.shape, a.dtype, buffer=buf.data, offset=1)
+    m[...] = a
+    assert a.dtype.itemsize == 1 or not m.flags.aligned
+    return m
+
+
+def strided(a):
+    """A non-contiguous view holding a's values (every other element of a bigger array)."""
+    if a.ndim == 0:
+        return a
+    s = np.empty(a.shape[:-1] + (2 * a.shape[-1],), a.dtype)[..., ::2]
+    s[...] = a
+    return s
+
+
+FORMS = {"big_endian": big_endian, "misaligned": misaligned, "strided": strided}
+
+
+def setup(loss, options, dtype, seed=0, shape=(5, 8)):
+    rng = np.random.default_rng(seed)
+    args = loss.make_args(rng, shape, dtype)
+    return list(args), materialise(loss, options, rng, shape, dtype)
+
+
+def run(loss, args, opts, reduction):
+    """(functional value, fused value, fused gradients, backward gradients)."""
+    fn = getattr(F, loss.name)
+    module = loss.module(reduction=reduction,
+                         **{k: opts[k] for k in loss.module_options if k in opts})
+    fwd = {k: opts[k] for k in loss.forward_options if k in opts}
+    value = fn(*args, reduction=reduction, **opts)
+    fused_value, fused = module.value_and_grad(*args, **fwd)
+    module(*args, **fwd)
+    return value, fused_value, grads(fused), grads(module.backward())
+
+
+def assert_same_run(a, b):
+    for x, y in zip(a[:2], b[:2]):
+        assert np.asarray(x).dtype == np.asarray(y).dtype
+        np.testing.assert_array_equal(x, y)
+    for gs, hs in zip(a[2:], b[2:]):
+        for g, h in zip(gs, hs):
+            assert g.dtype == h.dtype and g.shape == h.shape
+            np.testing.assert_array_equal(g, h)
+
+
+def array_slots(args, opts):
+    """Where the call's arrays are: ('arg', i) or ('opt', key)."""
+    slots = [("arg", i) for i, a in enumerate(args) if isinstance(a, np.ndarray)]
+    return slots + [("opt", k) for k, v in opts.items() if isinstance(v, np.ndarray)]
+
+
+def replaced(args, opts, slot, form):
+    args, opts = list(args), dict(opts)
+    kind, key = slot
+    if kind == "arg":
+        args[key] = form(args[key])
+    else:
+        opts[key] = form(opts[key])
+    return args, opts
+
+
+def form_cases():
+    for loss in LOSSES.values():
+        options = loss.grid[-1]  # the richest option set: weights, pos_weight ...
+        for form in FORMS:
+            yield pytest.param(loss, options, form, id=f"{loss.key}-{form}")
+
+
+@DTYPES
+@pytest.mark.parametrize("reduction", ["none", "mean"])
+@pytest.mark.parametrize("loss,options,form", form_cases())
+def test_every_array_in_every_form(loss, options, form, reduction, dtype):
+    args, opts = setup(loss, options, dtype)
+    expected = run(loss, args, opts, reduction)
+    for slot in array_slots(args, opts):
+        a2, o2 = replaced(args, opts, slot, FORMS[form])
+        assert_same_run(run(loss, a2, o2, reduction), expected)
+
+
+@pytest.mark.parametrize("dtype", [">f8", ">f4"])
+def test_issue_reproducer_big_endian(dtype):
+    x = np.array([[1.0, 2.0, 3.0]], dtype=dtype)
+    expected = np.log(np.exp([1.0, 2.0, 3.0]).sum()) - 1.0  # 2.4076
+    for t in (np.array([0]), np.array([0], dtype=">i8")):
+        np.testing.assert_allclose(F.cross_entropy(x, t), expected, rtol=1e-6)
+        np.testing.assert_allclose(F.nll_loss(-x, t), 1.0, rtol=1e-6)
+
+
+# ----------------------------------------------------------------- out= that overlaps
+
+
+def overlap_cases():
+    for loss in LOSSES.values():
+        yield pytest.param(loss, loss.grid[-1], id=loss.key)
+
+
+@DTYPES
+@pytest.mark.parametrize("reduction", ["none", "sum"])
+@pytest.mark.parametrize("loss,options", overlap_cases())
+def test_out_aliasing_an_input(loss, options, reduction, dtype):
+    """value_and_grad(..., out=the input itself) and out= views of other arguments of
+    the gradient's shape: the right gradient, in the user's arrays."""
+    args, opts = setup(loss, options, dtype, seed=1)
+    module = loss.module(reduction=reduction,
+                         **{k: opts[k] for k in loss.module_options if k in opts})
+    fwd = {k: opts[k] for k in loss.forward_options if k in opts}
+    value, g = module.value_and_grad(*[a.copy() if isinstance(a, np.ndarray) else a
+                                       for a in args], **fwd)
+    g = grads(g)
+    candidates = [i for i, a in enumerate(args)
+                  if isinstance(a, np.ndarray) and a.dtype == dtype
+                  and any(a.shape == args[j].shape for j in loss.grad_args)]
+    for i in candidates:
+        own = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
+        outs = [own[i] if own[i].shape == own[j].shape and k == 0 else np.empty_like(own[j])
+                for k, j in enumerate(loss.grad_args)]
+        if not any(o is own[i] for o in outs):  # the aliased array is a later gradient's
+            k = next(k for k, j in enumerate(loss.grad_args) if own[j].shape == own[i].shape)
+            outs[k] = own[i]
+        v2, g2 = module.value_and_grad(*own, out=tuple(outs) if len(outs) > 1 else outs[0],
+                                       **fwd)
+        np.testing.assert_array_equal(v2, value)
+        for r, o, e in zip(grads(g2), outs, g):
+            assert r is o
+            np.testing.assert_allclose(r, e, rtol=1e-6 if dtype == np.float32 else 1e-13,
+                                       err_msg=f"out= aliases argument {i}")
+
+
+@DTYPES
+def test_out_aliasing_grad_output(dtype):
+    rng = np.random.default_rng(2)
+    x, y = (rng.standard_normal((64, 33)).astype(dtype) for _ in range(2))
+    go = rng.uniform(0.5, 2, (64, 33)).astype(dtype)
+    module = LOSSES["mse_loss"].module(reduction="none")
+    module(x, y)
+    expected = module.backward(go.copy())
+    result = module.backward(go, out=go)
+    assert result is go
+    np.testing.assert_array_equal(go, expected)
+
+
+def test_out_arrays_overlapping_each_other():
+    rng = np.random.default_rng(3)
+    x1, x2 = rng.standard_normal((2, 6, 4))
+    y = np.sign(rng.standard_normal(6))
+    module = LOSSES["cosine_embedding_loss"].module()
+    buf = np.empty((6, 4))
+    with pytest.raises(ValueError, match="overlap"):
+        module.value_and_grad(x1, x2, y, out=(buf, buf))
+
+
+def test_issue_reproducer_out_is_input():
+    x = np.array([[1.0, 2.0, 3.0]])
+    value, g = LOSSES["cross_entropy"].module().value_and_grad(x, np.array([0]), out=x)
+    np.testing.assert_allclose(value, 2.4076059644443806, rtol=1e-12)
+    p = np.exp([1.0, 2.0, 3.0]) / np.exp([1.0, 2.0, 3.0]).sum()
+    np.testing.assert_allclose(g, [p - [1, 0, 0]], rtol=1e-12)
+    assert g is x
