@@ -307,20 +307,33 @@ class LossCall:
 # --------------------------------------------------------------------------- families
 
 
+# An element-wise call of more than CHUNK elements whose operands are not all
+# kernel_ready at the loss's shape (a broadcast target, weight or pos_weight, a
+# strided, byte-swapped or integer array) streams them through NumPy's buffered
+# iterator CHUNK elements at a time instead of materialising them: memory stays at
+# the inputs plus the outputs. 2^20 is the element-wise kernels' parallel threshold,
+# so every chunk still runs on the thread team.
+CHUNK = 1 << 20
+
+
 class PointwiseCall(LossCall):
     """An element-wise loss L(x, y) * w on the broadcast shape of input and target.
 
     sum_scale: when not None, a reduced loss runs as the kernel's 'sum' times
-    this factor (a weighted mean over a broadcast input, kl_div's 'batchmean').
+    this factor (a weighted mean over a broadcast input, kl_div's 'batchmean',
+    the mean of a chunked call).
     domain_error: when not None, makes the exception for a CLOSS_ERR_DOMAIN.
+    chunked: x, y, w, aux are views of the loss's shape, read in chunks (see CHUNK);
+    else they are flat kernel_ready arrays.
     """
 
-    __slots__ = ("kind", "x", "y", "w", "aux", "params", "sum_scale", "domain_error")
+    __slots__ = ("kind", "x", "y", "w", "aux", "params", "sum_scale", "domain_error", "chunked")
 
-    def _kernel(self, op, reduction, out, grad_output, grads):
+    def _kernel(self, op, reduction, out, grad_output, grads, arrays=None):
+        x, y, w, aux = arrays or (self.x, self.y, self.w, self.aux)
         gx, gaux = (tuple(grads) + (None, None))[:2] if grads else (None, None)
         try:
-            self.kernel(self.kind, op, self.x, self.y, self.w, self.aux, *self.params,
+            self.kernel(self.kind, op, x, y, w, aux, *self.params,
                         reduction, out, grad_output, gx, gaux)
         except DomainError:
             if self.domain_error is None:
@@ -328,6 +341,8 @@ class PointwiseCall(LossCall):
             raise self.domain_error() from None
 
     def _run(self, op, out, grad_output, grad_inputs):
+        if self.chunked:
+            return self._run_chunks(op, out, grad_output, grad_inputs)
         scale = self.sum_scale
         if scale is None or self.reduction == 0:
             self._kernel(op, self.reduction, out, grad_output, grad_inputs)
@@ -339,6 +354,46 @@ class PointwiseCall(LossCall):
             out *= scale
             for g in grad_inputs or ():
                 g *= scale
+
+    def _run_chunks(self, op, out, grad_output, grad_inputs):
+        """_run over chunks of NumPy's buffered iterator: a reduced loss as the sum of
+        the chunks' 'sum's (added in double, in the iterator's fixed order) times
+        sum_scale, its gradient with grad_output * sum_scale."""
+        shape, reduced = self.out_shape, self.reduction != 0
+        scale = 1.0 if self.sum_scale is None else float(self.sum_scale)
+        arrays = [a for a in (self.x, self.y, self.w, self.aux) if a is not None]
+        reads = arrays + ([grad_output.reshape(shape)] if grad_output is not None and not reduced
+                          else [])
+        writes = [out.reshape(shape)] if op != BACKWARD and not reduced else []
+        writes += [g.reshape(shape) for g in grad_inputs or ()]
+        it = np.nditer(reads + writes, ["external_loop", "buffered", "grow_inner", "zerosize_ok"],
+                       [["readonly", "contig", "aligned", "nbo"]] * len(reads)
+                       + [["writeonly", "contig", "aligned", "nbo"]] * len(writes),
+                       op_dtypes=[self.dtype] * (len(reads) + len(writes)), order="C",
+                       casting="unsafe", buffersize=CHUNK)
+        present = [a is not None for a in (self.x, self.y, self.w, self.aux)]
+        go = part = None
+        if reduced and op == BACKWARD:
+            go = np.array([scale * (1.0 if grad_output is None else float(grad_output[0]))],
+                          self.dtype)
+        if reduced and op != BACKWARD:
+            part, total = np.empty(1, self.dtype), 0.0
+        with it:
+            for ops in it:
+                chunk = iter(ops[:len(arrays)])
+                views = [next(chunk) if p else None for p in present]
+                rest = list(ops[len(arrays):])
+                if not reduced and grad_output is not None:
+                    go = rest.pop(0)
+                value = part if reduced else (rest.pop(0) if op != BACKWARD else None)
+                self._kernel(op, 2 if reduced else 0, value, go, rest, views)
+                if part is not None:
+                    total += float(part[0])
+                    if op == FUSED and scale != 1.0:
+                        for g in rest:
+                            g *= scale
+        if part is not None:
+            out[0] = total * scale
 
 
 class RowMeanCall(PointwiseCall):
@@ -411,15 +466,23 @@ def pointwise(name, input, target, reduction, weight=None, params=(), *, aux=Non
     c.params = _params(params)
     c.kernel = _core.pointwise
     c.out_shape = shape
-    c.x, c.y = flat(x, shape, dtype), flat(y, shape, dtype)
-    c.w = None if w is None else flat(w, shape, dtype)
-    c.aux = None if a is None else flat(a, shape, dtype)
+    arrays = (x, y, w, a)
+    size = int(np.prod(shape, dtype=np.int64))
+    c.chunked = not row_mean and size > CHUNK and not all(
+        v is None or (v.shape == shape and kernel_ready(v, dtype)) for v in arrays)
+    if c.chunked:  # views: nothing is copied at the loss's size
+        c.x, c.y, c.w, c.aux = (None if v is None else np.broadcast_to(v, shape) for v in arrays)
+    else:
+        c.x, c.y, c.w, c.aux = (None if v is None else flat(v, shape, dtype) for v in arrays)
     c.sum_scale, c.domain_error = None, domain_error
-    if mean_by == "weight_sum" and w is not None and reduction == 1 and shape != x.shape:
+    weighted_mean = mean_by == "weight_sum" and w is not None and reduction == 1
+    if weighted_mean and (shape != x.shape or c.chunked):
         with np.errstate(divide="ignore"):
             c.sum_scale = np.float64(1.0) / w.sum(dtype=np.float64)
     elif reduction == 3:  # batchmean
         c.sum_scale = np.float64(1.0) / (shape[0] if shape else 1)
+    elif reduction == 1 and c.chunked:
+        c.sum_scale = np.float64(1.0) / size
     if row_mean:
         c.row = shape[-1] if shape else 1
         c.out_shape = shape[:-1]

@@ -192,3 +192,89 @@ def test_issue_reproducer_out_is_input():
     p = np.exp([1.0, 2.0, 3.0]) / np.exp([1.0, 2.0, 3.0]).sum()
     np.testing.assert_allclose(g, [p - [1, 0, 0]], rtol=1e-12)
     assert g is x
+
+
+# ----------------------------------------------------------------- broadcast operands
+
+
+def pointwise_cases():
+    for loss in LOSSES.values():
+        args, opts = setup(loss, loss.grid[0], np.float64)
+        if type(loss.prepare(*args, **opts)) is not _api.PointwiseCall:
+            continue
+        for options in loss.grid:
+            for reduction in loss.reductions:
+                yield pytest.param(loss, options, reduction,
+                                   id=f"{loss.key}-{options}-{reduction}")
+
+
+def broadcast_forms(loss, args, opts):
+    """The arguments with the target (and class-shaped options) as broadcast views
+    and the input as a strided one, so that every operand needs the chunked path."""
+    args = list(args)
+    args[0] = strided(args[0])
+    if len(args) > 1:
+        row = args[1][:1]  # one row of the target, broadcast over the batch
+        args[1] = np.broadcast_to(row, args[1].shape)
+    return args, opts
+
+
+@DTYPES
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@pytest.mark.parametrize("loss,options,reduction", pointwise_cases())
+def test_chunked_path_is_the_direct_path(loss, options, reduction, dtype, monkeypatch):
+    """Chunks of 7 elements (so that every call runs many, with buffered, broadcast
+    and strided operands) give the one-call path's numbers."""
+    args, opts = setup(loss, options, dtype, seed=4, shape=(9, 13))
+    args, opts = broadcast_forms(loss, args, opts)
+    call = loss.prepare(*args, reduction=reduction, **opts)
+    assert not call.chunked
+    expected = run(loss, args, opts, reduction)
+    go = np.random.default_rng(5).uniform(0.5, 2, call.out_shape if reduction == "none" else ())
+    expected_vjp = grads(call.grad(go.astype(dtype)))
+    monkeypatch.setattr(_api, "CHUNK", 7)
+    call = loss.prepare(*args, reduction=reduction, **opts)
+    assert call.chunked
+    result = run(loss, args, opts, reduction)
+    # a chunk's tail takes the kernels' scalar exp/log, its body the vector ones: a few
+    # ulps of the terms apart, which a cancelling value (poisson's exp(x) - y x) shows
+    rtol = 1e-5 if dtype == np.float32 else 1e-13
+
+    def close(a, b):
+        atol = rtol * 0.1 * float(np.max(np.abs(b), initial=1.0))
+        np.testing.assert_allclose(a, b, rtol=rtol, atol=atol)
+
+    for a, b in zip(result[:2], expected[:2]):
+        assert np.asarray(a).dtype == np.asarray(b).dtype and np.shape(a) == np.shape(b)
+        close(a, b)
+    for gs, hs in zip(result[2:] + (grads(call.grad(go.astype(dtype))),),
+                      expected[2:] + (expected_vjp,)):
+        for g, h in zip(gs, hs):
+            assert g.dtype == h.dtype and g.shape == h.shape
+            close(g, h)
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@pytest.mark.parametrize("name,target", [
+    ("mse_loss", lambda x: np.float32(0.25)),
+    ("l1_loss", lambda x: np.zeros(x.shape[-1], np.float32)),
+    ("binary_cross_entropy_with_logits",  # torch wants the input's shape: a stride-0 view
+     lambda x: np.broadcast_to(np.ones((x.shape[0], 1), np.float32), x.shape)),
+    ("kl_div", lambda x: np.full(x.shape[-1], 1.0 / x.shape[-1], np.float32)),
+    ("smooth_l1_loss", lambda x: np.zeros(x.shape, np.int64)),  # an integer target
+])
+def test_broadcast_target_is_not_materialised(name, target):
+    """issue 11's mse_loss(x, np.float32(c)): the call allocates a few chunk buffers,
+    not an array of the input's size (8 M float64 elements: 64 MiB)."""
+    x = np.random.default_rng(6).standard_normal((1 << 13, 1 << 10))
+    y = target(x)
+    fn = getattr(F, name)
+    expected = fn(x, np.broadcast_to(y, x.shape).astype(np.float64))
+    tracemalloc.start()
+    try:
+        value = fn(x, y)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < x.nbytes / 4, f"peak {peak / 2**20:.1f} MiB"
+    np.testing.assert_allclose(value, expected, rtol=1e-12)
