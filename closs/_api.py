@@ -16,6 +16,7 @@ A new loss family adds a LossCall subclass (its ``_run`` method) and a prepare
 function; nothing else here changes.
 """
 
+import math
 import sys
 import warnings
 
@@ -172,6 +173,21 @@ def _unbroadcast(g, shape):
 # --------------------------------------------------------------------------- calls
 
 
+# An element-wise call of more than CHUNK elements whose operands are not all
+# kernel_ready at the loss's shape (a broadcast target, weight or pos_weight, a
+# strided, byte-swapped or integer array) streams them through NumPy's buffered
+# iterator CHUNK elements at a time instead of materialising them: memory stays at
+# the inputs plus the outputs. 2^20 is the element-wise kernels' parallel threshold,
+# so every chunk still runs on the thread team.
+CHUNK = 1 << 20
+
+
+def chunked(shape, dtype, arrays):
+    """Whether a call on `shape` streams its arrays (None for absent) in chunks."""
+    return math.prod(shape) > CHUNK and not all(
+        a is None or (a.shape == shape and kernel_ready(a, dtype)) for a in arrays)
+
+
 class GradSpec:
     """A differentiable argument: the shape the kernel computes, the user's shape and
     dtype, and the shape that broadcast to the computed one (the user's, unless the
@@ -193,9 +209,59 @@ class LossCall:
     """
 
     __slots__ = ("dtype", "reduction", "out_shape", "grads", "kernel")
+    chunked = False  # the families that stream chunks have it as a slot
 
     def _run(self, op, out, grad_output, grad_inputs):
         raise NotImplementedError
+
+    # chunks ---------------------------------------------------------------
+    # A call whose operands are to be streamed (chunked()) holds them as views of
+    # out_shape and runs _run_chunks; its family gives the operands (_chunk_reads)
+    # and the kernel call on one chunk of each (_chunk_kernel); sum_scale is the
+    # factor of a reduced loss's 'sum' (1 / n for 'mean').
+
+    def _chunk_reads(self):
+        raise NotImplementedError
+
+    def _chunk_kernel(self, op, reduction, out, grad_output, grads, reads):
+        raise NotImplementedError
+
+    def _run_chunks(self, op, out, grad_output, grad_inputs):
+        """_run over chunks of NumPy's buffered iterator: a reduced loss as the sum of
+        the chunks' 'sum's (added in double, in the iterator's fixed order) times
+        sum_scale, its gradient with grad_output * sum_scale."""
+        shape, reduced = self.out_shape, self.reduction != 0
+        scale = 1.0 if self.sum_scale is None else float(self.sum_scale)
+        arrays = self._chunk_reads()
+        reads = arrays + ([grad_output.reshape(shape)] if grad_output is not None and not reduced
+                          else [])
+        writes = [out.reshape(shape)] if op != BACKWARD and not reduced else []
+        writes += [g.reshape(shape) for g in grad_inputs or ()]
+        it = np.nditer(reads + writes, ["external_loop", "buffered", "grow_inner", "zerosize_ok"],
+                       [["readonly", "contig", "aligned", "nbo"]] * len(reads)
+                       + [["writeonly", "contig", "aligned", "nbo"]] * len(writes),
+                       op_dtypes=[self.dtype] * (len(reads) + len(writes)), order="C",
+                       casting="unsafe", buffersize=CHUNK)
+        go = part = None
+        if reduced and op == BACKWARD:
+            go = np.array([scale * (1.0 if grad_output is None else float(grad_output[0]))],
+                          self.dtype)
+        if reduced and op != BACKWARD:
+            part, total = np.empty(1, self.dtype), 0.0
+        with it:
+            for ops in it:
+                rest = list(ops[len(arrays):])
+                if not reduced and grad_output is not None:
+                    go = rest.pop(0)
+                value = part if reduced else (rest.pop(0) if op != BACKWARD else None)
+                self._chunk_kernel(op, 2 if reduced else 0, value, go, rest, ops[:len(arrays)])
+                if part is not None:
+                    total += float(part[0])
+                    if op == FUSED and scale != 1.0:
+                        for g in rest:
+                            g *= scale
+        if part is not None:
+            out[0] = total * scale
 
     # value ----------------------------------------------------------------
     def _value_buffer(self):
@@ -307,15 +373,6 @@ class LossCall:
 # --------------------------------------------------------------------------- families
 
 
-# An element-wise call of more than CHUNK elements whose operands are not all
-# kernel_ready at the loss's shape (a broadcast target, weight or pos_weight, a
-# strided, byte-swapped or integer array) streams them through NumPy's buffered
-# iterator CHUNK elements at a time instead of materialising them: memory stays at
-# the inputs plus the outputs. 2^20 is the element-wise kernels' parallel threshold,
-# so every chunk still runs on the thread team.
-CHUNK = 1 << 20
-
-
 class PointwiseCall(LossCall):
     """An element-wise loss L(x, y) * w on the broadcast shape of input and target.
 
@@ -340,6 +397,14 @@ class PointwiseCall(LossCall):
                 raise
             raise self.domain_error() from None
 
+    def _chunk_reads(self):
+        return [a for a in (self.x, self.y, self.w, self.aux) if a is not None]
+
+    def _chunk_kernel(self, op, reduction, out, grad_output, grads, reads):
+        reads = iter(reads)
+        self._kernel(op, reduction, out, grad_output, grads,
+                     [None if a is None else next(reads) for a in (self.x, self.y, self.w, self.aux)])
+
     def _run(self, op, out, grad_output, grad_inputs):
         if self.chunked:
             return self._run_chunks(op, out, grad_output, grad_inputs)
@@ -354,46 +419,6 @@ class PointwiseCall(LossCall):
             out *= scale
             for g in grad_inputs or ():
                 g *= scale
-
-    def _run_chunks(self, op, out, grad_output, grad_inputs):
-        """_run over chunks of NumPy's buffered iterator: a reduced loss as the sum of
-        the chunks' 'sum's (added in double, in the iterator's fixed order) times
-        sum_scale, its gradient with grad_output * sum_scale."""
-        shape, reduced = self.out_shape, self.reduction != 0
-        scale = 1.0 if self.sum_scale is None else float(self.sum_scale)
-        arrays = [a for a in (self.x, self.y, self.w, self.aux) if a is not None]
-        reads = arrays + ([grad_output.reshape(shape)] if grad_output is not None and not reduced
-                          else [])
-        writes = [out.reshape(shape)] if op != BACKWARD and not reduced else []
-        writes += [g.reshape(shape) for g in grad_inputs or ()]
-        it = np.nditer(reads + writes, ["external_loop", "buffered", "grow_inner", "zerosize_ok"],
-                       [["readonly", "contig", "aligned", "nbo"]] * len(reads)
-                       + [["writeonly", "contig", "aligned", "nbo"]] * len(writes),
-                       op_dtypes=[self.dtype] * (len(reads) + len(writes)), order="C",
-                       casting="unsafe", buffersize=CHUNK)
-        present = [a is not None for a in (self.x, self.y, self.w, self.aux)]
-        go = part = None
-        if reduced and op == BACKWARD:
-            go = np.array([scale * (1.0 if grad_output is None else float(grad_output[0]))],
-                          self.dtype)
-        if reduced and op != BACKWARD:
-            part, total = np.empty(1, self.dtype), 0.0
-        with it:
-            for ops in it:
-                chunk = iter(ops[:len(arrays)])
-                views = [next(chunk) if p else None for p in present]
-                rest = list(ops[len(arrays):])
-                if not reduced and grad_output is not None:
-                    go = rest.pop(0)
-                value = part if reduced else (rest.pop(0) if op != BACKWARD else None)
-                self._kernel(op, 2 if reduced else 0, value, go, rest, views)
-                if part is not None:
-                    total += float(part[0])
-                    if op == FUSED and scale != 1.0:
-                        for g in rest:
-                            g *= scale
-        if part is not None:
-            out[0] = total * scale
 
 
 class RowMeanCall(PointwiseCall):
@@ -467,9 +492,7 @@ def pointwise(name, input, target, reduction, weight=None, params=(), *, aux=Non
     c.kernel = _core.pointwise
     c.out_shape = shape
     arrays = (x, y, w, a)
-    size = int(np.prod(shape, dtype=np.int64))
-    c.chunked = not row_mean and size > CHUNK and not all(
-        v is None or (v.shape == shape and kernel_ready(v, dtype)) for v in arrays)
+    c.chunked = not row_mean and chunked(shape, dtype, arrays)
     if c.chunked:  # views: nothing is copied at the loss's size
         c.x, c.y, c.w, c.aux = (None if v is None else np.broadcast_to(v, shape) for v in arrays)
     else:
@@ -482,7 +505,7 @@ def pointwise(name, input, target, reduction, weight=None, params=(), *, aux=Non
     elif reduction == 3:  # batchmean
         c.sum_scale = np.float64(1.0) / (shape[0] if shape else 1)
     elif reduction == 1 and c.chunked:
-        c.sum_scale = np.float64(1.0) / size
+        c.sum_scale = np.float64(1.0) / math.prod(shape)
     if row_mean:
         c.row = shape[-1] if shape else 1
         c.out_shape = shape[:-1]
@@ -496,19 +519,31 @@ class RowwiseCall(LossCall):
     """A row-wise loss on n rows of d elements: differentiable inputs xs (flat,
     n * d each), per-row target values y or class indices idx, class weights w
     and up to four parameters. Returns one gradient per input (a tuple when
-    there are several)."""
+    there are several). Rows of one element (margin_ranking_loss) may be chunked:
+    then xs and y are views of out_shape."""
 
-    __slots__ = ("kind", "n", "d", "xs", "y", "idx", "w", "params", "user_target", "index_low")
+    __slots__ = ("kind", "n", "d", "xs", "y", "idx", "w", "params", "user_target", "index_low",
+                 "chunked", "sum_scale")
 
-    def _run(self, op, out, grad_output, grad_inputs):
-        x0, x1, x2 = self.xs  # padded with None to three
-        g0, g1, g2 = (*grad_inputs, None, None)[:3] if grad_inputs else (None, None, None)
-        p0, p1, p2, p3 = self.params
+    def _kernel(self, op, reduction, out, grad_output, grads, n, xs, y):
+        x0, x1, x2 = (*xs, None, None)[:3]
+        g0, g1, g2 = (*grads, None, None)[:3] if grads else (None, None, None)
         try:
-            self.kernel(self.kind, op, self.n, self.d, x0, x1, x2, self.y, self.idx, self.w,
-                        p0, p1, p2, p3, self.reduction, out, grad_output, g0, g1, g2)
+            self.kernel(self.kind, op, n, self.d, x0, x1, x2, y, self.idx, self.w,
+                        *self.params, reduction, out, grad_output, g0, g1, g2)
         except IndexError:
             raise index_out_of_bounds(self.user_target, self.index_low, self.d) from None
+
+    def _chunk_reads(self):
+        return [x for x in self.xs if x is not None] + [self.y]
+
+    def _chunk_kernel(self, op, reduction, out, grad_output, grads, reads):
+        self._kernel(op, reduction, out, grad_output, grads, len(reads[0]), reads[:-1], reads[-1])
+
+    def _run(self, op, out, grad_output, grad_inputs):
+        if self.chunked:
+            return self._run_chunks(op, out, grad_output, grad_inputs)
+        self._kernel(op, self.reduction, out, grad_output, grad_inputs, self.n, self.xs, self.y)
 
 
 def index_out_of_bounds(target, low, high):
@@ -522,16 +557,23 @@ def rowwise(name, dtype, reduction, n, d, shape, out_shape, inputs, y=None, targ
             weight=None, params=(), index_low=0):
     """Prepares the row-wise loss `name` (a C core name) on n rows of d elements:
     the arrays `inputs` are broadcast to `shape` (of n * d elements) and are
-    differentiated; out_shape is the shape of the 'none' output. y: the n
-    per-row target values, flat, of dtype; target: class indices (one per row,
-    or n * d), which the kernel checks against [index_low, d); weight: d class
-    weights; params: up to four floats."""
+    differentiated; out_shape is the shape of the 'none' output. y: per-row
+    target values, an array that broadcasts to out_shape; target: class indices
+    (one per row, or n * d), which the kernel checks against [index_low, d);
+    weight: d class weights; params: up to four floats."""
     c = RowwiseCall()
     c.kind, c.dtype, c.reduction = _core.ROWWISE[name], dtype, reduction
     c.kernel = _core.rowwise
     c.n, c.d, c.out_shape = n, d, out_shape
-    c.xs = tuple([flat(x, shape, dtype) for x in inputs] + [None] * (3 - len(inputs)))
-    c.y = y
+    c.chunked = d == 1 and target is None and weight is None and chunked(
+        shape, dtype, tuple(inputs) + (y,))
+    c.sum_scale = np.float64(1.0) / n if c.chunked and reduction == 1 else None
+    if c.chunked:  # views: nothing is copied at the loss's size
+        c.xs = tuple([np.broadcast_to(x, shape) for x in inputs] + [None] * (3 - len(inputs)))
+        c.y = np.broadcast_to(y, shape)
+    else:
+        c.xs = tuple([flat(x, shape, dtype) for x in inputs] + [None] * (3 - len(inputs)))
+        c.y = None if y is None else flat(y, out_shape, dtype)
     c.user_target = target
     c.idx = None if target is None else index_array(target)
     c.index_low = index_low

@@ -327,7 +327,7 @@ def _margin_ranking_call(input1, input2, target, margin=0, size_average=None, re
     dtype = _api.float_dtype(x1, x2, y)
     n = math.prod(shape)
     return _api.rowwise("margin_ranking_loss", dtype, r, n, 1, shape, shape, (x1, x2),
-                        y=_api.flat(y, shape, dtype), params=(margin,))
+                        y=y, params=(margin,))
 
 
 def _cosine_embedding_call(input1, input2, target, margin=0, size_average=None, reduce=None,
@@ -355,7 +355,7 @@ def _cosine_embedding_call(input1, input2, target, margin=0, size_average=None, 
     labels = np.where(t == 1, 1, np.where(t == -1, -1, 0))  # only 1 and -1 count, exactly
     n = math.prod(rows)
     return _api.rowwise("cosine_embedding_loss", dtype, r, n, d, rows + (d,), rows, (x1, x2),
-                        y=_api.flat(labels, rows, dtype), params=(margin,))
+                        y=labels, params=(margin,))
 
 
 def _class_rows(x):

@@ -197,10 +197,20 @@ def test_issue_reproducer_out_is_input():
 # ----------------------------------------------------------------- broadcast operands
 
 
+def chunkable(loss):
+    """The loss streams chunks (the element-wise losses, margin_ranking_loss's rows
+    of one element)."""
+    args, opts = broadcast_forms(loss, *setup(loss, loss.grid[0], np.float64))
+    chunk, _api.CHUNK = _api.CHUNK, 7
+    try:
+        return loss.prepare(*args, **opts).chunked
+    finally:
+        _api.CHUNK = chunk
+
+
 def pointwise_cases():
     for loss in LOSSES.values():
-        args, opts = setup(loss, loss.grid[0], np.float64)
-        if type(loss.prepare(*args, **opts)) is not _api.PointwiseCall:
+        if not chunkable(loss):
             continue
         for options in loss.grid:
             for reduction in loss.reductions:
@@ -212,6 +222,8 @@ def broadcast_forms(loss, args, opts):
     """The arguments with the target (and class-shaped options) as broadcast views
     and the input as a strided one, so that every operand needs the chunked path."""
     args = list(args)
+    if args[0].ndim < 2:
+        return args, opts
     args[0] = strided(args[0])
     if len(args) > 1:
         row = args[1][:1]  # one row of the target, broadcast over the batch
