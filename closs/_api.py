@@ -16,6 +16,7 @@ A new loss family adds a LossCall subclass (its ``_run`` method) and a prepare
 function; nothing else here changes.
 """
 
+import math
 import numbers
 import operator
 import sys
@@ -429,7 +430,9 @@ def pointwise(name, input, target, reduction, weight=None, params=(), *, aux=Non
         c.row = shape[-1] if shape else 1
         c.out_shape = shape[:-1]
         if reduction == 2:
-            c.sum_scale = np.float64(1.0) / c.row
+            # torch sums row sums / C: NaN rows when C = 0, unless there is no row at all
+            c.sum_scale = np.float64(1.0) / c.row if c.row else np.float64(
+                np.nan if math.prod(c.out_shape) else 0.0)
     c.grads = (GradSpec(shape, x.shape, grad_dtype(x, dtype)),)
     return c
 
@@ -572,7 +575,7 @@ class DistanceTripletCall(LossCall):
         else:
             go = float(grad_output[0])
         if self.reduction == 1:
-            go = go / self.pre.size
+            go = go / max(self.pre.size, 1)  # no element, no gradient to scale
         k = np.where(self.pre >= 0, go, 0.0)
         dp, dn, ds = self.distances
         a, p, n = self.inputs
