@@ -17,6 +17,8 @@ function; nothing else here changes.
 """
 
 import math
+import numbers
+import operator
 import sys
 import warnings
 
@@ -83,9 +85,44 @@ def reduction_code(reduction, size_average=None, reduce=None, allowed=("none", "
             DeprecationWarning,
             stacklevel=user_stacklevel(),
         )
-    if reduction not in allowed:
+    if not isinstance(reduction, str) or reduction not in allowed:
         raise ValueError(f"{reduction} is not a valid value for reduction")
     return REDUCTIONS[reduction]
+
+
+def real(value, name):
+    """A float option (margin, beta, eps ...) as a Python float: DTypeError (torch's
+    TypeError) for what is not a real number, ParameterError for an int beyond float."""
+    if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "biuf":
+        value = value[()]
+    if not isinstance(value, (numbers.Real, np.bool_)):
+        raise DTypeError(f"{name} must be a real number, got {type(value).__name__}: {value!r}")
+    try:
+        return float(value)
+    except OverflowError:
+        raise ParameterError(f"{name} = {value} is too large for a float") from None
+
+
+def integer(value, name):
+    """An integer option (ignore_index, blank) as a Python int in int64's range:
+    DTypeError (torch's TypeError) for a bool or a non-integer, ParameterError beyond int64."""
+    try:
+        if isinstance(value, (bool, np.bool_)):
+            raise TypeError
+        value = operator.index(value)
+    except TypeError:
+        raise DTypeError(f"{name} must be an integer, got {type(value).__name__}: {value!r}") from None
+    if not -(2**63) <= value < 2**63:
+        raise ParameterError(f"{name} = {value} is outside the int64 range")
+    return value
+
+
+def flag(value, name):
+    """A bool option (full, log_target, swap ...): DTypeError for what has no truth value."""
+    try:
+        return bool(value)
+    except (TypeError, ValueError):
+        raise DTypeError(f"{name} must be a bool, got {type(value).__name__}: {value!r}") from None
 
 
 def broadcast_shape(*shapes):
@@ -117,8 +154,10 @@ def index_array(t, name="target"):
 
 
 def grad_dtype(x, dtype):
-    """The dtype of the gradient of x: its own when float32/float64, else the result's."""
-    return x.dtype if x.dtype in _KERNEL_DTYPES else dtype
+    """The dtype of the gradient of x: its own when float32/float64 (in native byte
+    order: a '>f4' input has a float32 gradient), else the result's."""
+    native = x.dtype.newbyteorder("=")
+    return native if native in _KERNEL_DTYPES else dtype
 
 
 def kernel_ready(a, dtype):
@@ -432,7 +471,7 @@ class RowMeanCall(PointwiseCall):
         if self.reduction != 0:
             return super()._run(op, out, grad_output, grad_inputs)
         if op != FORWARD:  # d/dx of row means: the element gradient over C, times go[row]
-            go = np.full(self.x.size, 1.0 / self.row, self.dtype)
+            go = np.full(self.x.size, np.float64(1.0) / self.row, self.dtype)
             if grad_output is not None:
                 go.reshape(-1, self.row)[:] *= grad_output.reshape(-1, 1)
             self._kernel(BACKWARD, 0, None, go, grad_inputs)
@@ -510,7 +549,9 @@ def pointwise(name, input, target, reduction, weight=None, params=(), *, aux=Non
         c.row = shape[-1] if shape else 1
         c.out_shape = shape[:-1]
         if reduction == 2:
-            c.sum_scale = np.float64(1.0) / c.row
+            # torch sums row sums / C: NaN rows when C = 0, unless there is no row at all
+            c.sum_scale = np.float64(1.0) / c.row if c.row else np.float64(
+                np.nan if math.prod(c.out_shape) else 0.0)
     c.grads = (GradSpec(shape, x.shape, grad_dtype(x, dtype)),)
     return c
 
@@ -672,7 +713,7 @@ class DistanceTripletCall(LossCall):
         else:
             go = float(grad_output[0])
         if self.reduction == 1:
-            go = go / self.pre.size
+            go = go / max(self.pre.size, 1)  # no element, no gradient to scale
         k = np.where(self.pre >= 0, go, 0.0)
         dp, dn, ds = self.distances
         a, p, n = self.inputs
@@ -782,7 +823,8 @@ def classification(name, input, target, reduction, weight=None, ignore_index=-10
     if x.ndim == 0:
         raise ShapeError("Expected 1 or more dimensions (got 0)")
     cross_entropy = name == "cross_entropy"
-    label_smoothing = float(label_smoothing) if cross_entropy else 0.0
+    label_smoothing = real(label_smoothing, "label_smoothing") if cross_entropy else 0.0
+    ignore_index = integer(ignore_index, "ignore_index")
     if not 0.0 <= label_smoothing <= 1.0:
         raise ParameterError(
             f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}"

@@ -56,6 +56,7 @@ def _mse_call(input, target, size_average=None, reduce=None, reduction="mean", w
 
 def _smooth_l1_call(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
     r = _api.reduction_code(reduction, size_average, reduce)
+    beta = _api.real(beta, "beta")
     if beta < 0:
         raise ParameterError("smooth_l1_loss does not support negative values for beta.")
     return _api.pointwise("smooth_l1_loss", input, target, r, None, (beta,))
@@ -63,6 +64,7 @@ def _smooth_l1_call(input, target, size_average=None, reduce=None, reduction="me
 
 def _huber_call(input, target, reduction="mean", delta=1.0, weight=None):
     r = _api.reduction_code(reduction)
+    delta = _api.real(delta, "delta")
     if not delta > 0:
         raise ParameterError("huber_loss does not support non-positive values for delta.")
     return _api.pointwise("huber_loss", input, target, r, weight, (delta,))
@@ -199,7 +201,8 @@ def _multilabel_soft_margin_call(input, target, weight=None, size_average=None, 
 def _hinge_embedding_call(input, target, margin=1.0, size_average=None, reduce=None,
                           reduction="mean"):
     r = _api.reduction_code(reduction, size_average, reduce)
-    return _api.pointwise("hinge_embedding_loss", input, target, r, None, (margin,),
+    return _api.pointwise("hinge_embedding_loss", input, target, r, None,
+                          (_api.real(margin, "margin"),),
                           target_rule="broadcast")
 
 
@@ -242,7 +245,8 @@ def _poisson_nll_call(input, target, log_input=True, full=False, size_average=No
                       reduce=None, reduction="mean"):
     r = _api.reduction_code(reduction, size_average, reduce)
     return _api.pointwise("poisson_nll_loss", input, target, r, None,
-                          (eps, bool(full), bool(log_input)), target_rule="broadcast")
+                          (_api.real(eps, "eps"), _api.flag(full, "full"),
+                           _api.flag(log_input, "log_input")), target_rule="broadcast")
 
 
 def _kl_div_call(input, target, size_average=None, reduce=None, reduction="mean",
@@ -258,7 +262,7 @@ def _kl_div_call(input, target, size_average=None, reduce=None, reduction="mean"
             UserWarning,
             stacklevel=_api.user_stacklevel(),
         )
-    return _api.pointwise("kl_div", input, target, r, None, (bool(log_target),),
+    return _api.pointwise("kl_div", input, target, r, None, (_api.flag(log_target, "log_target"),),
                           target_rule="broadcast")
 
 
@@ -281,9 +285,11 @@ def _gaussian_nll_call(input, target, var, full=False, eps=1e-6, reduction="mean
     if scalar_var:
         if var < 0:
             raise ValueError("var has negative entry/entries")
-        v = np.asarray(float(var), _api.float_dtype(x, y))  # a float takes the arrays dtype
+        v = np.asarray(_api.real(var, "var"), _api.float_dtype(x, y))  # a float takes the arrays dtype
     else:
         v = _api.as_array(var, "var")
+        if v.dtype.kind not in "biuf":
+            raise DTypeError(f"var must be a float array or a float, got dtype {v.dtype}")
         if np.any(v < 0):
             raise ValueError("var has negative entry/entries")
     var_shape = v.shape
@@ -296,7 +302,8 @@ def _gaussian_nll_call(input, target, var, full=False, eps=1e-6, reduction="mean
     if reduction not in ("none", "mean", "sum"):
         raise ValueError(f"{reduction} is not valid")
     call = _api.pointwise("gaussian_nll_loss", x, y, _api.REDUCTIONS[reduction], None,
-                          (eps, bool(full)), aux=v, target_rule="broadcast")
+                          (_api.real(eps, "eps"), _api.flag(full, "full")), aux=v,
+                          target_rule="broadcast")
     if not scalar_var:
         dtype = v.dtype if v.dtype in (np.float32, np.float64) else call.dtype
         call.grads += (_api.GradSpec(call.out_shape, var_shape, np.dtype(dtype), v.shape),)
@@ -327,7 +334,7 @@ def _margin_ranking_call(input1, input2, target, margin=0, size_average=None, re
     dtype = _api.float_dtype(x1, x2, y)
     n = math.prod(shape)
     return _api.rowwise("margin_ranking_loss", dtype, r, n, 1, shape, shape, (x1, x2),
-                        y=y, params=(margin,))
+                        y=y, params=(_api.real(margin, "margin"),))
 
 
 def _cosine_embedding_call(input1, input2, target, margin=0, size_average=None, reduce=None,
@@ -355,7 +362,7 @@ def _cosine_embedding_call(input1, input2, target, margin=0, size_average=None, 
     labels = np.where(t == 1, 1, np.where(t == -1, -1, 0))  # only 1 and -1 count, exactly
     n = math.prod(rows)
     return _api.rowwise("cosine_embedding_loss", dtype, r, n, d, rows + (d,), rows, (x1, x2),
-                        y=labels, params=(margin,))
+                        y=labels, params=(_api.real(margin, "margin"),))
 
 
 def _class_rows(x):
@@ -373,6 +380,7 @@ def _class_rows(x):
 def _multi_margin_call(input, target, p=1, margin=1.0, weight=None, size_average=None,
                        reduce=None, reduction="mean"):
     r = _api.reduction_code(reduction, size_average, reduce)
+    p, margin = _api.real(p, "p"), _api.real(margin, "margin")
     if p != 1 and p != 2:
         raise ValueError("only p == 1 and p == 2 supported")
     x, t = _api.as_array(input, "input"), _api.as_array(target, "target")
@@ -410,7 +418,7 @@ def _multilabel_margin_call(input, target, size_average=None, reduce=None, reduc
 
 def _check_triplet(anchor, positive, negative, margin):
     """torch's triplet checks (margin first, then dimensions); returns the arrays."""
-    if not margin > 0:
+    if not _api.real(margin, "margin") > 0:
         raise ParameterError(f"margin must be greater than 0, got {margin}")
     arrays = [_api.as_array(x, name) for x, name in
               ((anchor, "anchor"), (positive, "positive"), (negative, "negative"))]
@@ -427,13 +435,14 @@ def _triplet_call(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=Fa
                   size_average=None, reduce=None, reduction="mean"):
     r = _api.reduction_code(reduction, size_average, reduce)
     arrays = _check_triplet(anchor, positive, negative, margin)
+    margin, p, eps = _api.real(margin, "margin"), _api.real(p, "p"), _api.real(eps, "eps")
     if not p > 0:
         raise ParameterError(f"triplet_margin_loss: p must be positive (a p-norm), got {p}")
     shape = _api.broadcast_shape(*(x.shape for x in arrays))
     rows, d = shape[:-1], (shape[-1] if shape else 1)
     n = math.prod(rows)
     return _api.rowwise("triplet_margin_loss", _api.float_dtype(*arrays), r, n, d, shape, rows,
-                        arrays, params=(margin, p, eps, bool(swap)))
+                        arrays, params=(margin, p, eps, _api.flag(swap, "swap")))
 
 
 def _triplet_with_distance_call(anchor, positive, negative, *, distance_function=None,
@@ -444,7 +453,8 @@ def _triplet_with_distance_call(anchor, positive, negative, *, distance_function
         if distance_grad is not None:
             raise ValueError("distance_grad goes with a distance_function")
         return _triplet_call(*arrays, margin=margin, swap=swap, reduction=reduction)
-    return _api.distance_triplet(*arrays, distance_function, distance_grad, margin, swap, r)
+    return _api.distance_triplet(*arrays, distance_function, distance_grad,
+                                 _api.real(margin, "margin"), _api.flag(swap, "swap"), r)
 
 
 def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, reduce=None,
@@ -470,6 +480,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     """weight[y] / C sum_{j != y} max(0, margin - x[y] + x[j])^p per row of (N, C) or (C,)
     input, class indices y of any integer dtype; p is 1 or 2. An index outside [0, C)
     raises IndexError naming it."""
+    p, margin = _api.real(p, "p"), _api.real(margin, "margin")  # the lane takes C doubles
     if size_average is None and reduce is None and (p == 1 or p == 2):
         v = _core.rowwise_value(_MULTI_MARGIN, input, target, weight, p, margin, reduction)
         if v is not None:
@@ -545,6 +556,7 @@ def _ctc_length_error(t, il, tl, targets, concatenated):
 def _ctc_call(log_probs, targets, input_lengths, target_lengths, blank=0, reduction="mean",
               zero_infinity=False):
     r = _api.reduction_code(reduction)
+    blank = _api.integer(blank, "blank")
     lp, tg = _api.as_array(log_probs, "log_probs"), _api.as_array(targets, "targets")
     if lp.ndim not in (2, 3):
         raise ShapeError(f"log_probs must be (T, N, C) or unbatched (T, C), got shape "
@@ -567,7 +579,7 @@ def _ctc_call(log_probs, targets, input_lengths, target_lengths, blank=0, reduct
                          f"{_api.shape_list(tg.shape)}")
     s = tg.size if concatenated else tg.shape[-1]
     return _api.ctc(dtype, r, lp, (t, n, c), tg, s, concatenated, il, tl, int(blank),
-                    zero_infinity, (n,) if batched else (),
+                    _api.flag(zero_infinity, "zero_infinity"), (n,) if batched else (),
                     lambda: _ctc_length_error(t, il, tl, tg, concatenated))
 
 
