@@ -206,8 +206,9 @@ CLOSS_DECLARE_GAUSSIAN_NLL(double, f64);
 
 /* ---------------------------------------------------------------------------
  * Row-wise losses: n rows of d elements each, stored row after row (an (n, d)
- * C-contiguous array; n, d and n * d in [0, CLOSS_MAX_ELEMENTS]), one loss value per row. `out` and `grad_output` follow
- * the rows (n values for CLOSS_REDUCTION_NONE); MEAN divides by n. Gradients
+ * C-contiguous array; n, d and n * d in [0, CLOSS_MAX_ELEMENTS]), one loss
+ * value per row. `out` and `grad_output` follow the rows (n values for
+ * CLOSS_REDUCTION_NONE); MEAN divides by n. Gradients
  * have the shape of their input; backward and fused take one gradient array
  * per differentiable input, in argument order, none of them NULL (unless the
  * input is empty). Class indices are int64_t; an index outside its range is

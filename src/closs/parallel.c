@@ -109,7 +109,7 @@ static int64_t block_units(int64_t n, int64_t unit)
     int64_t bs = closs_ceil_div(n, CLOSS_MAX_BLOCKS);
     const int64_t min_units = closs_ceil_div(CLOSS_BLOCK_MIN, unit);
     if (bs < min_units) bs = min_units;
-    if (unit == 1) bs = (bs + 63) & ~(int64_t)63; /* bs <= 2^54 here */
+    if (unit == 1) bs = (bs + 63) & ~(int64_t)63; /* bs <= 2^53 here */
     return bs;
 }
 
