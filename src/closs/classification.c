@@ -108,21 +108,14 @@ static closs_status closs_cl_run(const closs_cl_kernels *k, const closs_cl_args 
 
 /* ---------------------------------------------------------------- driver */
 
-/* a * b, or -1 when it overflows (a, b >= 0). */
-static int64_t mul_size(int64_t a, int64_t b)
-{
-    if (a < 0 || b < 0 || (b != 0 && a > INT64_MAX / b)) return -1;
-    return a * b;
-}
-
 static closs_status closs_cl_run(const closs_cl_kernels *k, const closs_cl_args *a, int op,
                                  void *out, const void *grad_output, void *grad_input)
 {
     const int want_v = op != CL_OP_GRAD, want_g = op != CL_OP_VALUE;
     const int indices = a->kind != CL_CE_PROB;
     const closs_reduction red = a->reduction;
-    const int64_t np = mul_size(a->n, a->s), ne = mul_size(np, a->c);
-    CLOSS_REQUIRE(a->c >= 0 && np >= 0 && ne >= 0, CLOSS_ERR_INVALID_SIZE);
+    const int64_t np = closs_mul_size(a->n, a->s), ne = closs_mul_size(np, a->c);
+    CLOSS_REQUIRE(ne >= 0, CLOSS_ERR_INVALID_SIZE); /* n, s, c and n s too */
     CLOSS_REQUIRE(closs_reduction_valid(red), CLOSS_ERR_INVALID_REDUCTION);
     CLOSS_REQUIRE(a->label_smoothing >= 0.0 && a->label_smoothing <= 1.0,
                   CLOSS_ERR_INVALID_ARGUMENT);

@@ -25,6 +25,9 @@
  *     only, so results are bit-identical for any thread count.
  *   - Functions never print, never abort and never allocate per element; they
  *     return CLOSS_OK or a status explaining what was wrong with the arguments.
+ *   - Sizes (n, d, c, s, t ...) are in [0, CLOSS_MAX_ELEMENTS], and so is the
+ *     element count of every array they describe (n * d, n * c * s ...), else
+ *     CLOSS_ERR_INVALID_SIZE before any array is read.
  *
  * ABI: enum values are fixed and never renumbered; new values are appended.
  */
@@ -51,10 +54,16 @@
 extern "C" {
 #endif
 
+/* The most elements any array argument may hold: PTRDIFF_MAX / 8 (2^60 - 1
+ * with 64-bit pointers), so that the byte count of every array, of double or
+ * int64_t elements too, fits in ptrdiff_t, and sums of sizes fit in int64_t. */
+#define CLOSS_MAX_ELEMENTS ((int64_t)(PTRDIFF_MAX / 8))
+
 typedef enum closs_status {
     CLOSS_OK = 0,
     CLOSS_ERR_NULL_POINTER = 1,   /* a required array is NULL */
-    CLOSS_ERR_INVALID_SIZE = 2,   /* a negative or inconsistent size */
+    CLOSS_ERR_INVALID_SIZE = 2,   /* a size negative, inconsistent, or too large:
+                                     * above CLOSS_MAX_ELEMENTS, alone or as a product */
     CLOSS_ERR_INVALID_REDUCTION = 3,
     CLOSS_ERR_INVALID_ARGUMENT = 4, /* a parameter outside its domain (beta < 0 ...) */
     CLOSS_ERR_INDEX_OUT_OF_RANGE = 5, /* a class index outside [0, C) */
@@ -90,7 +99,8 @@ CLOSS_API closs_status closs_set_num_threads(int n);
 CLOSS_API int closs_get_num_threads(void);
 
 /* ---------------------------------------------------------------------------
- * Regression losses: element-wise on n elements, optional element-wise weight.
+ * Regression losses: element-wise on n elements (0 <= n <= CLOSS_MAX_ELEMENTS),
+ * optional element-wise weight.
  *
  *   l1_loss         |x - y|
  *   mse_loss        (x - y)^2
@@ -196,8 +206,9 @@ CLOSS_DECLARE_GAUSSIAN_NLL(double, f64);
 
 /* ---------------------------------------------------------------------------
  * Row-wise losses: n rows of d elements each, stored row after row (an (n, d)
- * C-contiguous array), one loss value per row. `out` and `grad_output` follow
- * the rows (n values for CLOSS_REDUCTION_NONE); MEAN divides by n. Gradients
+ * C-contiguous array; n, d and n * d in [0, CLOSS_MAX_ELEMENTS]), one loss
+ * value per row. `out` and `grad_output` follow the rows (n values for
+ * CLOSS_REDUCTION_NONE); MEAN divides by n. Gradients
  * have the shape of their input; backward and fused take one gradient array
  * per differentiable input, in argument order, none of them NULL (unless the
  * input is empty). Class indices are int64_t; an index outside its range is
@@ -279,6 +290,7 @@ CLOSS_DECLARE_TRIPLET_MARGIN(double, f64);
  *                   target_lengths of the samples before it (they add up to s)
  *   input_lengths   n values in [0, t]; target_lengths n values in [0, s]
  *   blank           the blank class, in [0, c); a target may equal it
+ *   sizes           t, n, c, s, t * n * c and (padded) n * s in [0, CLOSS_MAX_ELEMENTS]
  *
  * Sample b's loss is -log p(target | log_probs[0 .. input_lengths[b]), b); inf
  * where no alignment exists, replaced by 0 when zero_infinity != 0. MEAN
@@ -336,7 +348,7 @@ CLOSS_DECLARE_CTC(double, f64);
  * (the outputs are then unspecified). MEAN divides the sum by the summed w[t]
  * of the kept positions for class indices (NaN when none is kept), and by
  * n * s for probabilities. label_smoothing outside [0, 1] (or NaN) is
- * CLOSS_ERR_INVALID_ARGUMENT. Sizes n, c, s >= 0.
+ * CLOSS_ERR_INVALID_ARGUMENT. Sizes n, c, s and n * c * s in [0, CLOSS_MAX_ELEMENTS].
  *
  * For each T/SFX in {float/f32, double/f64}, with (ARGS) = (n, c, s, input,
  * target, weight, [ignore_index,] [label_smoothing,] reduction):

@@ -162,4 +162,30 @@ CLOSS_INLINE int closs_reduction_valid(closs_reduction r)
         if (!(cond)) return (status); \
     } while (0)
 
+/*
+ * Checked sizes: the one place where sizes are multiplied before they are
+ * known to be valid. Each returns -1 (invalid) when an operand is
+ * outside [0, CLOSS_MAX_ELEMENTS] (a -1 from an earlier step included) or the
+ * result exceeds CLOSS_MAX_ELEMENTS, so chains need one test at their end.
+ * A family's driver checks its sizes and array lengths with these once; past
+ * that check no size arithmetic of the library can overflow.
+ */
+CLOSS_INLINE int64_t closs_size(int64_t a)
+{
+    return a >= 0 && a <= CLOSS_MAX_ELEMENTS ? a : -1;
+}
+
+CLOSS_INLINE int64_t closs_mul_size(int64_t a, int64_t b)
+{
+    if (closs_size(a) < 0 || closs_size(b) < 0) return -1;
+    if (b != 0 && a > CLOSS_MAX_ELEMENTS / b) return -1;
+    return a * b;
+}
+
+/* ceil(a / b) for a >= 0 and b >= 1, without the overflow of (a + b - 1) / b. */
+CLOSS_INLINE int64_t closs_ceil_div(int64_t a, int64_t b)
+{
+    return a / b + (a % b != 0);
+}
+
 #endif /* CLOSS_INTERNAL_H */

@@ -124,16 +124,14 @@ static closs_status check(const closs_ctc_args *a, int64_t *toff, int64_t *tmax,
 static closs_status closs_ctc_run(const closs_ctc_args *a, closs_sums_fn kernel, int want_g,
                                   int want_out, void *out, const void *grad_output, void *g)
 {
-    CLOSS_REQUIRE(a->t >= 0 && a->n >= 0 && a->c >= 0, CLOSS_ERR_INVALID_SIZE);
-    CLOSS_REQUIRE(a->s >= 0 && a->s <= INT64_MAX / 4, CLOSS_ERR_INVALID_SIZE); /* 2 s + 1 fits */
-    CLOSS_REQUIRE(a->n == 0 || a->t <= INT64_MAX / a->n, CLOSS_ERR_INVALID_SIZE);
-    CLOSS_REQUIRE(a->t * a->n == 0 || a->c <= INT64_MAX / (a->t * a->n), CLOSS_ERR_INVALID_SIZE);
-    CLOSS_REQUIRE(a->concatenated || a->n == 0 || a->s <= INT64_MAX / a->n,
-                  CLOSS_ERR_INVALID_SIZE);
+    /* the sizes, the log-probabilities (t n c) and the targets (n s padded, else s);
+     * then 2 s + 1 (the longest extended target) fits too */
+    const int64_t elements = closs_mul_size(closs_mul_size(a->t, a->n), a->c);
+    const int64_t n_targets = a->concatenated ? closs_size(a->s) : closs_mul_size(a->n, a->s);
+    CLOSS_REQUIRE(elements >= 0 && n_targets >= 0, CLOSS_ERR_INVALID_SIZE);
     CLOSS_REQUIRE(closs_reduction_valid(a->reduction), CLOSS_ERR_INVALID_REDUCTION);
     CLOSS_REQUIRE(a->n == 0 || (a->blank >= 0 && a->blank < a->c), CLOSS_ERR_INVALID_ARGUMENT);
     const int none = a->reduction == CLOSS_REDUCTION_NONE;
-    const int64_t elements = a->t * a->n * a->c;
     CLOSS_REQUIRE(a->n == 0 || (a->il && a->tl), CLOSS_ERR_NULL_POINTER);
     CLOSS_REQUIRE(a->lp || elements == 0, CLOSS_ERR_NULL_POINTER);
     CLOSS_REQUIRE(a->targets || a->s == 0 || a->n == 0, CLOSS_ERR_NULL_POINTER);

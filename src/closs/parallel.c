@@ -90,7 +90,7 @@ const char *closs_status_string(closs_status status)
     switch (status) {
     case CLOSS_OK: return "CLOSS_OK: success";
     case CLOSS_ERR_NULL_POINTER: return "CLOSS_ERR_NULL_POINTER: a required array is NULL";
-    case CLOSS_ERR_INVALID_SIZE: return "CLOSS_ERR_INVALID_SIZE: a size is negative or inconsistent";
+    case CLOSS_ERR_INVALID_SIZE: return "CLOSS_ERR_INVALID_SIZE: a size is negative, inconsistent or above CLOSS_MAX_ELEMENTS";
     case CLOSS_ERR_INVALID_REDUCTION: return "CLOSS_ERR_INVALID_REDUCTION: unknown reduction";
     case CLOSS_ERR_INVALID_ARGUMENT: return "CLOSS_ERR_INVALID_ARGUMENT: a parameter is outside its domain";
     case CLOSS_ERR_INDEX_OUT_OF_RANGE: return "CLOSS_ERR_INDEX_OUT_OF_RANGE: a class index is out of range";
@@ -102,13 +102,14 @@ const char *closs_status_string(closs_status status)
 
 /* Block size in units: at most CLOSS_MAX_BLOCKS blocks of at least
  * CLOSS_BLOCK_MIN elements; single elements come in whole cache lines (and a
- * multiple of the lanes). */
+ * multiple of the lanes). n >= 1 and unit >= 1 may be any int64_t (a kernel's
+ * cost estimate as the unit): no step overflows. */
 static int64_t block_units(int64_t n, int64_t unit)
 {
-    int64_t bs = (n + CLOSS_MAX_BLOCKS - 1) / CLOSS_MAX_BLOCKS;
-    const int64_t min_units = (CLOSS_BLOCK_MIN + unit - 1) / unit;
+    int64_t bs = closs_ceil_div(n, CLOSS_MAX_BLOCKS);
+    const int64_t min_units = closs_ceil_div(CLOSS_BLOCK_MIN, unit);
     if (bs < min_units) bs = min_units;
-    if (unit == 1) bs = (bs + 63) & ~(int64_t)63;
+    if (unit == 1) bs = (bs + 63) & ~(int64_t)63; /* bs <= 2^53 here */
     return bs;
 }
 
@@ -119,15 +120,15 @@ void closs_blocks_sums(int64_t n, int64_t unit, int64_t parallel_min, closs_sums
     if (n <= 0) return;
     if (unit < 1) unit = 1;
     const int64_t bs = block_units(n, unit);
-    const int64_t nb = (n + bs - 1) / bs;
+    const int64_t nb = closs_ceil_div(n, bs);
     if (nb == 1) {
         closs_team_index = 0;
         fn(ctx, 0, n, sums);
         return;
     }
     double part[CLOSS_MAX_BLOCKS][CLOSS_MAX_SUMS];
-#define CLOSS_RUN_BLOCK(b) fn(ctx, (b) * bs, (b) * bs + bs < n ? (b) * bs + bs : n, part[b])
-    int nt = n >= (parallel_min + unit - 1) / unit ? closs_get_num_threads() : 1;
+#define CLOSS_RUN_BLOCK(b) fn(ctx, (b) * bs, bs < n - (b) * bs ? (b) * bs + bs : n, part[b])
+    int nt = n >= closs_ceil_div(parallel_min, unit) ? closs_get_num_threads() : 1;
     if (nt > nb) nt = (int)nb;
 #ifdef _OPENMP
     if (nt > 1) {

@@ -9,7 +9,7 @@
  * one; n == 0 accepts NULL for arrays of n values. */
 static closs_status check_args(const closs_pw_args *a, const void *out, int per_element)
 {
-    CLOSS_REQUIRE(a->n >= 0, CLOSS_ERR_INVALID_SIZE);
+    CLOSS_REQUIRE(closs_size(a->n) >= 0, CLOSS_ERR_INVALID_SIZE);
     CLOSS_REQUIRE(closs_reduction_valid(a->reduction), CLOSS_ERR_INVALID_REDUCTION);
     CLOSS_REQUIRE(a->n == 0 || (a->x && a->y), CLOSS_ERR_NULL_POINTER);
     CLOSS_REQUIRE(out || (a->n == 0 && per_element), CLOSS_ERR_NULL_POINTER);

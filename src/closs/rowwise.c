@@ -26,7 +26,7 @@ static int out_ok(const closs_rw_args *a, const void *out)
 static closs_status prepare(const closs_rw_kernels *k, const closs_rw_args *a, int out_given,
                             void *const *grads, closs_rw_ctx *c)
 {
-    CLOSS_REQUIRE(a->n >= 0 && a->d >= 0, CLOSS_ERR_INVALID_SIZE);
+    CLOSS_REQUIRE(closs_mul_size(a->n, a->d) >= 0, CLOSS_ERR_INVALID_SIZE); /* n, d too */
     CLOSS_REQUIRE(closs_reduction_valid(a->reduction), CLOSS_ERR_INVALID_REDUCTION);
     CLOSS_REQUIRE(a->params_ok, CLOSS_ERR_INVALID_ARGUMENT);
     CLOSS_REQUIRE(!k->check || a->n == 0 || a->d >= 1, CLOSS_ERR_INVALID_SIZE);
