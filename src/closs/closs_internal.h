@@ -151,6 +151,32 @@ CLOSS_INLINE void closs_store_scalar(void *p, double v, int is_f64)
         *(float *)p = (float)v;
 }
 
+/* The reduced results every family's driver computes the same way: the scale of
+ * a gradient (grad_output, 1 when NULL, over the mean's denominator for MEAN)
+ * and the stored value (the sum, over the denominator for MEAN). */
+CLOSS_INLINE double closs_grad_scale(const void *grad_output, int is_f64, closs_reduction r,
+                                     double denominator)
+{
+    double s = grad_output ? closs_load_scalar(grad_output, is_f64) : 1.0;
+    if (r == CLOSS_REDUCTION_MEAN) s /= denominator;
+    return s;
+}
+
+CLOSS_INLINE void closs_store_reduced(void *out, double sum, closs_reduction r,
+                                      double denominator, int is_f64)
+{
+    closs_store_scalar(out, r == CLOSS_REDUCTION_MEAN ? sum / denominator : sum, is_f64);
+}
+
+/*
+ * The one templating convention. A family's template header is written in
+ * CLOSS_T (float or double) and names what it defines per dtype CLOSS_FN(name)
+ * (name_f32 or name_f64); CLOSS_IS_F64 tells the dtype to untyped code. A
+ * family's .c file defines CLOSS_TEMPLATE as its template header's name and
+ * includes "closs_instantiate.h", which includes the template once per dtype.
+ */
+#define CLOSS_FN(name) CLOSS_CAT3(name, _, CLOSS_SFX)
+
 /* Argument checks shared by every entry point. */
 CLOSS_INLINE int closs_reduction_valid(closs_reduction r)
 {
