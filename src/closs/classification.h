@@ -84,6 +84,13 @@ CLOSS_INLINE CL_T CL_FN(max)(const CL_T *restrict x, const int64_t len)
 /* Elements a CL_T lane adds (CL_RUN / CL_L terms) before the double lanes take it. */
 #define CL_RUN (32 * CL_L)
 
+/* lanes_on[tail + k]: lane k's mask in a tail of `tail` elements (all ones when
+ * k >= CL_L - tail), a load rather than a compare of every lane */
+static const CL_UINT CL_FN(lanes_on)[2 * CL_L] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    (CL_UINT)-1, (CL_UINT)-1, (CL_UINT)-1, (CL_UINT)-1, (CL_UINT)-1, (CL_UINT)-1, (CL_UINT)-1, (CL_UINT)-1,
+    (CL_UINT)-1, (CL_UINT)-1, (CL_UINT)-1, (CL_UINT)-1, (CL_UINT)-1, (CL_UINT)-1, (CL_UINT)-1, (CL_UINT)-1};
+
 /* v where the lane mask on is all ones, pad where it is 0: a select by bits,
  * so that v's load stays unconditional (see online()). */
 CLOSS_INLINE CL_T CL_FN(pick)(CL_T v, CL_UINT on, CL_T pad)
@@ -168,7 +175,7 @@ CLOSS_INLINE CL_T CL_FN(online)(const CL_T *restrict x, const CL_T *restrict w,
             }
 #pragma omp simd
             for (int k = 0; k < CL_L; ++k) {
-                const CL_UINT on = (CL_UINT)0 - (CL_UINT)(k >= lo);
+                const CL_UINT on = CL_FN(lanes_on)[tail + k];
                 /* e^(-inf - sh) = 0 below lo (sh is finite, +inf or 0) */
                 et[k] = CL_EXP(CL_FN(pick)(xs[k], on, -INFINITY) - sh);
                 ps[k] += et[k];
