@@ -95,15 +95,19 @@ static closs_status closs_cl_run(const closs_cl_kernels *k, const closs_cl_args 
                                  void *out, const void *grad_output, void *grad_input);
 
 #define CL_T float
+#define CL_UINT uint32_t
 #define CL_SFX f32
 #include "classification.h"
 #undef CL_T
+#undef CL_UINT
 #undef CL_SFX
 
 #define CL_T double
+#define CL_UINT uint64_t
 #define CL_SFX f64
 #include "classification.h"
 #undef CL_T
+#undef CL_UINT
 #undef CL_SFX
 
 /* ---------------------------------------------------------------- driver */

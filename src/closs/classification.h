@@ -4,6 +4,7 @@
  *
  * Included by classification.c once per dtype with:
  *   CL_T, CL_SFX     the element type and its suffix: float f32 or double f64
+ *   CL_UINT          the unsigned integer of CL_T's width
  *
  * Every cross_entropy row (one position (i, k) of the n x s positions, c
  * classes j, strided by s) is the same computation on a "target distribution"
@@ -83,6 +84,25 @@ CLOSS_INLINE CL_T CL_FN(max)(const CL_T *restrict x, const int64_t len)
 /* Elements a CL_T lane adds (CL_RUN / CL_L terms) before the double lanes take it. */
 #define CL_RUN (32 * CL_L)
 
+/* lanes_on[tail + k]: lane k's mask in a tail of `tail` elements (all ones when
+ * k >= CL_L - tail), a load rather than a compare of every lane */
+static const CL_UINT CL_FN(lanes_on)[2 * CL_L] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    (CL_UINT)-1, (CL_UINT)-1, (CL_UINT)-1, (CL_UINT)-1, (CL_UINT)-1, (CL_UINT)-1, (CL_UINT)-1, (CL_UINT)-1,
+    (CL_UINT)-1, (CL_UINT)-1, (CL_UINT)-1, (CL_UINT)-1, (CL_UINT)-1, (CL_UINT)-1, (CL_UINT)-1, (CL_UINT)-1};
+
+/* v where the lane mask on is all ones, pad where it is 0: a select by bits,
+ * so that v's load stays unconditional (see online()). */
+CLOSS_INLINE CL_T CL_FN(pick)(CL_T v, CL_UINT on, CL_T pad)
+{
+    CL_UINT a, b;
+    memcpy(&a, &v, sizeof a);
+    memcpy(&b, &pad, sizeof b);
+    a = (a & on) | (b & ~on);
+    memcpy(&v, &a, sizeof v);
+    return v;
+}
+
 /*
  * Online log-sum-exp (Milakov & Gimelshein, "Online normalizer calculation
  * for softmax", 2018) over one chunk x[0, len) of a row: the running max m
@@ -91,13 +111,27 @@ CLOSS_INLINE CL_T CL_FN(max)(const CL_T *restrict x, const int64_t len)
  * the chunk a second time from L1. Also adds the dense sums of the variant:
  * dot += u_j x_j (when dot_on) and us += u_j (probabilities). Exponentials are
  * taken relative to the returned shift: m, or 0 while m = -inf (so that -inf
- * adds e^-inf = 0 and NaN adds NaN, which stays NaN). When ex is not NULL the
- * exponentials are also stored there, for the gradient pass to rescale. The
- * chunk's end, len % CL_L elements, is padded to one vector with zeros.
+ * adds e^-inf = 0 and NaN adds NaN, which stays NaN). With store (a
+ * compile-time constant, as u and dot_on) the exponentials are also stored in
+ * ex, for the gradient pass to rescale.
+ *
+ * The chunk's end, tail = len % CL_L elements, is one more vector whose lanes
+ * below lo = CL_L - tail count nothing. Its loads are unconditional: the
+ * vector is the CL_L elements ending at the chunk's end (some counted already,
+ * or of the previous row) where they are readable (readable: x and tp hold
+ * CL_L elements up to there), else a local copy; w's lanes are wtail (its last
+ * CL_L classes, zero-padded below when there are fewer). The lanes below lo
+ * are then replaced by bits (CL_FN(pick)), not by a select: a load under a
+ * lane condition (`k < tail ? x[k] : 0`), or one whose every use is under it
+ * (GCC sinks it there), becomes an AVX2 masked load (vmaskmovps/pd), and
+ * GCC 12 at -O3 has given every 4-lane group of a 16-lane loop the first
+ * group's mask (margin_rows.h's multilabel hinges); none is left to it here
+ * (tests/c/check_masked_loads.sh).
  */
 CLOSS_INLINE CL_T CL_FN(online)(const CL_T *restrict x, const CL_T *restrict w,
                                 const CL_T *restrict tp, const int64_t len, const CL_T cm,
-                                const int u, const int dot_on, CL_T *restrict ex,
+                                const CL_T *restrict wtail, const int readable,
+                                const int u, const int dot_on, const int store, CL_T *restrict ex,
                                 const CL_T keep, const CL_T eps_c, CL_T *m,
                                 double *restrict sum, double *restrict dot, double *restrict us)
 {
@@ -118,7 +152,7 @@ CLOSS_INLINE CL_T CL_FN(online)(const CL_T *restrict x, const CL_T *restrict w,
 #pragma omp simd
             for (int k = 0; k < CL_L; ++k) {
                 const CL_T xv = x[q + k], e = CL_EXP(xv - sh);
-                if (ex) ex[q + k] = e;
+                if (store) ex[q + k] = e;
                 ps[k] += e;
                 if (u != CL_U_ONEHOT) {
                     const CL_T uj = CL_FN(dense)(u, CL_HAS_W(u) ? w[q + k] : 0,
@@ -129,23 +163,32 @@ CLOSS_INLINE CL_T CL_FN(online)(const CL_T *restrict x, const CL_T *restrict w,
             }
         }
         if (r1 == whole && tail) {
-            CL_T et[CL_L];
+            const int64_t lo = CL_L - tail, at = len - CL_L; /* lane k: element at + k */
+            CL_T xc[CL_L], tc[CL_L], et[CL_L];
+            const CL_T *xs = x + at, *ts = u >= CL_U_PROB ? tp + at : wtail, *ws = wtail;
+            if (!readable) { /* the first rows of short ones: lanes [lo, CL_L) copied, the others 0 */
+                for (int64_t k = 0; k < lo; ++k) xc[k] = tc[k] = 0;
+                for (int64_t k = lo; k < CL_L; ++k) xc[k] = x[at + k];
+                if (u >= CL_U_PROB)
+                    for (int64_t k = lo; k < CL_L; ++k) tc[k] = tp[at + k];
+                xs = xc, ts = tc;
+            }
 #pragma omp simd
             for (int k = 0; k < CL_L; ++k) {
-                const int in = k < tail;
-                const CL_T xv = in ? x[whole + k] : 0;
-                et[k] = in ? CL_EXP(xv - sh) : 0;
+                const CL_UINT on = CL_FN(lanes_on)[tail + k];
+                /* e^(-inf - sh) = 0 below lo (sh is finite, +inf or 0) */
+                et[k] = CL_EXP(CL_FN(pick)(xs[k], on, -INFINITY) - sh);
                 ps[k] += et[k];
                 if (u != CL_U_ONEHOT) {
-                    const CL_T wj = CL_HAS_W(u) && in ? w[whole + k] : 0;
-                    const CL_T tj = u >= CL_U_PROB && in ? tp[whole + k] : 0;
-                    const CL_T uj = in ? CL_FN(dense)(u, wj, tj, keep, eps_c) : 0;
-                    if (dot_on) pd[k] += uj * xv;
+                    const CL_T uj = CL_FN(pick)(
+                        CL_FN(dense)(u, CL_FN(pick)(ws[k], on, 0), CL_FN(pick)(ts[k], on, 0),
+                                     keep, eps_c), on, 0);
+                    if (dot_on) pd[k] += uj * CL_FN(pick)(xs[k], on, 0);
                     if (u >= CL_U_PROB) pu[k] += uj;
                 }
             }
-            if (ex)
-                for (int64_t k = 0; k < tail; ++k) ex[whole + k] = et[k];
+            if (store)
+                for (int64_t k = lo; k < CL_L; ++k) ex[at + k] = et[k];
         }
 #pragma omp simd
         for (int k = 0; k < CL_L; ++k) {
@@ -211,8 +254,8 @@ CLOSS_INLINE double CL_FN(grad_k)(const closs_cl_ctx *c, const int u, const CL_F
 CLOSS_INLINE double CL_FN(grad_scale)(const closs_cl_ctx *c, const CL_FN(target) *g, int64_t p)
 {
     const CL_T *go = (const CL_T *)c->go;
-    if (!g->kept) return 0.0;
-    return go ? (double)go[p] : c->gscale;
+    const double r = go ? (double)go[p] : c->gscale; /* not under kept: see online() */
+    return g->kept ? r : 0.0;
 }
 
 /* ---------------------------------------------------------------- s == 1 */
@@ -278,6 +321,13 @@ CLOSS_INLINE void CL_FN(rows)(const void *ctx, int64_t b, int64_t e, double *sum
     const int64_t group = C >= CL_GROUP_ELEMS / CL_GROUP ? (C >= CL_GROUP_ELEMS ? 1 : CL_GROUP_ELEMS / C)
                                                          : CL_GROUP;
     double lsum = 0.0, wsum = 0.0, bad = 0.0;
+    /* w's last CL_L classes, the lanes of a row's tail vector (see online()):
+     * only the last chunk has a tail (the others are whole vectors) */
+    CL_T wpad[CL_L] = {0};
+    const CL_T *wtail = wpad;
+    if (CL_HAS_W(u) && C >= CL_L) wtail = w + C - CL_L;
+    else if (CL_HAS_W(u))
+        for (int64_t k = 0; k < C; ++k) wpad[CL_L - C + k] = w[k];
     CL_FN(target) g[CL_GROUP];
     CL_T m[CL_GROUP], cmax[CL_GROUP][CL_MAX_CHUNKS];
     double s[CL_GROUP], lse[CL_GROUP], dots[CL_GROUP], uss[CL_GROUP];
@@ -305,7 +355,8 @@ CLOSS_INLINE void CL_FN(rows)(const void *ctx, int64_t b, int64_t e, double *sum
             for (int64_t q = 0, j = 0; q < nc; ++q, j += chunk) {
                 const int64_t len = C - j < chunk ? C - j : chunk;
                 CL_FN(online)(xr + j, w ? w + j : NULL, tr ? tr + j : NULL, len,
-                              nc == 1 ? m[l] : CL_FN(max)(xr + j, len), u, want_v,
+                              nc == 1 ? m[l] : CL_FN(max)(xr + j, len), wtail,
+                              p * C + j + len >= CL_L, u, want_v, want_g,
                               gr ? gr + j : NULL, keep, eps_c, &mr, sum, dot, us);
                 cmax[l][q] = mr;
             }
@@ -408,9 +459,10 @@ CLOSS_INLINE void CL_FN(tile)(const closs_cl_ctx *c, int64_t i, int64_t s0, cons
     for (int64_t l = 0; l < tl; ++l) {
         const double lse = lses[l];
         if (want_v) {
-            const int has_t = g[l].kept && u < CL_U_PROB;
+            /* x_t loaded unconditionally (t is 0 when not kept): see online() */
+            const CL_T xt = xb[g[l].t * S + l];
             const double v = CL_FN(position_loss)(c, u, &g[l], lse,
-                                                  has_t ? (double)xb[g[l].t * S + l] : 0.0,
+                                                  g[l].kept && u < CL_U_PROB ? (double)xt : 0.0,
                                                   dot[l], us[l]);
             if (out)
                 out[p0 + l] = (CL_T)v;

@@ -58,7 +58,11 @@ CLOSS_INLINE RW_T CTC_FN(lse3)(RW_T a, RW_T b, RW_T c)
 /* The loops over s run over whole vectors: s < Lv, L rounded up to
  * CTC_VLEN, so that no scalar remainder loop runs the exp and log of a
  * short target. Cells past L have e[s] = -inf, so beta's are -inf (they are
- * read as beta's pads) and alpha's feed no cell below L. */
+ * read as beta's pads) and alpha's feed no cell below L. The s-2 / s+2 cell is
+ * loaded unconditionally (the pads make it readable) and then selected: a load
+ * under skip[s] became an AVX2 masked load, a form GCC 12 -O3 has miscompiled
+ * in 16-lane loops (every 4-lane group given the first group's mask; see
+ * margin_rows.h). */
 #define CTC_FOR_S(s, Lv, BODY)                                      \
     for (int64_t v_ = 0; v_ < (Lv); v_ += CTC_VLEN)                 \
         for (int64_t k_ = 0; k_ < CTC_VLEN; ++k_) {                 \
@@ -73,8 +77,8 @@ CLOSS_INLINE void CTC_FN(alpha_step)(const RW_T *restrict prev, RW_T *restrict c
                                      int64_t Lv)
 {
     const RW_T ninf = -(RW_T)INFINITY;
-    CTC_FOR_S(s, Lv, cur[s] = CTC_FN(lse3)(prev[s], prev[s - 1],
-                                           skip[s] != 0 ? prev[s - 2] : ninf) + e[s])
+    CTC_FOR_S(s, Lv, const RW_T p2 = prev[s - 2]; /* unconditional: see CTC_FOR_S */
+              cur[s] = CTC_FN(lse3)(prev[s], prev[s - 1], skip[s] != 0 ? p2 : ninf) + e[s])
 }
 
 /* One frame of beta: cur[s] from next[s], next[s+1], next[s+2] (next[Lv],
@@ -84,8 +88,8 @@ CLOSS_INLINE void CTC_FN(beta_step)(const RW_T *restrict next, RW_T *restrict cu
                                     int64_t Lv)
 {
     const RW_T ninf = -(RW_T)INFINITY;
-    CTC_FOR_S(s, Lv, cur[s] = CTC_FN(lse3)(next[s], next[s + 1],
-                                           skip[s + 2] != 0 ? next[s + 2] : ninf) + e[s])
+    CTC_FOR_S(s, Lv, const RW_T n2 = next[s + 2]; /* unconditional: see CTC_FOR_S */
+              cur[s] = CTC_FN(lse3)(next[s], next[s + 1], skip[s + 2] != 0 ? n2 : ninf) + e[s])
 }
 
 /* Prefetches the lines of a frame `rows` that a pass will read (or write):
