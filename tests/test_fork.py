@@ -22,7 +22,7 @@ HAS_OPENMP = "no OpenMP" not in closs.build_info()
 if not hasattr(os, "fork"):
     pytest.skip("no fork on this platform", allow_module_level=True)
 
-TIMEOUT = 60  # a whole script; each one takes about a second
+TIMEOUT = 45  # a whole script; each takes one to a few seconds
 
 # The script's shared part: data of 2^22 elements (the team is used from 2^20),
 # a few losses and one gradient, summarised as the bytes of each result.
@@ -63,10 +63,13 @@ def child(queue):
 def in_child(method):
     ctx = mp.get_context(method)
     queue = ctx.Queue()
-    p = ctx.Process(target=child, args=(queue,))
+    p = ctx.Process(target=child, args=(queue,), daemon=True)
     p.start()
-    threads, got = queue.get(timeout=30)
-    p.join(30)
+    try:
+        threads, got = queue.get(timeout=20)
+        p.join(20)
+    finally:
+        p.kill()  # a hung child must not hold the script at exit
     assert p.exitcode == 0, (method, p.exitcode)
     return threads, got
 """
@@ -116,7 +119,7 @@ def test_fork_when_the_parent_never_used_a_team(tmp_path):
         assert got == all_losses()
         ctx = mp.get_context("fork")
         with ctx.Pool(1) as pool:
-            assert pool.apply_async(one, ("mse", small)).get(30) == parent_small["mse"]
+            assert pool.apply_async(one, ("mse", small)).get(20) == parent_small["mse"]
     """)
 
 
@@ -127,7 +130,7 @@ def test_process_pool_executor_map(tmp_path):
         parent = all_losses()
         names = list(LOSSES) * 2
         with ProcessPoolExecutor(2, mp_context=mp.get_context("fork")) as ex:
-            got = list(ex.map(one, names, timeout=30))
+            got = list(ex.map(one, names, timeout=20))
         assert got == [parent[n] for n in names]
     """)
 
@@ -149,7 +152,7 @@ def test_fork_while_another_thread_is_inside_a_kernel(tmp_path):
             ctx = mp.get_context("fork")
             for _ in range(4):
                 with ctx.Pool(1) as pool:
-                    assert pool.apply_async(one, ("mse",)).get(30) == parent
+                    assert pool.apply_async(one, ("mse",)).get(20) == parent
         finally:
             stop.set()
             t.join()
