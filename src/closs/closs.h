@@ -94,7 +94,18 @@ CLOSS_API const char *closs_build_info(void);
 
 /* Threads used by the kernels. The default follows OMP_NUM_THREADS, else the
  * number of cores. n < 1 is CLOSS_ERR_INVALID_ARGUMENT. Without OpenMP the
- * count is recorded but kernels run serially. */
+ * count is recorded but kernels run serially.
+ *
+ * fork(): closs installs pthread_atfork handlers (when it loads, or at its
+ * first parallel kernel) that release the forking thread's OpenMP thread pool
+ * with omp_pause_resource_all(omp_pause_soft), so that a forked child can
+ * start a team again (GNU libgomp's pool does not survive fork; without this a
+ * child hangs in its first parallel kernel). The release applies to the whole
+ * OpenMP runtime of the forking thread, the host's own teams included; the
+ * parent's team is recreated at its next parallel kernel. Where the release is
+ * unavailable or refused (fork called inside a parallel region), the child and
+ * its descendants run every kernel serially: closs_get_num_threads() returns 1
+ * there whatever was set. Results are bit-identical either way. */
 CLOSS_API closs_status closs_set_num_threads(int n);
 CLOSS_API int closs_get_num_threads(void);
 

@@ -7,8 +7,73 @@
 #include <omp.h>
 #endif
 
+/* Fork safety. GNU libgomp's thread pool does not survive fork(): a child
+ * whose forking thread had run a team before waits forever at its next
+ * parallel region for workers that were not copied. A pthread_atfork prepare
+ * handler releases the forking thread's pool (omp_pause_resource_all, OpenMP
+ * 5.0; GCC's libgomp has it since GCC 9 while still defining _OPENMP 201511,
+ * so meson checks that it links: CLOSS_HAVE_OMP_PAUSE) and the child starts a
+ * fresh team. Where the release is unavailable or refused (the forking thread
+ * is inside a parallel region), the child and its own children run every
+ * kernel serially. Other threads' pools need nothing: their threads are not
+ * in the child. */
+#if defined(_OPENMP) && !defined(CLOSS_NO_FORK_GUARD) && \
+    (defined(__unix__) || defined(__unix) || defined(__APPLE__))
+#include <unistd.h>
+#if defined(_POSIX_THREADS) && _POSIX_THREADS > 0
+#include <pthread.h>
+#define CLOSS_FORK_GUARD 1
+#endif
+#endif
+
+#if defined(_MSC_VER)
+#define CLOSS_THREAD_LOCAL __declspec(thread)
+#else
+#define CLOSS_THREAD_LOCAL __thread
+#endif
+
 /* 0 means "not set": follow OMP_NUM_THREADS, else the number of cores. */
 static int closs_threads = 0;
+
+/* Set in a forked child whose parent could not release its pool: serial. */
+static volatile int closs_serial_after_fork = 0;
+
+#ifdef CLOSS_FORK_GUARD
+/* The prepare handler's outcome, read by the child handler of the same fork:
+ * per thread, as two threads may fork at once. */
+static CLOSS_THREAD_LOCAL int closs_pool_released = 0;
+
+static void closs_atfork_prepare(void)
+{
+#if defined(CLOSS_HAVE_OMP_PAUSE) || _OPENMP >= 201811
+    closs_pool_released = omp_pause_resource_all(omp_pause_soft) == 0;
+#else
+    closs_pool_released = 0;
+#endif
+}
+
+static void closs_atfork_child(void)
+{
+    if (!closs_pool_released) closs_serial_after_fork = 1;
+}
+
+static pthread_once_t closs_fork_once = PTHREAD_ONCE_INIT;
+
+static void closs_install_fork_handlers(void)
+{
+    /* On failure (ENOMEM) the guard is off; nothing better can be done. */
+    (void)pthread_atfork(closs_atfork_prepare, NULL, closs_atfork_child);
+}
+
+/* Installs the handlers once: when the library loads where the compiler has
+ * constructors (a pool the host's own OpenMP code made is released too), else
+ * before closs's first team. */
+static void closs_fork_guard(void) { (void)pthread_once(&closs_fork_once, closs_install_fork_handlers); }
+
+#if defined(__GNUC__)
+__attribute__((constructor)) static void closs_fork_guard_at_load(void) { closs_fork_guard(); }
+#endif
+#endif /* CLOSS_FORK_GUARD */
 
 closs_status closs_set_num_threads(int n)
 {
@@ -19,6 +84,7 @@ closs_status closs_set_num_threads(int n)
 
 int closs_get_num_threads(void)
 {
+    if (closs_serial_after_fork) return 1;
     if (closs_threads > 0) return closs_threads;
 #ifdef _OPENMP
     return omp_get_max_threads();
@@ -30,11 +96,7 @@ int closs_get_num_threads(void)
 /* The calling thread's number in the team of the closs_blocks_sums it runs
  * blocks for: set by the driver, not omp_get_thread_num(), which outside a
  * team of closs's would give the number in a caller's own OpenMP team. */
-#if defined(_MSC_VER)
-static __declspec(thread) int closs_team_index = 0;
-#else
-static __thread int closs_team_index = 0;
-#endif
+static CLOSS_THREAD_LOCAL int closs_team_index = 0;
 
 int closs_thread_index(void) { return closs_team_index; }
 
@@ -132,6 +194,9 @@ void closs_blocks_sums(int64_t n, int64_t unit, int64_t parallel_min, closs_sums
     if (nt > nb) nt = (int)nb;
 #ifdef _OPENMP
     if (nt > 1) {
+#ifdef CLOSS_FORK_GUARD
+        closs_fork_guard();
+#endif
         /* dynamic: a thread descheduled by a busy neighbour does not hold the others */
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
         for (int64_t b = 0; b < nb; ++b) {
