@@ -18,12 +18,9 @@ import pytest
 import closs.functional as F
 from closs import _api
 from closs._registry import LOSSES, materialise
+from conftest import grads
 
 DTYPES = pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
-
-
-def grads(g):
-    return g if isinstance(g, tuple) else (g,)
 
 
 def big_endian(a):

@@ -27,11 +27,7 @@ import pytest
 
 from closs._registry import LOSSES, materialise
 
-try:
-    import torch
-    import torch.nn.functional as TF
-except ImportError:
-    torch = None
+from conftest import TF, grads, tol, torch
 
 COUNTS = (1, 2, 7, 15, 16, 17, 31, 32, 33, 63, 64, 65, 129, 257, 513, 1025)
 DTYPES = {"float32": np.float32, "float64": np.float64}
@@ -130,15 +126,6 @@ CASES = [
     ("ctc_loss", {}, own_args(ctc_args), "frames", ()),
     ("ctc_loss", {"blank": "last", "zero_infinity": True}, own_args(ctc_args), "frames", ()),
 ]
-
-
-def tol(dtype):
-    """rtol from the dtype's epsilon, as tests/test_losses.py's."""
-    return float(np.finfo(dtype).eps) * (300 if dtype == np.float32 else 1e4)
-
-
-def grads(g):
-    return g if isinstance(g, tuple) else (g,)
 
 
 def torch_value_and_grad(loss, args, options, reduction, go):

@@ -14,15 +14,10 @@ import closs.functional as F
 from closs import _reference as R
 from closs import nn
 
-try:
-    import torch
-    import torch.nn.functional as TF
-except ImportError:  # parity tests skip; the rest run
-    torch = None
+from conftest import RTOL, TF, num_threads, torch
 
 needs_torch = pytest.mark.skipif(torch is None, reason="torch is not installed")
 
-RTOL = {np.float32: 1e-5, np.float64: 1e-12}
 DTYPES = pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
 REDUCTIONS = ["none", "mean", "sum"]
 
@@ -353,16 +348,12 @@ def test_determinism_across_threads(shape):
     rng = np.random.default_rng(11)
     x, t, _ = make("cross_entropy", "indices", shape, np.float32, rng)
     w = rng.uniform(0.5, 2, shape[1]).astype(np.float32)
-    before = closs.get_num_threads()
-    try:
-        results = []
-        for threads in (1, 2, 3):
-            closs.set_num_threads(threads)
+    results = []
+    for threads in (1, 2, 3):
+        with num_threads(threads):
             m = nn.CrossEntropyLoss(weight=w, label_smoothing=0.1)
             value, grad = m.value_and_grad(x, t)
             results.append((value, F.nll_loss(x, t, reduction="sum"), grad))
-    finally:
-        closs.set_num_threads(before)
     for value, nll, grad in results[1:]:
         assert value.tobytes() == results[0][0].tobytes()
         assert nll.tobytes() == results[0][1].tobytes()

@@ -15,11 +15,7 @@ from closs import _reference as R
 from closs import nn
 from closs._errors import DTypeError, ParameterError, ShapeError
 
-try:
-    import torch
-    import torch.nn.functional as TF
-except ImportError:  # parity tests skip; the rest run
-    torch = None
+from conftest import TF, num_threads, torch
 
 needs_torch = pytest.mark.skipif(torch is None, reason="torch is not installed")
 
@@ -270,15 +266,11 @@ def test_determinism_across_threads():
     """Samples split into blocks by the data size alone: 1 and 2 threads agree bit for bit."""
     rng = np.random.default_rng(8)
     lp, tg, il, tl = batch(rng, 60, 33, 8, 20, np.float32)
-    before = closs.get_num_threads()
     results = []
-    try:
-        for threads in (1, 2):
-            closs.set_num_threads(threads)
+    for threads in (1, 2):
+        with num_threads(threads):
             results.append(nn.CTCLoss().value_and_grad(lp, tg, il, tl))
             results.append((F.ctc_loss(lp, tg, il, tl, reduction="sum"), None))
-    finally:
-        closs.set_num_threads(before)
     (v1, g1), (s1, _), (v2, g2), (s2, _) = results
     assert v1.tobytes() == v2.tobytes() and s1.tobytes() == s2.tobytes()
     assert g1.tobytes() == g2.tobytes()

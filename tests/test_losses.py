@@ -7,6 +7,7 @@ import pytest
 import closs
 from closs import _reference as R
 from closs._registry import LOSSES, materialise
+from conftest import RTOL, TF, grads, tol, torch
 
 DTYPES = [np.float32, np.float64]
 
@@ -22,16 +23,6 @@ def cases():
 
 def option_id(options):
     return ",".join(f"{k}={getattr(v, '__name__', v)}" for k, v in options.items()) or "default"
-
-
-def grads(g):
-    """A loss's gradient(s) as a tuple, in the order of its grad_args."""
-    return g if isinstance(g, tuple) else (g,)
-
-
-def tol(dtype):
-    """rtol from the dtype's epsilon: a few hundred ulps of accumulated rounding."""
-    return float(np.finfo(dtype).eps) * (300 if dtype == np.float32 else 1e4)
 
 
 def make(loss, options, dtype, shape=(6, 7), seed=0):
@@ -115,13 +106,6 @@ def test_finite_differences(loss, options, reduction):
                                    err_msg=f"gradient of argument {a}")
 
 
-try:
-    import torch
-    import torch.nn.functional as TF
-except ImportError:
-    torch = None
-
-
 def torch_value_and_grad(loss, args, options, reduction, grad_output=None):
     """torch's value and gradients of the loss's grad_args, as NumPy arrays. Options
     torch does not have (closs's distance_grad) are left out."""
@@ -136,9 +120,6 @@ def torch_value_and_grad(loss, args, options, reduction, grad_output=None):
     return value.detach().numpy(), tuple(g.numpy() for g in gs)
 
 
-PARITY_RTOL = {np.float32: 1e-5, np.float64: 1e-12}
-
-
 @pytest.mark.skipif(torch is None, reason="torch is not installed")
 @pytest.mark.filterwarnings("ignore::UserWarning")
 @pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
@@ -149,7 +130,7 @@ def test_torch_parity(loss, options, reduction, dtype):
     call = loss.prepare(*args, reduction=reduction, **opts)
     value, grad = call.value_and_grad()
     t_value, t_grad = torch_value_and_grad(loss, args, opts, reduction)
-    rtol = PARITY_RTOL[dtype]
+    rtol = RTOL[dtype]
     assert np.shape(value) == t_value.shape and np.asarray(value).dtype == t_value.dtype
     np.testing.assert_allclose(value, t_value, rtol=rtol, atol=rtol * loss.parity_scale)
     assert len(grads(grad)) == len(t_grad)

@@ -7,14 +7,13 @@ against torch 2.13 (value, gradient and a grad_output's VJP) on 1 and 2 threads.
 import numpy as np
 import pytest
 
-import closs
 from closs._registry import LOSSES, materialise
+from conftest import RTOL
 
 torch = pytest.importorskip("torch")
 TF = torch.nn.functional
 
 SIZES = (1, 15, 16, 17, 63, 65, 4095, 4097, 65535, 65537, (1 << 20) + 3)
-RTOL = {np.float32: 1e-5, np.float64: 1e-12}
 
 
 def elementwise():
@@ -31,14 +30,6 @@ def cases():
             for options in loss.grid if size < 1 << 16 else loss.grid[:1]:
                 yield pytest.param(loss, options, size,
                                    id=f"{loss.key}-{size}-{options}")
-
-
-@pytest.fixture(params=[1, 2], ids=["1thread", "2threads"])
-def threads(request):
-    old = closs.get_num_threads()
-    closs.set_num_threads(request.param)
-    yield request.param
-    closs.set_num_threads(old)
 
 
 def torch_run(loss, args, opts, reduction, go):

@@ -16,21 +16,12 @@ import closs
 import closs.functional as F
 from closs import _api, _core, nn
 
-try:
-    import torch
-    import torch.nn.functional as TF
-except ImportError:  # parity tests skip; the rest run
-    torch = None
+from conftest import RTOL, TF, assert_parity, grads, num_threads, torch
 
 needs_torch = pytest.mark.skipif(torch is None, reason="torch is not installed")
 
-RTOL = {np.float32: 1e-5, np.float64: 1e-12}
 REDUCTIONS = ["none", "mean", "sum"]
 DTYPES = pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
-
-
-def grads(g):
-    return g if isinstance(g, tuple) else (g,)
 
 
 # --------------------------------------------------------------------------- arguments
@@ -173,11 +164,6 @@ def closs_value_and_grads(module, args, reduction, options, grad_output=None):
     return value, grads(m.backward(grad_output))
 
 
-def assert_parity(actual, expected, dtype, scale=1.0):
-    """rtol from the dtype; atol for values that cancel to near 0 (scale: their size)."""
-    np.testing.assert_allclose(actual, expected, rtol=RTOL[dtype], atol=RTOL[dtype] * scale)
-
-
 # --------------------------------------------------------------------------- parity
 
 
@@ -217,7 +203,7 @@ def test_torch_parity_grad_output(name, module, options, make, diff, reduction):
     _, gs = closs_value_and_grads(module, args, reduction, options, go)
     _, t_gs = torch_value_and_grads(name, args, diff, reduction, options, go)
     for g, tg in zip(gs, t_gs):
-        assert_parity(g, tg, np.float64)
+        assert_parity(g, tg, np.float64, scale=1.0)
 
 
 SPECIALS = np.array([np.nan, np.inf, -np.inf, 0.0, 1.0, -2.0])
@@ -443,17 +429,13 @@ def test_determinism_across_threads():
     rng = np.random.default_rng(9)
     a, p, n = (rng.standard_normal((3000, 64)).astype(np.float32) for _ in range(3))
     x, t = rng.standard_normal((3000, 64)), rng.integers(0, 64, 3000)
-    before = closs.get_num_threads()
     results = []
-    try:
-        for threads in (1, 2):
-            closs.set_num_threads(threads)
+    for threads in (1, 2):
+        with num_threads(threads):
             value, gs = nn.TripletMarginLoss(swap=True).value_and_grad(a, p, n)
             results.append((value.tobytes(), [g.tobytes() for g in gs],
                              F.multi_margin_loss(x, t, reduction="sum").tobytes(),
                              F.cosine_embedding_loss(a, p, np.sign(x[:, 0])).tobytes()))
-    finally:
-        closs.set_num_threads(before)
     assert results[0] == results[1]
 
 
