@@ -439,10 +439,47 @@ def _triplet_call(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=Fa
     if not p > 0:
         raise ParameterError(f"triplet_margin_loss: p must be positive (a p-norm), got {p}")
     shape = _api.broadcast_shape(*(x.shape for x in arrays))
+    if len({x.shape[-1:] for x in arrays}) > 1:
+        # torch broadcasts each pair on its own: with a feature axis of 1 against
+        # one of D, d(a, n) sums 1 term where the kernel's common shape would sum D
+        distance, grad = _pairwise_distance(p, eps)
+        return _api.distance_triplet(*arrays, distance, grad, margin, _api.flag(swap, "swap"), r)
     rows, d = shape[:-1], (shape[-1] if shape else 1)
     n = math.prod(rows)
     return _api.rowwise("triplet_margin_loss", _api.float_dtype(*arrays), r, n, d, shape, rows,
                         arrays, params=(margin, p, eps, _api.flag(swap, "swap")))
+
+
+def _pairwise_distance(p, eps):
+    """torch's pairwise_distance ||x1 - x2 + eps||_p over the last axis (0 over an
+    empty one), in float64, and its vector-Jacobian product: for a finite p,
+    sign(u) (|u| / d)^(p - 1); for p = inf, sign(u) shared by the entries that
+    reach the max; 0 where d = 0."""
+    def norm(u):
+        a = np.abs(u)
+        if a.shape[-1] == 0:
+            if p == np.inf:  # torch's words: a max over nothing has no identity
+                raise ShapeError("linalg.vector_norm cannot compute the inf norm on an empty "
+                                 "dimension")
+            return np.zeros(a.shape[:-1])
+        return a.max(-1) if p == np.inf else (a ** p).sum(-1) ** (1 / p)
+
+    def distance(x1, x2):
+        return norm(np.asarray(x1, np.float64) - x2 + eps)
+
+    def grad(x1, x2, g):
+        u = np.asarray(x1, np.float64) - x2 + eps
+        a, d = np.abs(u), norm(u)[..., None]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if p == np.inf:
+                hit = a == d
+                coef = np.sign(u) * hit / np.maximum(hit.sum(-1, keepdims=True), 1)
+            else:
+                coef = np.sign(u) * (a / d) ** (p - 1)
+        gu = np.asarray(g, np.float64)[..., None] * np.where(d > 0, coef, 0.0)
+        return gu, -gu
+
+    return distance, grad
 
 
 def _triplet_with_distance_call(anchor, positive, negative, *, distance_function=None,

@@ -632,3 +632,28 @@ def test_kernel_rejects_buffers_of_the_wrong_length(dtype):
     with pytest.raises(ValueError, match="invalid row-wise shape"):
         kernel(kind, _api.FORWARD, 1 << 40, 1 << 40, x, x, x, None, None, None, 1, 2, 0, 0, 1,
                out, None, None, None, None)
+
+
+@pytest.mark.skipif(torch is None, reason="torch is not installed")
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+@pytest.mark.parametrize("swap", [False, True])
+@pytest.mark.parametrize("p", [1, 1.5, 2, 3, np.inf])
+@pytest.mark.parametrize("shapes", [((3, 1), (3, 4), (3, 1)), ((3, 4), (3, 1), (3, 4)),
+                                    ((1,), (0,), (1,)), ((2, 3, 1), (2, 3, 5), (1, 3, 5)),
+                                    ((3, 4), (3, 4), (3, 1))], ids=str)
+def test_triplet_broadcasts_each_pair_as_torch(shapes, p, swap, reduction):
+    """A feature axis of 1 against one of D: torch broadcasts (anchor, positive) and
+    (anchor, negative) each on its own, so d(a, n) sums 1 term, not D (issue 11's
+    fuzz: closs once broadcast all three together, a silently different value)."""
+    if p == np.inf and 0 in sum(shapes, ()):
+        pytest.skip("torch: no inf norm over an empty dimension")
+    rng = np.random.default_rng(len(str(shapes)))
+    args = [rng.standard_normal(s) for s in shapes]
+    value, gs = nn.TripletMarginLoss(p=p, swap=swap, reduction=reduction).value_and_grad(*args)
+    targs = [torch.tensor(a, requires_grad=True) for a in args]
+    t_value = TF.triplet_margin_loss(*targs, p=p, swap=swap, reduction=reduction)
+    t_grads = torch.autograd.grad(t_value.sum(), targs, allow_unused=True)
+    assert_parity(value, t_value.detach().numpy(), np.float64)
+    for g, tg, a in zip(gs, t_grads, args):
+        assert g.shape == a.shape
+        assert_parity(g, np.zeros_like(a) if tg is None else tg.numpy(), np.float64)
