@@ -132,7 +132,8 @@ CLOSS_INLINE double CLOSS_FN(multilabel_hinges)(const CLOSS_T *restrict x,
  * how many are (a separate pass from the value's). */
 CLOSS_INLINE double CLOSS_FN(multilabel_slopes)(const CLOSS_T *restrict x, CLOSS_T *restrict g,
                                                 const CLOSS_T *restrict listed,
-                                                const int64_t len, const CLOSS_T a, const CLOSS_T gs)
+                                                const int64_t len, const CLOSS_T a,
+                                                const CLOSS_T gs)
 {
     double count;
     CLOSS_SUM_LANES(count, len, j, (g[j] += ML_ON(j) ? gs : 0, ML_ON(j)));
@@ -169,7 +170,8 @@ CLOSS_INLINE double CLOSS_FN(multilabel_margin_loss_row)(const rowwise_ctx *c, i
             const CLOSS_T a = (CLOSS_T)1 - x[t[e]];
             sum += CLOSS_FN(multilabel_hinges)(x + c0, listed, len, a);
             if (want_g)
-                g[t[e]] -= gs * (CLOSS_T)CLOSS_FN(multilabel_slopes)(x + c0, g + c0, listed, len, a, gs);
+                g[t[e]] -= gs * (CLOSS_T)CLOSS_FN(multilabel_slopes)(x + c0, g + c0, listed, len,
+                                                                     a, gs);
         }
     }
     return sum / (double)d;
@@ -213,9 +215,11 @@ CLOSS_INLINE double CLOSS_FN(cosine_embedding_loss_row)(const rowwise_ctx *c, in
         dv = h >= 0;
     }
     if (want_g) {
-        CLOSS_T *restrict g1 = (CLOSS_T *)c->g[0] + i * d, *restrict g2 = (CLOSS_T *)c->g[1] + i * d;
+        CLOSS_T *restrict g1 = (CLOSS_T *)c->g[0] + i * d;
+        CLOSS_T *restrict g2 = (CLOSS_T *)c->g[1] + i * d;
         const double f = s * dv;
-        const CLOSS_T a = (CLOSS_T)(f / denom), b1 = (CLOSS_T)(f * cos / m1), b2 = (CLOSS_T)(f * cos / m2);
+        const CLOSS_T a = (CLOSS_T)(f / denom), b1 = (CLOSS_T)(f * cos / m1);
+        const CLOSS_T b2 = (CLOSS_T)(f * cos / m2);
         for (int64_t j = 0; j < d; ++j) {
             g1[j] = a * x2[j] - b1 * x1[j];
             g2[j] = a * x1[j] - b2 * x2[j];
@@ -234,8 +238,12 @@ CLOSS_INLINE double CLOSS_FN(distance)(const CLOSS_T *restrict x, const CLOSS_T 
 #define DIST_V(j) (x[j] - y[j] + eps)
     switch (kind) {
     case DIST_L1: CLOSS_SUM_LANES(sum, d, j, fabs(DIST_V(j))); return sum;
-    case DIST_L2: CLOSS_SUM_LANES(sum, d, j, (double)DIST_V(j) * (double)DIST_V(j)); return sqrt(sum);
-    case DIST_LP: CLOSS_SUM_LANES(sum, d, j, pow(fabs((double)DIST_V(j)), p)); return pow(sum, 1.0 / p);
+    case DIST_L2:
+        CLOSS_SUM_LANES(sum, d, j, (double)DIST_V(j) * (double)DIST_V(j));
+        return sqrt(sum);
+    case DIST_LP:
+        CLOSS_SUM_LANES(sum, d, j, pow(fabs((double)DIST_V(j)), p));
+        return pow(sum, 1.0 / p);
     default: {
         double top[CLOSS_LANES] = {0}, m = 0.0;
 #define DIST_MAX(a, v)                                \
@@ -291,7 +299,8 @@ CLOSS_INLINE CLOSS_T CLOSS_FN(dist_unit)(const CLOSS_T v, const int kind, const 
         return (double)fabs(v) == dist || v != v ? EMB_SIGN(CLOSS_T, v) * f : (CLOSS_T)0;
     default:
         return v == 0 ? (CLOSS_T)0
-                      : EMB_SIGN(CLOSS_T, v) * (CLOSS_T)((double)f * pow((double)fabs(v) / dist, p - 1));
+                      : EMB_SIGN(CLOSS_T, v) *
+                            (CLOSS_T)((double)f * pow((double)fabs(v) / dist, p - 1));
     }
 }
 
