@@ -42,21 +42,6 @@ cdef extern from "_dispatch.h" nogil:
     const char **closs_py_pointwise_names
     int CLOSS_PY_POINTWISE_COUNT
 
-    # Every row-wise loss behind one signature per dtype (see _dispatch.h).
-    ctypedef closs_status (*closs_py_rowwise_f32)(
-        int, int64_t, int64_t, const float *, const float *, const float *, const float *,
-        const int64_t *, const float *, double, double, double, double, closs_reduction,
-        float *, const float *, float *, float *, float *)
-    ctypedef closs_status (*closs_py_rowwise_f64)(
-        int, int64_t, int64_t, const double *, const double *, const double *, const double *,
-        const int64_t *, const double *, double, double, double, double, closs_reduction,
-        double *, const double *, double *, double *, double *)
-    const closs_py_rowwise_f32 *closs_py_rowwise_f32_table
-    const closs_py_rowwise_f64 *closs_py_rowwise_f64_table
-    const char **closs_py_rowwise_names
-    const int *closs_py_rowwise_layouts
-    int CLOSS_PY_ROWWISE_COUNT
-
     ctypedef closs_status (*closs_py_classification_f32)(
         int, int64_t, int64_t, int64_t, const float *, const int64_t *, const float *,
         const float *, int64_t, double, closs_reduction, float *, const float *, float *)
@@ -79,3 +64,43 @@ cdef extern from "_dispatch.h" nogil:
         const int64_t *targets, int64_t s, int concatenated, const int64_t *input_lengths,
         const int64_t *target_lengths, int64_t blank, int zero_infinity, closs_reduction r,
         double *out, const double *go, double *grad)
+
+
+# The family entry points (closs_families.h): (dtype, kind, op, arguments struct).
+cdef extern from "closs_families.h" nogil:
+    ctypedef enum closs_op:
+        CLOSS_OP_FORWARD
+        CLOSS_OP_BACKWARD
+        CLOSS_OP_FUSED
+
+    ctypedef enum closs_dtype:
+        CLOSS_F32
+        CLOSS_F64
+
+    # Row-wise losses: kind indexes closs_rowwise_names.
+    ctypedef enum closs_rowwise_layout:
+        CLOSS_ROWWISE_NO_INDICES
+        CLOSS_ROWWISE_ROW_INDEX
+        CLOSS_ROWWISE_ROW_INDICES
+
+    ctypedef struct closs_rowwise_args:
+        int64_t n, d
+        const void *x0
+        const void *x1
+        const void *x2
+        const void *y
+        const int64_t *idx
+        const void *w
+        double p0, p1, p2, p3
+        closs_reduction reduction
+        const void *grad_output
+        void *out
+        void *g0
+        void *g1
+        void *g2
+
+    closs_status closs_rowwise_call(closs_dtype dtype, int kind, closs_op op,
+                                    const closs_rowwise_args *a)
+    const char **closs_rowwise_names
+    const int *closs_rowwise_layouts
+    const int closs_rowwise_count

@@ -31,8 +31,8 @@ cpdef enum Op:
 
 # Element-wise loss kinds by name: the index into _dispatch.h's tables.
 POINTWISE = {closs_py_pointwise_names[k].decode(): k for k in range(CLOSS_PY_POINTWISE_COUNT)}
-# Row-wise loss kinds by name.
-ROWWISE = {closs_py_rowwise_names[k].decode(): k for k in range(CLOSS_PY_ROWWISE_COUNT)}
+# Row-wise loss kinds by name: the kind of closs_rowwise_call.
+ROWWISE = {closs_rowwise_names[k].decode(): k for k in range(closs_rowwise_count)}
 
 # Classification loss kinds by name (cross_entropy_prob: probability targets).
 CLASSIFICATION = {closs_py_classification_names[k].decode(): k
@@ -235,20 +235,8 @@ def pointwise(int kind, int op, x, y, w, aux, double p0, double p1, double p2, i
 # ------------------------------------------------------------------ row-wise
 
 
-cdef closs_status call_rowwise(int ty, int kind, int op, int64_t n, int64_t d, const void *x0,
-                               const void *x1, const void *x2, const void *y,
-                               const int64_t *idx, const void *w, double p0, double p1,
-                               double p2, double p3, int r, void *out, const void *go,
-                               void *g0, void *g1, void *g2) noexcept nogil:
-    if ty == F32:
-        return closs_py_rowwise_f32_table[kind](
-            op, n, d, <const float *>x0, <const float *>x1, <const float *>x2,
-            <const float *>y, idx, <const float *>w, p0, p1, p2, p3, <closs_reduction>r,
-            <float *>out, <const float *>go, <float *>g0, <float *>g1, <float *>g2)
-    return closs_py_rowwise_f64_table[kind](
-        op, n, d, <const double *>x0, <const double *>x1, <const double *>x2,
-        <const double *>y, idx, <const double *>w, p0, p1, p2, p3, <closs_reduction>r,
-        <double *>out, <const double *>go, <double *>g0, <double *>g1, <double *>g2)
+cdef inline closs_dtype kernel_dtype(int ty) noexcept nogil:
+    return CLOSS_F64 if ty == F64 else CLOSS_F32
 
 
 def rowwise(int kind, int op, int64_t n, int64_t d, x0, x1, x2, y, idx, w,
@@ -259,30 +247,35 @@ def rowwise(int kind, int op, int64_t n, int64_t d, x0, x1, x2, y, idx, w,
     indices idx (int64) one per row or n * d (as the loss's layout says),
     weights w d values; out and go n values for reduction 'none' (0), one
     otherwise. Arrays a loss does not take may be None."""
-    if not 0 <= kind < CLOSS_PY_ROWWISE_COUNT:
+    if not 0 <= kind < closs_rowwise_count:
         raise ValueError(f"unknown row-wise loss kind {kind}")
+    if not FORWARD <= op <= FUSED:
+        raise ValueError(f"unknown operation {op}")
     if n < 0 or d < 0 or (d > 0 and n > (<int64_t>1 << 62) // d):
         raise ShapeError(f"invalid row-wise shape: {n} rows of {d} elements")
     cdef int ty = float_type(x0, "input")
     cdef Py_ssize_t nd = n * d
     cdef Py_ssize_t nout = n if reduction == CLOSS_REDUCTION_NONE else 1
-    cdef Py_ssize_t nidx = n if closs_py_rowwise_layouts[kind] == 1 else nd
-    cdef const void *px0 = data(x0, ty, nd, "input")
-    cdef const void *px1 = data(x1, ty, nd, "input")
-    cdef const void *px2 = data(x2, ty, nd, "input")
-    cdef const void *py = data(y, ty, n, "target")
-    cdef const int64_t *pidx = <const int64_t *>data(idx, I64, nidx, "target")
-    cdef const void *pw = data(w, ty, d, "weight")
-    cdef void *pout = data(out, ty, nout, "out", True)
-    cdef const void *pgo = data(go, ty, nout, "grad_output")
-    cdef void *pg0 = data(g0, ty, nd, "gradient", True)
-    cdef void *pg1 = data(g1, ty, nd, "gradient", True)
-    cdef void *pg2 = data(g2, ty, nd, "gradient", True)
+    cdef Py_ssize_t nidx = n if closs_rowwise_layouts[kind] == CLOSS_ROWWISE_ROW_INDEX else nd
+    cdef closs_rowwise_args a
+    a.n, a.d = n, d
+    a.x0 = data(x0, ty, nd, "input")
+    a.x1 = data(x1, ty, nd, "input")
+    a.x2 = data(x2, ty, nd, "input")
+    a.y = data(y, ty, n, "target")
+    a.idx = <const int64_t *>data(idx, I64, nidx, "target")
+    a.w = data(w, ty, d, "weight")
+    a.p0, a.p1, a.p2, a.p3 = p0, p1, p2, p3
+    a.reduction = <closs_reduction>reduction
+    a.out = data(out, ty, nout, "out", True)
+    a.grad_output = data(go, ty, nout, "grad_output")
+    a.g0 = data(g0, ty, nd, "gradient", True)
+    a.g1 = data(g1, ty, nd, "gradient", True)
+    a.g2 = data(g2, ty, nd, "gradient", True)
     check_outputs(op, out, g0)
     cdef closs_status st
     with nogil:
-        st = call_rowwise(ty, kind, op, n, d, px0, px1, px2, py, pidx, pw, p0, p1, p2, p3,
-                          reduction, pout, pgo, pg0, pg1, pg2)
+        st = closs_rowwise_call(kernel_dtype(ty), kind, <closs_op>op, &a)
     check(st)
 
 
@@ -291,23 +284,25 @@ def rowwise_value(int kind, x, idx, w, p0, p1, reduction):
     multilabel_margin_loss) on input x (n, d), int64 indices idx of the loss's
     layout, optional weight w (d,), parameters p0, p1: None when the arguments
     are not in the kernel's form or the kernel refuses them."""
-    if not 0 <= kind < CLOSS_PY_ROWWISE_COUNT:
+    if not 0 <= kind < closs_rowwise_count:
         raise ValueError(f"unknown row-wise loss kind {kind}")
     cdef int r = plain_reduction(reduction)
-    cdef int ty = lane_type(x, idx, closs_py_rowwise_layouts[kind] == 1, w)
+    cdef int ty = lane_type(x, idx, closs_rowwise_layouts[kind] == CLOSS_ROWWISE_ROW_INDEX, w)
     if r < 0 or ty < 0 or not (is_real(p0) and is_real(p1)):
         return None
-    cdef int64_t n = cnp.PyArray_DIM(<cnp.ndarray>x, 0), d = cnp.PyArray_DIM(<cnp.ndarray>x, 1)
-    out = lane_buffer(ty, r, n)
-    cdef const void *px = pointer(x)
-    cdef const int64_t *pidx = <const int64_t *>pointer(idx)
-    cdef const void *pw = pointer(w)
-    cdef void *pout = pointer(out)
-    cdef double q0 = p0, q1 = p1
+    cdef closs_rowwise_args a
+    a.n, a.d = cnp.PyArray_DIM(<cnp.ndarray>x, 0), cnp.PyArray_DIM(<cnp.ndarray>x, 1)
+    out = lane_buffer(ty, r, a.n)
+    a.x0, a.x1, a.x2, a.y = pointer(x), NULL, NULL, NULL
+    a.idx = <const int64_t *>pointer(idx)
+    a.w = pointer(w)
+    a.p0, a.p1, a.p2, a.p3 = p0, p1, 0, 0
+    a.reduction = <closs_reduction>r
+    a.out, a.grad_output = pointer(out), NULL
+    a.g0, a.g1, a.g2 = NULL, NULL, NULL
     cdef closs_status st
     with nogil:
-        st = call_rowwise(ty, kind, FORWARD, n, d, px, NULL, NULL, NULL, pidx, pw, q0, q1, 0, 0,
-                          r, pout, NULL, NULL, NULL, NULL)
+        st = closs_rowwise_call(kernel_dtype(ty), kind, CLOSS_OP_FORWARD, &a)
     return lane_result(ty, r, out) if st == CLOSS_OK else None
 
 

@@ -72,55 +72,6 @@ static const char *const closs_py_pointwise_names[] = {CLOSS_PY_POINTWISE(CLOSS_
 #define CLOSS_PY_POINTWISE_COUNT \
     ((int)(sizeof closs_py_pointwise_names / sizeof closs_py_pointwise_names[0]))
 
-/*
- * Row-wise losses: X(name, target layout, (forward arguments), (gradients)),
- * the arguments named as in CLOSS_PY_ROW_SIGNATURE. Target layout: what idx
- * holds, 0 nothing, 1 one class index per row, 2 n * d class indices.
- */
-#define CLOSS_PY_ROWWISE(X)                                                                 \
-    X(margin_ranking_loss, 0, (n, x0, x1, y, p0), (g0, g1))                                 \
-    X(cosine_embedding_loss, 0, (n, d, x0, x1, y, p0), (g0, g1))                            \
-    X(multi_margin_loss, 1, (n, d, x0, idx, w, (int)p0, p1), (g0))                          \
-    X(multilabel_margin_loss, 2, (n, d, x0, idx), (g0))                                     \
-    X(triplet_margin_loss, 0, (n, d, x0, x1, x2, p0, p1, p2, (int)p3), (g0, g1, g2))
-
-#define CLOSS_PY_ROW_SIGNATURE(T)                                                           \
-    int op, int64_t n, int64_t d, const T *x0, const T *x1, const T *x2, const T *y,        \
-        const int64_t *idx, const T *w, double p0, double p1, double p2, double p3,         \
-        closs_reduction r, T *out, const T *go, T *g0, T *g1, T *g2
-typedef closs_status (*closs_py_rowwise_f32)(CLOSS_PY_ROW_SIGNATURE(float));
-typedef closs_status (*closs_py_rowwise_f64)(CLOSS_PY_ROW_SIGNATURE(double));
-
-#define CLOSS_PY_ROW_WRAP(name, layout, args, grads, T, SFX)                                \
-    static closs_status closs_py_##name##_##SFX(CLOSS_PY_ROW_SIGNATURE(T))                  \
-    {                                                                                       \
-        (void)n, (void)d, (void)x0, (void)x1, (void)x2, (void)y, (void)idx, (void)w;        \
-        (void)p0, (void)p1, (void)p2, (void)p3, (void)g0, (void)g1, (void)g2;               \
-        if (op == 0) return closs_##name##_##SFX(CLOSS_UNPAREN args, r, out);           \
-        if (op == 1)                                                                        \
-            return closs_##name##_backward_##SFX(CLOSS_UNPAREN args, r, go,              \
-                                                 CLOSS_UNPAREN grads);                   \
-        return closs_##name##_fused_##SFX(CLOSS_UNPAREN args, r, out,                    \
-                                          CLOSS_UNPAREN grads);                          \
-    }
-#define CLOSS_PY_ROW_WRAP_BOTH(name, layout, args, grads)                                   \
-    CLOSS_PY_ROW_WRAP(name, layout, args, grads, float, f32)                                \
-    CLOSS_PY_ROW_WRAP(name, layout, args, grads, double, f64)
-CLOSS_PY_ROWWISE(CLOSS_PY_ROW_WRAP_BOTH)
-
-#define CLOSS_PY_ROW_ENTRY_F32(name, layout, args, grads) closs_py_##name##_f32,
-#define CLOSS_PY_ROW_ENTRY_F64(name, layout, args, grads) closs_py_##name##_f64,
-#define CLOSS_PY_ROW_NAME(name, layout, args, grads) #name,
-#define CLOSS_PY_ROW_LAYOUT(name, layout, args, grads) layout,
-static const closs_py_rowwise_f32 closs_py_rowwise_f32_table[] = {
-    CLOSS_PY_ROWWISE(CLOSS_PY_ROW_ENTRY_F32)};
-static const closs_py_rowwise_f64 closs_py_rowwise_f64_table[] = {
-    CLOSS_PY_ROWWISE(CLOSS_PY_ROW_ENTRY_F64)};
-static const char *const closs_py_rowwise_names[] = {CLOSS_PY_ROWWISE(CLOSS_PY_ROW_NAME)};
-static const int closs_py_rowwise_layouts[] = {CLOSS_PY_ROWWISE(CLOSS_PY_ROW_LAYOUT)};
-#define CLOSS_PY_ROWWISE_COUNT \
-    ((int)(sizeof closs_py_rowwise_names / sizeof closs_py_rowwise_names[0]))
-
 /* Classification losses: input (n, c, s), class indices t or probabilities tp.
  * X(name, arguments): CLOSS_PY_CL_ARGS_<arguments> passes the loss's target,
  * weight and parameters from the uniform signature. */

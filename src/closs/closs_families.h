@@ -22,6 +22,36 @@ typedef enum closs_dtype { CLOSS_F32 = 0, CLOSS_F64 = 1 } closs_dtype;
 
 /* ---- row-wise family (rowwise.c) ---- */
 
+/* What a row-wise loss's idx holds (closs_rowwise_layouts[kind]). */
+typedef enum closs_rowwise_layout {
+    CLOSS_ROWWISE_NO_INDICES = 0,  /* no class indices */
+    CLOSS_ROWWISE_ROW_INDEX = 1,   /* one class index per row (n) */
+    CLOSS_ROWWISE_ROW_INDICES = 2, /* a list of class indices per row (n * d) */
+} closs_rowwise_layout;
+
+/* One row-wise call: n rows of d elements (d is 1 for margin_ranking_loss),
+ * arrays of the call's dtype except idx. Fields a loss does not take are
+ * ignored; closs.h's per-loss functions say which it takes. */
+typedef struct closs_rowwise_args {
+    int64_t n, d;
+    const void *x0, *x1, *x2;  /* differentiable inputs, n * d each */
+    const void *y;             /* per-row target values (n) */
+    const int64_t *idx;        /* class indices, as closs_rowwise_layouts[kind] says */
+    const void *w;             /* class weights (d), or NULL for ones */
+    double p0, p1, p2, p3;     /* the loss's parameters, in closs.h's order */
+    closs_reduction reduction;
+    const void *grad_output;   /* BACKWARD: n values for NONE, else one; NULL: ones */
+    void *out;                 /* FORWARD, FUSED: n values for NONE, else one */
+    void *g0, *g1, *g2;        /* BACKWARD, FUSED: the inputs' gradients, n * d each */
+} closs_rowwise_args;
+
+/* kind indexes closs_rowwise_names (closs_rowwise_count of them). */
+closs_status closs_rowwise_call(closs_dtype dtype, int kind, closs_op op,
+                                const closs_rowwise_args *a);
+extern const char *const closs_rowwise_names[];
+extern const int closs_rowwise_layouts[];
+extern const int closs_rowwise_count;
+
 /* ---- classification family (classification.c) ---- */
 
 /* ---- ctc family (ctc.c) ---- */

@@ -212,5 +212,20 @@ static closs_status closs_ctc_run(const closs_ctc_args *a, closs_sums_fn kernel,
     return CLOSS_OK;
 }
 
-#define RW_FAMILY "ctc_sample.h"
-#include "rowwise_dtypes.h"
+/* ctc_sample.h, written in RW_T with RW_TYPED(name) names (the row-wise
+ * family's former convention), once for float and once for double. */
+#define RW_TYPED(name) CLOSS_CAT3(name, _, RW_SFX)
+
+#define RW_T float
+#define RW_SFX f32
+#include "ctc_sample.h"
+#undef RW_T
+#undef RW_SFX
+
+#define RW_T double
+#define RW_SFX f64
+#include "ctc_sample.h"
+#undef RW_T
+#undef RW_SFX
+
+#undef RW_TYPED
