@@ -8,7 +8,7 @@ The counts: around the 16 accumulator lanes and the AVX2 / AVX-512 vector widths
 kernels:
   CL_RUN = 512         classification.h, elements a float lane adds before the double lanes
   CL_CHUNK_MIN = 1024  classification.h, a row's online log-sum-exp chunk (several chunks above)
-  ML_CHUNK = 1024      margin_rows.h, classes per pass of a multilabel_margin row
+  ML_CHUNK = 1024      rowwise.h, classes per pass of a multilabel_margin row
   CL_GROUP_ELEMS       classification.h, 4096: above it a group holds one row
   64 CL_CHUNK_MIN      classification.h, 65536: above it the chunks grow past CL_CHUNK_MIN
   CTC_WHOLE_ROW        ctc_sample.h, 128 (float64) / 256 (float32) classes prefetched whole
@@ -16,7 +16,7 @@ K-dimensional cross_entropy and nll_loss input (N, C, d) runs the 'tiles' kernel
 with d one above a whole tile of positions (CL_TILE_ELEMS / C, between 16 and 256).
 
 GCC 12 at -O3 miscompiled a masked load of a 16-lane loop in an AVX2 clone
-(margin_rows.h: a wrong multilabel_margin_loss for 16+ classes with several targets).
+(rowwise.h: a wrong multilabel_margin_loss for 16+ classes with several targets).
 These tests are the guard; .ci/run also runs them against a build for x86-64-v3 (the
 AVX2 clones' ISA, which an AVX-512 machine would not otherwise run), and meson test's
 masked_loads finds any masked load left in the clones themselves.

@@ -2,7 +2,7 @@
 # Fails when a function of the static library loads through an AVX2 masked load
 # (vmaskmovps/pd, vpmaskmovd/q with a memory source). GCC 12 at -O3 gave every
 # 4-lane group of a 16-lane loop the first group's mask in such loads (a wrong
-# multilabel_margin_loss from 16 classes on, margin_rows.h); the kernels are
+# multilabel_margin_loss from 16 classes on, rowwise.h); the kernels are
 # written so that GCC emits none (classification.h's online() says how), and a
 # new one needs its masks audited before it is allowed here. Masked stores are
 # listed (gaussian_nll_loss's gradient of var: an all-ones mask, a constant).
