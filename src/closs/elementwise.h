@@ -3,12 +3,21 @@
  * elementwise.c includes it once per dtype through closs_instantiate.h
  * (CLOSS_T, CLOSS_SFX, CLOSS_FN: closs_internal.h).
  *
- * 1. Point functions: one per loss, CLOSS_FN(<name>_point)(x, y, a, p0, p1, p2),
- *    returning the element's value v, dL/dx g and, for a differentiable aux
+ * 1. Point functions: one per loss, CLOSS_FN(<name>_point)(x, y, j, a, p0, p1, p2),
+ *    returning element j's value v, dL/dx g and, for a differentiable aux
  *    array, dL/da ga; outside a loss's input domain they set `outside` and v is
  *    NaN. a is the aux element (1 without an aux array), p0..p2 the loss's
  *    parameters as ew_params (elementwise.c) prepares them. The unused results
  *    are removed by the compiler.
+ *    They read x[j] and y[j] at each use rather than take the two values: with
+ *    one load per element, GCC 12's size estimate of the 16-lane loop of
+ *    ew_body falls under its complete-peeling limit, the lanes are unrolled
+ *    before vectorisation and most exp/log calls become scalar libm calls
+ *    (3-4x slower for poisson_nll_loss's gradient, and rounded differently from
+ *    libmvec's). Read at each use, every kernel vectorises as the former
+ *    per-loss macros did, with bit-identical results
+ *    (tools/outputs_digest.py). binary_cross_entropy's domain test is likewise
+ *    inline at each use (its remainder loop vectorises only so).
  * 2. One block body, written once: every loop variant (aux or not, weight or
  *    not, per-element grad_output or scalar, value stored or summed) is a
  *    block kernel calling it with constant flags, so no hot loop tests a flag.
@@ -23,7 +32,8 @@ typedef struct CLOSS_FN(ew_point) {
 } CLOSS_FN(ew_point);
 
 #define EW_POINT CLOSS_FN(ew_point)
-#define EW_POINT_ARGS CLOSS_T x, CLOSS_T y, CLOSS_T a, CLOSS_T p0, CLOSS_T p1, CLOSS_T p2
+#define EW_POINT_ARGS \
+    const CLOSS_T *restrict x, const CLOSS_T *restrict y, int64_t j, CLOSS_T a, CLOSS_T p0, CLOSS_T p1, CLOSS_T p2
 
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wunused-parameter"
@@ -41,14 +51,14 @@ CLOSS_INLINE CLOSS_T CLOSS_FN(ew_sign)(CLOSS_T d)
 /* l1_loss: |d|, g = sign(d) (0 at d = 0 and at NaN). */
 CLOSS_INLINE EW_POINT CLOSS_FN(l1_loss_point)(EW_POINT_ARGS)
 {
-    const CLOSS_T d = x - y;
+    const CLOSS_T d = x[j] - y[j];
     return (EW_POINT){.v = fabs(d), .g = CLOSS_FN(ew_sign)(d)};
 }
 
 /* mse_loss: d^2, g = 2 d. */
 CLOSS_INLINE EW_POINT CLOSS_FN(mse_loss_point)(EW_POINT_ARGS)
 {
-    const CLOSS_T d = x - y;
+    const CLOSS_T d = x[j] - y[j];
     return (EW_POINT){.v = d * d, .g = 2 * d};
 }
 
@@ -58,7 +68,7 @@ CLOSS_INLINE EW_POINT CLOSS_FN(mse_loss_point)(EW_POINT_ARGS)
  * NaN, and its gradient d / beta is NaN as in torch. beta == 0 is l1_loss. */
 CLOSS_INLINE EW_POINT CLOSS_FN(smooth_l1_loss_point)(EW_POINT_ARGS)
 {
-    const CLOSS_T d = x - y, ad = fabs(d);
+    const CLOSS_T d = x[j] - y[j], ad = fabs(d);
     const int quad = ad < p0;
     EW_POINT r;
     r.v = quad ? (CLOSS_T)0.5 * d * d * p1 : ad - (CLOSS_T)0.5 * p0;
@@ -74,7 +84,7 @@ CLOSS_INLINE EW_POINT CLOSS_FN(smooth_l1_loss_point)(EW_POINT_ARGS)
  * [-delta, delta]. */
 CLOSS_INLINE EW_POINT CLOSS_FN(huber_loss_point)(EW_POINT_ARGS)
 {
-    const CLOSS_T d = x - y, ad = fabs(d);
+    const CLOSS_T d = x[j] - y[j], ad = fabs(d);
     return (EW_POINT){.v = ad < p0 ? (CLOSS_T)0.5 * d * d : p0 * (ad - (CLOSS_T)0.5 * p0),
                       .g = d < -p0 ? -p0 : (d > p0 ? p0 : d)};
 }
@@ -90,15 +100,18 @@ CLOSS_INLINE EW_POINT CLOSS_FN(huber_loss_point)(EW_POINT_ARGS)
  * forward reports CLOSS_ERR_DOMAIN. The gradient is torch's
  * (x - y) / max(x (1 - x), 1e-12, a float constant in torch too), not the
  * derivative of the clamped value. */
+CLOSS_INLINE int CLOSS_FN(binary_cross_entropy_inside)(EW_POINT_ARGS)
+{
+    return x[j] >= 0 && x[j] <= 1 && y[j] >= 0 && y[j] <= 1;
+}
 CLOSS_INLINE EW_POINT CLOSS_FN(binary_cross_entropy_point)(EW_POINT_ARGS)
 {
-    const CLOSS_T lx = log(x), l1x = CLOSS_NUM(log1p)(-x), xx = (1 - x) * x;
-    const int outside = !(x >= 0 && x <= 1 && y >= 0 && y <= 1);
+    const CLOSS_T lx = log(x[j]), l1x = CLOSS_NUM(log1p)(-x[j]), xx = (1 - x[j]) * x[j];
     EW_POINT r;
-    r.v = (y - 1) * (l1x < -100 ? -100 : l1x) - y * (lx < -100 ? -100 : lx);
-    r.v = outside ? (CLOSS_T)NAN : r.v;
-    r.g = (x - y) / (xx < (CLOSS_T)1e-12f ? (CLOSS_T)1e-12f : xx);
-    r.ga = 0, r.outside = outside;
+    r.v = (y[j] - 1) * (l1x < -100 ? -100 : l1x) - y[j] * (lx < -100 ? -100 : lx);
+    r.v = CLOSS_FN(binary_cross_entropy_inside)(x, y, j, a, p0, p1, p2) ? r.v : (CLOSS_T)NAN;
+    r.g = (x[j] - y[j]) / (xx < (CLOSS_T)1e-12f ? (CLOSS_T)1e-12f : xx);
+    r.ga = 0, r.outside = !CLOSS_FN(binary_cross_entropy_inside)(x, y, j, a, p0, p1, p2);
     return r;
 }
 
@@ -107,9 +120,9 @@ CLOSS_INLINE EW_POINT CLOSS_FN(binary_cross_entropy_point)(EW_POINT_ARGS)
  * dL/dx = l sigmoid(x) - p y. */
 CLOSS_INLINE EW_POINT CLOSS_FN(binary_cross_entropy_with_logits_point)(EW_POINT_ARGS)
 {
-    const CLOSS_T l = 1 + (a - 1) * y;
-    return (EW_POINT){.v = (1 - y) * x - l * CLOSS_NUM(log_sigmoid)(x),
-                      .g = l * CLOSS_NUM(sigmoid)(x) - a * y};
+    const CLOSS_T l = 1 + (a - 1) * y[j];
+    return (EW_POINT){.v = (1 - y[j]) * x[j] - l * CLOSS_NUM(log_sigmoid)(x[j]),
+                      .g = l * CLOSS_NUM(sigmoid)(x[j]) - a * y[j]};
 }
 
 /* soft_margin_loss: log(1 + exp(-y x)) = softplus(-y x), for labels y (+-1 in
@@ -118,8 +131,8 @@ CLOSS_INLINE EW_POINT CLOSS_FN(binary_cross_entropy_with_logits_point)(EW_POINT_
  * dL/dx = -y sigmoid(-y x). */
 CLOSS_INLINE EW_POINT CLOSS_FN(soft_margin_loss_point)(EW_POINT_ARGS)
 {
-    const CLOSS_T t = -y * x;
-    return (EW_POINT){.v = CLOSS_NUM(softplus)(t), .g = -y * CLOSS_NUM(sigmoid)(t)};
+    const CLOSS_T t = -y[j] * x[j];
+    return (EW_POINT){.v = CLOSS_NUM(softplus)(t), .g = -y[j] * CLOSS_NUM(sigmoid)(t)};
 }
 
 /* hinge_embedding_loss, p0 = margin: max(0, margin - x) where y != 1, plus x
@@ -128,10 +141,10 @@ CLOSS_INLINE EW_POINT CLOSS_FN(soft_margin_loss_point)(EW_POINT_ARGS)
  * propagates through it. */
 CLOSS_INLINE EW_POINT CLOSS_FN(hinge_embedding_loss_point)(EW_POINT_ARGS)
 {
-    const CLOSS_T h = p0 - x;
-    const CLOSS_T not_pos = (CLOSS_T)(y != 1), not_neg = (CLOSS_T)(y != -1);
+    const CLOSS_T h = p0 - x[j];
+    const CLOSS_T not_pos = (CLOSS_T)(y[j] != 1), not_neg = (CLOSS_T)(y[j] != -1);
     return (EW_POINT){
-        .v = (y != 1 ? (h < 0 ? (CLOSS_T)0 : h) : (CLOSS_T)0) + (y != -1 ? x : (CLOSS_T)0),
+        .v = (y[j] != 1 ? (h < 0 ? (CLOSS_T)0 : h) : (CLOSS_T)0) + (y[j] != -1 ? x[j] : (CLOSS_T)0),
         .g = not_neg - not_pos * (CLOSS_T)(h >= 0)};
 }
 
@@ -148,18 +161,18 @@ CLOSS_INLINE EW_POINT CLOSS_FN(poisson_nll_loss_point)(EW_POINT_ARGS)
 {
     EW_POINT r = {0};
     if (p2 != 0) {
-        const CLOSS_T ex = exp(x);
-        r.v = ex - y * x;
-        r.g = ex - y;
+        const CLOSS_T ex = exp(x[j]);
+        r.v = ex - y[j] * x[j];
+        r.g = ex - y[j];
     } else {
-        const CLOSS_T xe = x + p0;
-        r.v = x - y * log(xe);
-        r.g = 1 - y / xe;
+        const CLOSS_T xe = x[j] + p0;
+        r.v = x[j] - y[j] * log(xe);
+        r.g = 1 - y[j] / xe;
     }
     if (p1 != 0) {
-        const CLOSS_T ly = log(y);
-        const CLOSS_T stirling = y * ly - y + (CLOSS_T)0.5 * ((CLOSS_T)EW_LOG_2PI + ly);
-        r.v += y > 1 ? stirling : (CLOSS_T)0;
+        const CLOSS_T ly = log(y[j]);
+        const CLOSS_T stirling = y[j] * ly - y[j] + (CLOSS_T)0.5 * ((CLOSS_T)EW_LOG_2PI + ly);
+        r.v += y[j] > 1 ? stirling : (CLOSS_T)0;
     }
     return r;
 }
@@ -172,12 +185,12 @@ CLOSS_INLINE EW_POINT CLOSS_FN(kl_div_point)(EW_POINT_ARGS)
 {
     EW_POINT r = {0};
     if (p0 != 0) { /* loop-invariant: unswitched */
-        const CLOSS_T ey = exp(y);
-        r.v = ey * (y - x);
+        const CLOSS_T ey = exp(y[j]);
+        r.v = ey * (y[j] - x[j]);
         r.g = -ey;
     } else {
-        r.v = CLOSS_NUM(xlogy)(y, y) - y * x;
-        r.g = -y;
+        r.v = CLOSS_NUM(xlogy)(y[j], y[j]) - y[j] * x[j];
+        r.g = -y[j];
     }
     return r;
 }
@@ -189,7 +202,7 @@ CLOSS_INLINE EW_POINT CLOSS_FN(kl_div_point)(EW_POINT_ARGS)
  * var < eps. NaN var stays NaN; var < 0 is outside the domain (CLOSS_ERR_DOMAIN). */
 CLOSS_INLINE EW_POINT CLOSS_FN(gaussian_nll_loss_point)(EW_POINT_ARGS)
 {
-    const CLOSS_T d = x - y, s = a < p0 ? p0 : a;
+    const CLOSS_T d = x[j] - y[j], s = a < p0 ? p0 : a;
     const CLOSS_T ls = log(s);
     EW_POINT r;
     r.outside = a < 0;
@@ -210,7 +223,7 @@ CLOSS_INLINE EW_POINT CLOSS_FN(ew_eval)(const int kind, EW_POINT_ARGS)
 {
     switch (kind) {
 #define EW_CASE(name, aux, params, traits) \
-    case EW_KIND(name): return CLOSS_FN(name##_point)(x, y, a, p0, p1, p2);
+    case EW_KIND(name): return CLOSS_FN(name##_point)(x, y, j, a, p0, p1, p2);
         CLOSS_ELEMENTWISE_LOSSES(EW_CASE)
 #undef EW_CASE
     }
@@ -241,7 +254,7 @@ CLOSS_INLINE double CLOSS_FN(ew_body)(const int kind, const int diff_aux, const 
 #define EW_STEP(j, acc)                                                              \
     do {                                                                             \
         const CLOSS_T a_ = has_a ? aux[j] : (CLOSS_T)1;                              \
-        EW_POINT p_ = CLOSS_FN(ew_eval)(kind, x[j], y[j], a_, p0, p1, p2);           \
+        EW_POINT p_ = CLOSS_FN(ew_eval)(kind, x, y, j, a_, p0, p1, p2);           \
         if (has_w) {                                                                 \
             p_.v *= w[j];                                                            \
             p_.g *= w[j];                                                            \
@@ -271,7 +284,7 @@ CLOSS_INLINE double CLOSS_FN(ew_outside)(const int kind, const void *ctx, int64_
     const CLOSS_T p0 = (CLOSS_T)c->p0, p1 = (CLOSS_T)c->p1, p2 = (CLOSS_T)c->p2;
     double count = 0;
     for (int64_t j = b; j < e; ++j)
-        count += CLOSS_FN(ew_eval)(kind, x[j], y[j], aux ? aux[j] : (CLOSS_T)1, p0, p1, p2).outside;
+        count += CLOSS_FN(ew_eval)(kind, x, y, j, aux ? aux[j] : (CLOSS_T)1, p0, p1, p2).outside;
     return count;
 }
 
