@@ -28,20 +28,8 @@ cdef extern from "closs.h" nogil:
 
 
 
-# Every element-wise loss behind one signature per dtype (see _dispatch.h).
+# The classification and ctc families behind one signature per dtype (see _dispatch.h).
 cdef extern from "_dispatch.h" nogil:
-    ctypedef closs_status (*closs_py_pointwise_f32)(
-        int, int64_t, const float *, const float *, const float *, const float *,
-        double, double, double, closs_reduction, float *, const float *, float *, float *)
-    ctypedef closs_status (*closs_py_pointwise_f64)(
-        int, int64_t, const double *, const double *, const double *, const double *,
-        double, double, double, closs_reduction, double *, const double *, double *,
-        double *)
-    const closs_py_pointwise_f32 *closs_py_pointwise_f32_table
-    const closs_py_pointwise_f64 *closs_py_pointwise_f64_table
-    const char **closs_py_pointwise_names
-    int CLOSS_PY_POINTWISE_COUNT
-
     ctypedef closs_status (*closs_py_classification_f32)(
         int, int64_t, int64_t, int64_t, const float *, const int64_t *, const float *,
         const float *, int64_t, double, closs_reduction, float *, const float *, float *)
@@ -76,6 +64,24 @@ cdef extern from "closs_families.h" nogil:
     ctypedef enum closs_dtype:
         CLOSS_F32
         CLOSS_F64
+
+    # The element-wise family: every loss L(x, y[, aux]) * w by kind.
+    ctypedef struct closs_elementwise_args:
+        int64_t n
+        const void *input
+        const void *target
+        const void *weight
+        const void *aux
+        const void *grad_output
+        void *out
+        void *grad_input
+        void *grad_aux
+        double p0, p1, p2
+        closs_reduction reduction
+    const char **closs_elementwise_names
+    const int closs_elementwise_count
+    closs_status closs_elementwise_call(closs_dtype dtype, int kind, closs_op op,
+                                        const closs_elementwise_args *a)
 
     # Row-wise losses: kind indexes closs_rowwise_names.
     ctypedef enum closs_rowwise_layout:

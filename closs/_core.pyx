@@ -29,8 +29,8 @@ cpdef enum Op:
     BACKWARD = 1
     FUSED = 2
 
-# Element-wise loss kinds by name: the index into _dispatch.h's tables.
-POINTWISE = {closs_py_pointwise_names[k].decode(): k for k in range(CLOSS_PY_POINTWISE_COUNT)}
+# Element-wise loss kinds by name: the kind of closs_elementwise_call.
+POINTWISE = {closs_elementwise_names[k].decode(): k for k in range(closs_elementwise_count)}
 # Row-wise loss kinds by name: the kind of closs_rowwise_call.
 ROWWISE = {closs_rowwise_names[k].decode(): k for k in range(closs_rowwise_count)}
 
@@ -191,44 +191,32 @@ def get_num_threads():
 # ------------------------------------------------------------------ element-wise
 
 
-cdef closs_status call_pointwise(int ty, int kind, int op, int64_t n, const void *x,
-                                 const void *y, const void *w, const void *aux, double p0,
-                                 double p1, double p2, int r, void *out, const void *go,
-                                 void *gx, void *gaux) noexcept nogil:
-    if ty == F32:
-        return closs_py_pointwise_f32_table[kind](
-            op, n, <const float *>x, <const float *>y, <const float *>w, <const float *>aux,
-            p0, p1, p2, <closs_reduction>r, <float *>out, <const float *>go, <float *>gx,
-            <float *>gaux)
-    return closs_py_pointwise_f64_table[kind](
-        op, n, <const double *>x, <const double *>y, <const double *>w, <const double *>aux,
-        p0, p1, p2, <closs_reduction>r, <double *>out, <const double *>go, <double *>gx,
-        <double *>gaux)
-
-
 def pointwise(int kind, int op, x, y, w, aux, double p0, double p1, double p2, int reduction,
               out, go, gx, gaux=None):
-    """One element-wise loss call: op FORWARD fills out, BACKWARD fills gx from go,
-    FUSED fills out and gx. Arrays hold n values (x's size), out and go n for
-    reduction 'none' (0), one otherwise."""
-    if not 0 <= kind < CLOSS_PY_POINTWISE_COUNT:
+    """One element-wise loss call: op FORWARD fills out, BACKWARD fills gx (and gaux,
+    the gradient of a differentiable aux) from go, FUSED fills out and gx. Arrays
+    hold n values (x's size), out and go n for reduction 'none' (0), one otherwise."""
+    if not 0 <= kind < closs_elementwise_count:
         raise ValueError(f"unknown element-wise loss kind {kind}")
     cdef int ty = float_type(x, "input")
-    cdef int64_t n = cnp.PyArray_SIZE(<cnp.ndarray>x)
-    cdef Py_ssize_t nout = n if reduction == CLOSS_REDUCTION_NONE else 1
-    cdef const void *px = data(x, ty, n, "input")
-    cdef const void *py = data(y, ty, n, "target")
-    cdef const void *pw = data(w, ty, n, "weight")
-    cdef const void *pa = data(aux, ty, n, "aux")
-    cdef void *pout = data(out, ty, nout, "out", True)
-    cdef const void *pgo = data(go, ty, nout, "grad_output")
-    cdef void *pgx = data(gx, ty, n, "grad_input", True)
-    cdef void *pga = data(gaux, ty, n, "grad of aux", True)
+    cdef closs_elementwise_args a
+    a.n = cnp.PyArray_SIZE(<cnp.ndarray>x)
+    cdef Py_ssize_t nout = a.n if reduction == CLOSS_REDUCTION_NONE else 1
+    a.input = data(x, ty, a.n, "input")
+    a.target = data(y, ty, a.n, "target")
+    a.weight = data(w, ty, a.n, "weight")
+    a.aux = data(aux, ty, a.n, "aux")
+    a.out = data(out, ty, nout, "out", True)
+    a.grad_output = data(go, ty, nout, "grad_output")
+    a.grad_input = data(gx, ty, a.n, "grad_input", True)
+    a.grad_aux = data(gaux, ty, a.n, "grad of aux", True)
+    a.p0, a.p1, a.p2 = p0, p1, p2
+    a.reduction = <closs_reduction>reduction
     check_outputs(op, out, gx)
+    cdef closs_dtype dtype = CLOSS_F64 if ty == F64 else CLOSS_F32
     cdef closs_status st
     with nogil:
-        st = call_pointwise(ty, kind, op, n, px, py, pw, pa, p0, p1, p2, reduction, pout, pgo,
-                            pgx, pga)
+        st = closs_elementwise_call(dtype, kind, <closs_op>op, &a)
     check(st)
 
 

@@ -10,68 +10,6 @@
 
 #include "closs.h"
 
-/* X(name, parameters): CLOSS_PY_PARAMS_<parameters> passes the loss's
- * parameters from the uniform (aux, p0, p1, p2), CLOSS_PY_GAUX_<parameters>
- * the gradient of a differentiable aux array. */
-#define CLOSS_PY_POINTWISE(X)                    \
-    X(l1_loss, NONE)                             \
-    X(mse_loss, NONE)                            \
-    X(smooth_l1_loss, P0)                        \
-    X(huber_loss, P0)                            \
-    X(binary_cross_entropy, NONE)                \
-    X(binary_cross_entropy_with_logits, AUX)     \
-    X(soft_margin_loss, NONE)                    \
-    X(hinge_embedding_loss, P0)                  \
-    X(poisson_nll_loss, POISSON)                 \
-    X(kl_div, FLAG0)                             \
-    X(gaussian_nll_loss, GAUSSIAN)
-
-/* op: 0 forward (fills out), 1 backward (fills gx from go), 2 fused (both). */
-#define CLOSS_PY_SIGNATURE(T)                                                          \
-    int op, int64_t n, const T *x, const T *y, const T *w, const T *aux, double p0,     \
-        double p1, double p2, closs_reduction r, T *out, const T *go, T *gx, T *gaux
-typedef closs_status (*closs_py_pointwise_f32)(CLOSS_PY_SIGNATURE(float));
-typedef closs_status (*closs_py_pointwise_f64)(CLOSS_PY_SIGNATURE(double));
-
-#define CLOSS_PY_PARAMS_NONE
-#define CLOSS_PY_PARAMS_P0 p0,
-#define CLOSS_PY_PARAMS_FLAG0 (int)p0,
-#define CLOSS_PY_PARAMS_AUX aux,
-#define CLOSS_PY_PARAMS_POISSON (int)p2, (int)p1, p0,
-#define CLOSS_PY_PARAMS_GAUSSIAN aux, (int)p1, p0,
-#define CLOSS_PY_GAUX_NONE
-#define CLOSS_PY_GAUX_P0
-#define CLOSS_PY_GAUX_FLAG0
-#define CLOSS_PY_GAUX_AUX
-#define CLOSS_PY_GAUX_POISSON
-#define CLOSS_PY_GAUX_GAUSSIAN , gaux
-
-#define CLOSS_PY_WRAP(name, params, T, SFX)                                             \
-    static closs_status closs_py_##name##_##SFX(CLOSS_PY_SIGNATURE(T))                   \
-    {                                                                                    \
-        (void)aux, (void)p0, (void)p1, (void)p2, (void)gaux;                             \
-        if (op == 0) return closs_##name##_##SFX(n, x, y, w, CLOSS_PY_PARAMS_##params r, out); \
-        if (op == 1)                                                                     \
-            return closs_##name##_backward_##SFX(n, x, y, w, CLOSS_PY_PARAMS_##params r, go,    \
-                                                 gx CLOSS_PY_GAUX_##params);               \
-        return closs_##name##_fused_##SFX(n, x, y, w, CLOSS_PY_PARAMS_##params r, out,        \
-                                          gx CLOSS_PY_GAUX_##params);                      \
-    }
-#define CLOSS_PY_WRAP_BOTH(name, params) \
-    CLOSS_PY_WRAP(name, params, float, f32) CLOSS_PY_WRAP(name, params, double, f64)
-CLOSS_PY_POINTWISE(CLOSS_PY_WRAP_BOTH)
-
-#define CLOSS_PY_ENTRY_F32(name, params) closs_py_##name##_f32,
-#define CLOSS_PY_ENTRY_F64(name, params) closs_py_##name##_f64,
-#define CLOSS_PY_NAME(name, params) #name,
-static const closs_py_pointwise_f32 closs_py_pointwise_f32_table[] = {
-    CLOSS_PY_POINTWISE(CLOSS_PY_ENTRY_F32)};
-static const closs_py_pointwise_f64 closs_py_pointwise_f64_table[] = {
-    CLOSS_PY_POINTWISE(CLOSS_PY_ENTRY_F64)};
-static const char *const closs_py_pointwise_names[] = {CLOSS_PY_POINTWISE(CLOSS_PY_NAME)};
-#define CLOSS_PY_POINTWISE_COUNT \
-    ((int)(sizeof closs_py_pointwise_names / sizeof closs_py_pointwise_names[0]))
-
 /* Classification losses: input (n, c, s), class indices t or probabilities tp.
  * X(name, arguments): CLOSS_PY_CL_ARGS_<arguments> passes the loss's target,
  * weight and parameters from the uniform signature. */
@@ -104,6 +42,9 @@ typedef closs_status (*closs_py_classification_f64)(CLOSS_PY_CL_SIGNATURE(double
     CLOSS_PY_CL_WRAP(name, args, float, f32) CLOSS_PY_CL_WRAP(name, args, double, f64)
 CLOSS_PY_CLASSIFICATION(CLOSS_PY_CL_WRAP_BOTH)
 
+#define CLOSS_PY_ENTRY_F32(name, params) closs_py_##name##_f32,
+#define CLOSS_PY_ENTRY_F64(name, params) closs_py_##name##_f64,
+#define CLOSS_PY_NAME(name, params) #name,
 static const closs_py_classification_f32 closs_py_classification_f32_table[] = {
     CLOSS_PY_CLASSIFICATION(CLOSS_PY_ENTRY_F32)};
 static const closs_py_classification_f64 closs_py_classification_f64_table[] = {

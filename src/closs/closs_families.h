@@ -20,6 +20,32 @@ typedef enum closs_dtype { CLOSS_F32 = 0, CLOSS_F64 = 1 } closs_dtype;
 
 /* ---- element-wise family (elementwise.c) ---- */
 
+/* One element-wise call on n elements (0 <= n <= CLOSS_MAX_ELEMENTS). Arrays
+ * are of the dtype's type, n values each unless said otherwise; NULL when
+ * absent (any array when n == 0). */
+typedef struct closs_elementwise_args {
+    int64_t n;
+    const void *input, *target;
+    const void *weight;      /* per-element weight, or NULL */
+    const void *aux;         /* the loss's second input (pos_weight, var), or NULL */
+    const void *grad_output; /* BACKWARD: n values for NONE, one otherwise; NULL: 1 */
+    void *out;               /* FORWARD, FUSED: n values for NONE, one otherwise */
+    void *grad_input;        /* BACKWARD, FUSED */
+    void *grad_aux;          /* BACKWARD, FUSED of a differentiable aux (var), or NULL */
+    double p0, p1, p2;       /* the loss's parameters (elementwise.c's X-list) */
+    closs_reduction reduction;
+} closs_elementwise_args;
+
+/* The losses' names by kind, and their count. */
+extern const char *const closs_elementwise_names[];
+extern const int closs_elementwise_count;
+
+/* Runs loss `kind` of the element-wise family. The per-loss public functions
+ * (closs_mse_loss_f32 ...) are wrappers over it; status codes as theirs, and
+ * CLOSS_ERR_INVALID_ARGUMENT for an unknown dtype, kind or op. */
+closs_status closs_elementwise_call(closs_dtype dtype, int kind, closs_op op,
+                                    const closs_elementwise_args *a);
+
 /* ---- row-wise family (rowwise.c) ---- */
 
 /* What a row-wise loss's idx holds (closs_rowwise_layouts[kind]). */

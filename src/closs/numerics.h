@@ -45,7 +45,7 @@ extern double (log)(double) CLOSS_SIMD_MATH;
 
 /*
  * The helpers below are defined for float (_f32) and double (_f64); inside a
- * template, CLOSS_NUM(name) picks the one of PW_T. Each calls exp and log
+ * template, CLOSS_NUM(name) picks the one of CLOSS_T. Each calls exp and log
  * unconditionally and ends in a select, so loops that use them vectorise.
  *
  *   log1p(z), z >= -1   from log alone: with u = 1 + z rounded, log(u) z / (u - 1)
@@ -91,7 +91,7 @@ CLOSS_NUMERICS(double, f64)
 #undef CLOSS_NUMERICS
 
 /* The helper `name` of the template's element type. */
-#define CLOSS_NUM(name) CLOSS_CAT3(closs_, name, CLOSS_CAT(_, PW_SFX))
+#define CLOSS_NUM(name) CLOSS_CAT3(closs_, name, CLOSS_CAT(_, CLOSS_SFX))
 
 /* A float's bits and back, without breaking aliasing rules (memcpy compiles to
  * a register move). */

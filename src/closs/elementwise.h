@@ -1,0 +1,358 @@
+/*
+ * elementwise.h - the element-wise family's template: L(x_i, y_i[, a_i]) * w_i.
+ * elementwise.c includes it once per dtype through closs_instantiate.h
+ * (CLOSS_T, CLOSS_SFX, CLOSS_FN: closs_internal.h).
+ *
+ * 1. Point functions: one per loss, CLOSS_FN(<name>_point)(x, y, j, a, p0, p1, p2),
+ *    returning element j's value v, dL/dx g and, for a differentiable aux
+ *    array, dL/da ga; outside a loss's input domain they set `outside` and v is
+ *    NaN. a is the aux element (1 without an aux array), p0..p2 the loss's
+ *    parameters as ew_params (elementwise.c) prepares them. The unused results
+ *    are removed by the compiler.
+ *    They read x[j] and y[j] at each use rather than take the two values: with
+ *    one load per element, GCC 12's size estimate of the 16-lane loop of
+ *    ew_body falls under its complete-peeling limit, the lanes are unrolled
+ *    before vectorisation and most exp/log calls become scalar libm calls
+ *    (3-4x slower for poisson_nll_loss's gradient, and rounded differently from
+ *    libmvec's). Read at each use, every kernel vectorises as the former
+ *    per-loss macros did, with bit-identical results
+ *    (tools/outputs_digest.py). binary_cross_entropy's domain test is likewise
+ *    inline at each use (its remainder loop vectorises only so).
+ * 2. One block body, written once: every loop variant (aux or not, weight or
+ *    not, per-element grad_output or scalar, value stored or summed) is a
+ *    block kernel calling it with constant flags, so no hot loop tests a flag.
+ * 3. The kernels of every loss of CLOSS_ELEMENTWISE_LOSSES and their table
+ *    CLOSS_FN(ew_kernels)[kind].
+ */
+#include <tgmath.h>
+
+typedef struct CLOSS_FN(ew_point) {
+    CLOSS_T v, g, ga; /* value, dL/dx, dL/da */
+    int outside;      /* the element is outside the loss's domain (v is NaN) */
+} CLOSS_FN(ew_point);
+
+#define EW_POINT CLOSS_FN(ew_point)
+#define EW_POINT_ARGS \
+    const CLOSS_T *restrict x, const CLOSS_T *restrict y, int64_t j, CLOSS_T a, CLOSS_T p0, CLOSS_T p1, CLOSS_T p2
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+
+/* ------------------------------------------------------------ point functions
+ * Regression, d = x - y. Comparisons are written so that NaN and inf
+ * propagate as in PyTorch 2.13. */
+
+/* sign(d), 0 at d = 0 and at NaN (torch's sgn). */
+CLOSS_INLINE CLOSS_T CLOSS_FN(ew_sign)(CLOSS_T d)
+{
+    return (CLOSS_T)((d > 0) - (d < 0));
+}
+
+/* l1_loss: |d|, g = sign(d) (0 at d = 0 and at NaN). */
+CLOSS_INLINE EW_POINT CLOSS_FN(l1_loss_point)(EW_POINT_ARGS)
+{
+    const CLOSS_T d = x[j] - y[j];
+    return (EW_POINT){.v = fabs(d), .g = CLOSS_FN(ew_sign)(d)};
+}
+
+/* mse_loss: d^2, g = 2 d. */
+CLOSS_INLINE EW_POINT CLOSS_FN(mse_loss_point)(EW_POINT_ARGS)
+{
+    const CLOSS_T d = x[j] - y[j];
+    return (EW_POINT){.v = d * d, .g = 2 * d};
+}
+
+/* smooth_l1_loss, p0 = beta, p1 = 1 / beta (0 when beta == 0, where the
+ * quadratic branch is empty): |d| < beta takes the quadratic branch
+ * 0.5 d^2 / beta; NaN falls to the linear one |d| - 0.5 beta, whose value is
+ * NaN, and its gradient d / beta is NaN as in torch. beta == 0 is l1_loss. */
+CLOSS_INLINE EW_POINT CLOSS_FN(smooth_l1_loss_point)(EW_POINT_ARGS)
+{
+    const CLOSS_T d = x[j] - y[j], ad = fabs(d);
+    const int quad = ad < p0;
+    EW_POINT r;
+    r.v = quad ? (CLOSS_T)0.5 * d * d * p1 : ad - (CLOSS_T)0.5 * p0;
+    r.g = quad ? d * p1
+               : (p0 == 0 ? CLOSS_FN(ew_sign)(d)
+                          : (d < -p0 ? (CLOSS_T)-1 : (d > p0 ? (CLOSS_T)1 : d * p1)));
+    r.ga = 0, r.outside = 0;
+    return r;
+}
+
+/* huber_loss, p0 = delta: 0.5 d^2 where |d| < delta, else delta (|d| - 0.5
+ * delta) (NaN takes the second branch); the gradient clamps d to
+ * [-delta, delta]. */
+CLOSS_INLINE EW_POINT CLOSS_FN(huber_loss_point)(EW_POINT_ARGS)
+{
+    const CLOSS_T d = x[j] - y[j], ad = fabs(d);
+    return (EW_POINT){.v = ad < p0 ? (CLOSS_T)0.5 * d * d : p0 * (ad - (CLOSS_T)0.5 * p0),
+                      .g = d < -p0 ? -p0 : (d > p0 ? p0 : d)};
+}
+
+/* ------------------------------------------------------------ binary targets
+ * (numerics.h has the helpers and their references): log-sigmoid and softplus
+ * never overflow (log1p(exp(-|x|)) + max(.., 0)); sigmoid is evaluated from
+ * exp(-|x|) on the side where it cannot overflow. */
+
+/* binary_cross_entropy: -(y log x + (1 - y) log(1 - x)), each log clamped at
+ * -100 as torch does, so x in {0, 1} gives finite values. Domain x, y in
+ * [0, 1] (NaN is outside, as in torch); outside it the value is NaN and the
+ * forward reports CLOSS_ERR_DOMAIN. The gradient is torch's
+ * (x - y) / max(x (1 - x), 1e-12, a float constant in torch too), not the
+ * derivative of the clamped value. */
+CLOSS_INLINE int CLOSS_FN(binary_cross_entropy_inside)(EW_POINT_ARGS)
+{
+    return x[j] >= 0 && x[j] <= 1 && y[j] >= 0 && y[j] <= 1;
+}
+CLOSS_INLINE EW_POINT CLOSS_FN(binary_cross_entropy_point)(EW_POINT_ARGS)
+{
+    const CLOSS_T lx = log(x[j]), l1x = CLOSS_NUM(log1p)(-x[j]), xx = (1 - x[j]) * x[j];
+    EW_POINT r;
+    r.v = (y[j] - 1) * (l1x < -100 ? -100 : l1x) - y[j] * (lx < -100 ? -100 : lx);
+    r.v = CLOSS_FN(binary_cross_entropy_inside)(x, y, j, a, p0, p1, p2) ? r.v : (CLOSS_T)NAN;
+    r.g = (x[j] - y[j]) / (xx < (CLOSS_T)1e-12f ? (CLOSS_T)1e-12f : xx);
+    r.ga = 0, r.outside = !CLOSS_FN(binary_cross_entropy_inside)(x, y, j, a, p0, p1, p2);
+    return r;
+}
+
+/* binary_cross_entropy_with_logits, a = pos_weight p (1 when absent):
+ * (1 - y) x - l log_sigmoid(x), l = 1 + (p - 1) y. Stable for any finite x.
+ * dL/dx = l sigmoid(x) - p y. */
+CLOSS_INLINE EW_POINT CLOSS_FN(binary_cross_entropy_with_logits_point)(EW_POINT_ARGS)
+{
+    const CLOSS_T l = 1 + (a - 1) * y[j];
+    return (EW_POINT){.v = (1 - y[j]) * x[j] - l * CLOSS_NUM(log_sigmoid)(x[j]),
+                      .g = l * CLOSS_NUM(sigmoid)(x[j]) - a * y[j]};
+}
+
+/* soft_margin_loss: log(1 + exp(-y x)) = softplus(-y x), for labels y (+-1 in
+ * use, any value computes). Stable where torch's log1p(exp(-y x)) overflows to
+ * inf (y x < -88 in float): closs returns the finite value there.
+ * dL/dx = -y sigmoid(-y x). */
+CLOSS_INLINE EW_POINT CLOSS_FN(soft_margin_loss_point)(EW_POINT_ARGS)
+{
+    const CLOSS_T t = -y[j] * x[j];
+    return (EW_POINT){.v = CLOSS_NUM(softplus)(t), .g = -y[j] * CLOSS_NUM(sigmoid)(t)};
+}
+
+/* hinge_embedding_loss, p0 = margin: max(0, margin - x) where y != 1, plus x
+ * where y != -1 (labels other than +-1 get both terms, as in torch). The hinge
+ * passes its gradient where margin - x >= 0 (torch's clamp_min) and NaN
+ * propagates through it. */
+CLOSS_INLINE EW_POINT CLOSS_FN(hinge_embedding_loss_point)(EW_POINT_ARGS)
+{
+    const CLOSS_T h = p0 - x[j];
+    const CLOSS_T not_pos = (CLOSS_T)(y[j] != 1), not_neg = (CLOSS_T)(y[j] != -1);
+    return (EW_POINT){
+        .v = (y[j] != 1 ? (h < 0 ? (CLOSS_T)0 : h) : (CLOSS_T)0) + (y[j] != -1 ? x[j] : (CLOSS_T)0),
+        .g = not_neg - not_pos * (CLOSS_T)(h >= 0)};
+}
+
+/* ------------------------------------------------------------ distributions */
+
+#define EW_LOG_2PI 1.83787706640934548356
+
+/* poisson_nll_loss, p0 = eps, p1 = full, p2 = log_input:
+ *   log_input  exp(x) - y x               dL/dx = exp(x) - y
+ *   else       x - y log(x + eps)         dL/dx = 1 - y / (x + eps)
+ * full adds Stirling's y log y - y + log(2 pi y) / 2 where y > 1 (it does not
+ * depend on x). The flags are loop-invariant: the loops are unswitched. */
+CLOSS_INLINE EW_POINT CLOSS_FN(poisson_nll_loss_point)(EW_POINT_ARGS)
+{
+    EW_POINT r = {0};
+    if (p2 != 0) {
+        const CLOSS_T ex = exp(x[j]);
+        r.v = ex - y[j] * x[j];
+        r.g = ex - y[j];
+    } else {
+        const CLOSS_T xe = x[j] + p0;
+        r.v = x[j] - y[j] * log(xe);
+        r.g = 1 - y[j] / xe;
+    }
+    if (p1 != 0) {
+        const CLOSS_T ly = log(y[j]);
+        const CLOSS_T stirling = y[j] * ly - y[j] + (CLOSS_T)0.5 * ((CLOSS_T)EW_LOG_2PI + ly);
+        r.v += y[j] > 1 ? stirling : (CLOSS_T)0;
+    }
+    return r;
+}
+
+/* kl_div, x = log q (the input), y = the target, p0 = log_target:
+ *   p or log p target   y log y - y x  (0 where y == 0: torch's xlogy)   dL/dx = -y
+ *   log_target          exp(y) (y - x)                                   dL/dx = -exp(y)
+ * 'batchmean' is a sum divided by the batch size, in the Python layer. */
+CLOSS_INLINE EW_POINT CLOSS_FN(kl_div_point)(EW_POINT_ARGS)
+{
+    EW_POINT r = {0};
+    if (p0 != 0) { /* loop-invariant: unswitched */
+        const CLOSS_T ey = exp(y[j]);
+        r.v = ey * (y[j] - x[j]);
+        r.g = -ey;
+    } else {
+        r.v = CLOSS_NUM(xlogy)(y[j], y[j]) - y[j] * x[j];
+        r.g = -y[j];
+    }
+    return r;
+}
+
+/* gaussian_nll_loss, a = var (already broadcast to n), p0 = eps, p1 = full:
+ *   0.5 (log v + (x - y)^2 / v) [+ 0.5 log(2 pi)],  v = max(var, eps)
+ *   dL/dx = (x - y) / v,   dL/dvar = 0.5 (1 / v - (x - y)^2 / v^2)
+ * torch clamps var under no_grad, so dL/dvar is the derivative at v even where
+ * var < eps. NaN var stays NaN; var < 0 is outside the domain (CLOSS_ERR_DOMAIN). */
+CLOSS_INLINE EW_POINT CLOSS_FN(gaussian_nll_loss_point)(EW_POINT_ARGS)
+{
+    const CLOSS_T d = x[j] - y[j], s = a < p0 ? p0 : a;
+    const CLOSS_T ls = log(s);
+    EW_POINT r;
+    r.outside = a < 0;
+    r.v = !r.outside ? (CLOSS_T)0.5 * (ls + d * d / s) : (CLOSS_T)NAN;
+    if (p1 != 0) r.v += (CLOSS_T)(0.5 * EW_LOG_2PI);
+    r.g = d / s;
+    r.ga = (CLOSS_T)0.5 * (1 / s - d * d / (s * s));
+    return r;
+}
+
+#pragma GCC diagnostic pop
+
+/* ------------------------------------------------------------ block kernels */
+
+/* The point function of loss `kind`, a constant in every caller: the switch
+ * folds away. */
+CLOSS_INLINE EW_POINT CLOSS_FN(ew_eval)(const int kind, EW_POINT_ARGS)
+{
+    switch (kind) {
+#define EW_CASE(name, aux, params, traits) \
+    case EW_KIND(name): return CLOSS_FN(name##_point)(x, y, j, a, p0, p1, p2);
+        CLOSS_ELEMENTWISE_LOSSES(EW_CASE)
+#undef EW_CASE
+    }
+    return (EW_POINT){0};
+}
+
+/* Elements [b, e) of one loss (kind) in one loop variant; every flag is a
+ * compile-time constant in each caller. Returns the sum of the values when
+ * sum_v, else 0. */
+CLOSS_INLINE double CLOSS_FN(ew_body)(const int kind, const int diff_aux, const void *ctx,
+                                      int64_t b, int64_t e, const int has_a, const int has_w,
+                                      const int store_v, const int sum_v, const int want_g,
+                                      const int go_vec)
+{
+    const ew_ctx *c = (const ew_ctx *)ctx;
+    const CLOSS_T *restrict x = (const CLOSS_T *)c->x;
+    const CLOSS_T *restrict y = (const CLOSS_T *)c->y;
+    const CLOSS_T *restrict w = (const CLOSS_T *)c->w;
+    const CLOSS_T *restrict aux = (const CLOSS_T *)c->aux;
+    const CLOSS_T *restrict go = (const CLOSS_T *)c->go;
+    CLOSS_T *restrict out = (CLOSS_T *)c->out;
+    CLOSS_T *restrict gx = (CLOSS_T *)c->gx;
+    CLOSS_T *restrict gaux = (CLOSS_T *)c->gaux;
+    const CLOSS_T p0 = (CLOSS_T)c->p0, p1 = (CLOSS_T)c->p1, p2 = (CLOSS_T)c->p2;
+    const CLOSS_T gs = (CLOSS_T)c->gscale;
+    double acc[CLOSS_LANES] = {0};
+/* One element j into the accumulator acc. */
+#define EW_STEP(j, acc)                                                              \
+    do {                                                                             \
+        const CLOSS_T a_ = has_a ? aux[j] : (CLOSS_T)1;                              \
+        EW_POINT p_ = CLOSS_FN(ew_eval)(kind, x, y, j, a_, p0, p1, p2);           \
+        if (has_w) {                                                                 \
+            p_.v *= w[j];                                                            \
+            p_.g *= w[j];                                                            \
+        }                                                                            \
+        if (store_v) out[j] = p_.v;                                                  \
+        if (want_g) gx[j] = go_vec ? p_.g * go[j] : p_.g * gs;                       \
+        if (want_g && diff_aux && gaux) { /* loop-invariant: unswitched */           \
+            if (has_w) p_.ga *= w[j];                                                \
+            gaux[j] = go_vec ? p_.ga * go[j] : p_.ga * gs;                           \
+        }                                                                            \
+        if (sum_v) acc += (double)p_.v;                                              \
+    } while (0)
+    int64_t i = b;
+    for (; i + CLOSS_LANES <= e; i += CLOSS_LANES)
+        for (int k = 0; k < CLOSS_LANES; ++k) EW_STEP(i + k, acc[k]);
+    for (; i < e; ++i) EW_STEP(i, acc[0]);
+#undef EW_STEP
+    return closs_lanes_sum(acc);
+}
+
+/* Counts the elements outside the loss's domain; run only after a NaN sum. */
+CLOSS_INLINE double CLOSS_FN(ew_outside)(const int kind, const void *ctx, int64_t b, int64_t e)
+{
+    const ew_ctx *c = (const ew_ctx *)ctx;
+    const CLOSS_T *x = (const CLOSS_T *)c->x, *y = (const CLOSS_T *)c->y;
+    const CLOSS_T *aux = (const CLOSS_T *)c->aux;
+    const CLOSS_T p0 = (CLOSS_T)c->p0, p1 = (CLOSS_T)c->p1, p2 = (CLOSS_T)c->p2;
+    double count = 0;
+    for (int64_t j = b; j < e; ++j)
+        count += CLOSS_FN(ew_eval)(kind, x, y, j, aux ? aux[j] : (CLOSS_T)1, p0, p1, p2).outside;
+    return count;
+}
+
+/* The block kernels of one loss and aux choice A: (has_w, store_v, sum_v,
+ * want_g, go_vec); the value kernels of a loss with a domain also sum, so that
+ * a NaN sum makes the driver look for elements outside it. */
+#define EW_KERNEL(name, aux, traits, A, variant, ...)                                      \
+    static CLOSS_KERNEL double CLOSS_FN(name##_##variant##_a##A)(const void *c, int64_t b, \
+                                                                 int64_t e)                \
+    {                                                                                      \
+        return CLOSS_FN(ew_body)(EW_KIND(name), EW_DIFF_AUX(aux), c, b, e, A, __VA_ARGS__); \
+    }
+#define EW_KERNELS(name, aux, traits, A)                                       \
+    EW_KERNEL(name, aux, traits, A, value, 0, 1, EW_CHECKS(traits), 0, 0)       \
+    EW_KERNEL(name, aux, traits, A, value_w, 1, 1, EW_CHECKS(traits), 0, 0)     \
+    EW_KERNEL(name, aux, traits, A, sum, 0, 0, 1, 0, 0)                         \
+    EW_KERNEL(name, aux, traits, A, sum_w, 1, 0, 1, 0, 0)                       \
+    EW_KERNEL(name, aux, traits, A, grad, 0, 0, 0, 1, 0)                        \
+    EW_KERNEL(name, aux, traits, A, grad_w, 1, 0, 0, 1, 0)                      \
+    EW_KERNEL(name, aux, traits, A, grad_go, 0, 0, 0, 1, 1)                     \
+    EW_KERNEL(name, aux, traits, A, grad_go_w, 1, 0, 0, 1, 1)                   \
+    EW_KERNEL(name, aux, traits, A, fused, 0, 1, EW_CHECKS(traits), 1, 0)       \
+    EW_KERNEL(name, aux, traits, A, fused_w, 1, 1, EW_CHECKS(traits), 1, 0)     \
+    EW_KERNEL(name, aux, traits, A, fused_sum, 0, 0, 1, 1, 0)                   \
+    EW_KERNEL(name, aux, traits, A, fused_sum_w, 1, 0, 1, 1, 0)
+/* Per loss: the kernels without aux, those with (EW_AUX_KERNELS_<aux>), the
+ * domain counter. */
+#define EW_AUX_KERNELS_NOAUX(name, aux, traits)
+#define EW_AUX_KERNELS_AUX(name, aux, traits) EW_KERNELS(name, aux, traits, 1)
+#define EW_AUX_KERNELS_AUX_GRAD(name, aux, traits) EW_KERNELS(name, aux, traits, 1)
+#define EW_LOSS_KERNELS(name, aux, params, traits)                                 \
+    EW_KERNELS(name, aux, traits, 0)                                               \
+    EW_AUX_KERNELS_##aux(name, aux, traits)                                        \
+    static double CLOSS_FN(name##_outside)(const void *c, int64_t b, int64_t e)    \
+    {                                                                              \
+        return CLOSS_FN(ew_outside)(EW_KIND(name), c, b, e);                       \
+    }
+CLOSS_ELEMENTWISE_LOSSES(EW_LOSS_KERNELS)
+
+/* A table row of one aux choice: [has weight]; NULLs for the aux rows of a
+ * loss without an aux array. */
+#define EW_ROW(name, A, variant) {CLOSS_FN(name##_##variant##_a##A), CLOSS_FN(name##_##variant##_w_a##A)}
+#define EW_AUX_ROW_NOAUX(name, variant) {NULL, NULL}
+#define EW_AUX_ROW_AUX(name, variant) EW_ROW(name, 1, variant)
+#define EW_AUX_ROW_AUX_GRAD(name, variant) EW_ROW(name, 1, variant)
+#define EW_TABLE_ENTRY(name, aux, params, traits)                                          \
+    {                                                                                      \
+        .value = {EW_ROW(name, 0, value), EW_AUX_ROW_##aux(name, value)},                  \
+        .sum = {EW_ROW(name, 0, sum), EW_AUX_ROW_##aux(name, sum)},                        \
+        .grad = {{EW_ROW(name, 0, grad), EW_ROW(name, 0, grad_go)},                        \
+                 {EW_AUX_ROW_##aux(name, grad), EW_AUX_ROW_##aux(name, grad_go)}},         \
+        .fused = {EW_ROW(name, 0, fused), EW_AUX_ROW_##aux(name, fused)},                  \
+        .fused_sum = {EW_ROW(name, 0, fused_sum), EW_AUX_ROW_##aux(name, fused_sum)},      \
+        .outside = CLOSS_FN(name##_outside),                                               \
+    },
+static const ew_kernels CLOSS_FN(ew_kernels)[] = {CLOSS_ELEMENTWISE_LOSSES(EW_TABLE_ENTRY)};
+
+#undef EW_KERNEL
+#undef EW_KERNELS
+#undef EW_AUX_KERNELS_NOAUX
+#undef EW_AUX_KERNELS_AUX
+#undef EW_AUX_KERNELS_AUX_GRAD
+#undef EW_LOSS_KERNELS
+#undef EW_ROW
+#undef EW_AUX_ROW_NOAUX
+#undef EW_AUX_ROW_AUX
+#undef EW_AUX_ROW_AUX_GRAD
+#undef EW_TABLE_ENTRY
+#undef EW_LOG_2PI
+#undef EW_POINT_ARGS
+#undef EW_POINT
