@@ -646,37 +646,37 @@ static const closs_cl_kernels CL_FN(kernels) = {
 #define CL_SET_TARGET_INDICES(target) .t = target
 #define CL_SET_TARGET_PROBABILITIES(target) .tp = target
 #define CL_SET_PARAMS(ignore, ls) .ignore_index = ignore, .label_smoothing = ls
-#define CL_ARGS(tk, args, ...)                                                          \
+#define CL_ARGS(tk, args, ...)                                                              \
     const closs_classification_args a = {.n = n, .c = c, .s = s, .x = input,                \
-                                         CL_SET_TARGET_##tk(target), .w = weight,       \
+                                         CL_SET_TARGET_##tk(target), .w = weight,           \
                                          CL_SET_PARAMS args, .reduction = reduction,        \
                                          __VA_ARGS__}
-#define CL_PUBLIC(name, tk, params, args)                                               \
-    closs_status CLOSS_FN(closs_##name)(int64_t n, int64_t c, int64_t s,                   \
-                                        const CLOSS_T *input, CL_TARGET_##tk target,    \
+#define CL_PUBLIC(name, tk, params, args)                                                   \
+    closs_status CLOSS_FN(closs_##name)(int64_t n, int64_t c, int64_t s,                    \
+                                        const CLOSS_T *input, CL_TARGET_##tk target,        \
                                         const CLOSS_T *weight, CLOSS_UNPAREN params,        \
                                         closs_reduction reduction, CLOSS_T *out)            \
     {                                                                                       \
-        CL_ARGS(tk, args, .out = out);                                                  \
-        return closs_classification_call(CL_DTYPE, CLOSS_CLASSIFICATION_##name,            \
+        CL_ARGS(tk, args, .out = out);                                                      \
+        return closs_classification_call(CL_DTYPE, CLOSS_CLASSIFICATION_##name,             \
                                          CLOSS_OP_FORWARD, &a);                             \
     }                                                                                       \
-    closs_status CLOSS_FN(closs_##name##_backward)(                                        \
-        int64_t n, int64_t c, int64_t s, const CLOSS_T *input, CL_TARGET_##tk target,  \
-        const CLOSS_T *weight, CLOSS_UNPAREN params, closs_reduction reduction,            \
+    closs_status CLOSS_FN(closs_##name##_backward)(                                         \
+        int64_t n, int64_t c, int64_t s, const CLOSS_T *input, CL_TARGET_##tk target,       \
+        const CLOSS_T *weight, CLOSS_UNPAREN params, closs_reduction reduction,             \
         const CLOSS_T *grad_output, CLOSS_T *grad_input)                                    \
     {                                                                                       \
-        CL_ARGS(tk, args, .grad_output = grad_output, .grad_input = grad_input);        \
-        return closs_classification_call(CL_DTYPE, CLOSS_CLASSIFICATION_##name,            \
+        CL_ARGS(tk, args, .grad_output = grad_output, .grad_input = grad_input);            \
+        return closs_classification_call(CL_DTYPE, CLOSS_CLASSIFICATION_##name,             \
                                          CLOSS_OP_BACKWARD, &a);                            \
     }                                                                                       \
-    closs_status CLOSS_FN(closs_##name##_fused)(                                           \
-        int64_t n, int64_t c, int64_t s, const CLOSS_T *input, CL_TARGET_##tk target,  \
-        const CLOSS_T *weight, CLOSS_UNPAREN params, closs_reduction reduction,            \
+    closs_status CLOSS_FN(closs_##name##_fused)(                                            \
+        int64_t n, int64_t c, int64_t s, const CLOSS_T *input, CL_TARGET_##tk target,       \
+        const CLOSS_T *weight, CLOSS_UNPAREN params, closs_reduction reduction,             \
         CLOSS_T *out, CLOSS_T *grad_input)                                                  \
     {                                                                                       \
-        CL_ARGS(tk, args, .out = out, .grad_input = grad_input);                        \
-        return closs_classification_call(CL_DTYPE, CLOSS_CLASSIFICATION_##name,            \
+        CL_ARGS(tk, args, .out = out, .grad_input = grad_input);                            \
+        return closs_classification_call(CL_DTYPE, CLOSS_CLASSIFICATION_##name,             \
                                          CLOSS_OP_FUSED, &a);                               \
     }
 #define CL_DTYPE (CLOSS_IS_F64 ? CLOSS_F64 : CLOSS_F32)

@@ -133,7 +133,8 @@ closs_status closs_ctc_call(closs_dtype dtype, closs_op op, const closs_ctc_args
     CLOSS_REQUIRE(closs_reduction_valid(a->reduction), CLOSS_ERR_INVALID_REDUCTION);
     CLOSS_REQUIRE(a->n == 0 || (a->blank >= 0 && a->blank < a->c), CLOSS_ERR_INVALID_ARGUMENT);
     const int none = a->reduction == CLOSS_REDUCTION_NONE;
-    CLOSS_REQUIRE(a->n == 0 || (a->input_lengths && a->target_lengths), CLOSS_ERR_NULL_POINTER);
+    CLOSS_REQUIRE(a->n == 0 || (a->input_lengths && a->target_lengths),
+                  CLOSS_ERR_NULL_POINTER);
     CLOSS_REQUIRE(a->log_probs || elements == 0, CLOSS_ERR_NULL_POINTER);
     CLOSS_REQUIRE(a->targets || a->s == 0 || a->n == 0, CLOSS_ERR_NULL_POINTER);
     CLOSS_REQUIRE(!want_out || out || (none && a->n == 0), CLOSS_ERR_NULL_POINTER);
@@ -162,7 +163,8 @@ closs_status closs_ctc_call(closs_dtype dtype, closs_op op, const closs_ctc_args
         free(toff);
         return CLOSS_ERR_OUT_OF_MEMORY;
     }
-    closs_ctc_ctx c = {a->t, a->n, a->c, a->blank, a->log_probs, a->targets, toff, a->input_lengths, a->target_lengths,
+    closs_ctc_ctx c = {a->t, a->n, a->c, a->blank, a->log_probs, a->targets, toff,
+                       a->input_lengths, a->target_lengths,
                        a->zero_infinity, a->reduction, NULL, 1.0, NULL, NULL, NULL,
                        NULL, 0, (int64_t)width, 0, tmax};
     c.slots = closs_get_num_threads();
@@ -180,7 +182,8 @@ closs_status closs_ctc_call(closs_dtype dtype, closs_op op, const closs_ctc_args
     if (a->n > 0 && a->n <= CTC_SORT_MAX) {
         int64_t *order = toff + a->n, *pairs = toff + 2 * a->n;
         for (int64_t b = 0; b < a->n; ++b) {
-            pairs[2 * b] = ctc_cost(a->input_lengths[b], 2 * a->target_lengths[b] + 1, a->c, want_g);
+            pairs[2 * b] =
+                ctc_cost(a->input_lengths[b], 2 * a->target_lengths[b] + 1, a->c, want_g);
             pairs[2 * b + 1] = b;
         }
         qsort(pairs, (size_t)a->n, 2 * sizeof *pairs, longer_first);
@@ -205,6 +208,7 @@ closs_status closs_ctc_call(closs_dtype dtype, closs_op op, const closs_ctc_args
     free(c.scratch);
     free(toff);
     CLOSS_REQUIRE(sums[1] == 0, CLOSS_ERR_INVALID_ARGUMENT); /* threads changed mid-call */
-    if (want_out && !none) closs_store_reduced(out, sums[0], a->reduction, (double)a->n, is_f64);
+    if (want_out && !none)
+        closs_store_reduced(out, sums[0], a->reduction, (double)a->n, is_f64);
     return CLOSS_OK;
 }
