@@ -28,33 +28,7 @@ cdef extern from "closs.h" nogil:
 
 
 
-# The classification and ctc families behind one signature per dtype (see _dispatch.h).
-cdef extern from "_dispatch.h" nogil:
-    ctypedef closs_status (*closs_py_classification_f32)(
-        int, int64_t, int64_t, int64_t, const float *, const int64_t *, const float *,
-        const float *, int64_t, double, closs_reduction, float *, const float *, float *)
-    ctypedef closs_status (*closs_py_classification_f64)(
-        int, int64_t, int64_t, int64_t, const double *, const int64_t *, const double *,
-        const double *, int64_t, double, closs_reduction, double *, const double *, double *)
-    const closs_py_classification_f32 *closs_py_classification_f32_table
-    const closs_py_classification_f64 *closs_py_classification_f64_table
-    const char **closs_py_classification_names
-    int CLOSS_PY_CLASSIFICATION_COUNT
-
-    # ctc_loss behind one signature per dtype (see _dispatch.h).
-    closs_status closs_py_ctc_f32(
-        int op, int64_t t, int64_t n, int64_t c, const float *log_probs,
-        const int64_t *targets, int64_t s, int concatenated, const int64_t *input_lengths,
-        const int64_t *target_lengths, int64_t blank, int zero_infinity, closs_reduction r,
-        float *out, const float *go, float *grad)
-    closs_status closs_py_ctc_f64(
-        int op, int64_t t, int64_t n, int64_t c, const double *log_probs,
-        const int64_t *targets, int64_t s, int concatenated, const int64_t *input_lengths,
-        const int64_t *target_lengths, int64_t blank, int zero_infinity, closs_reduction r,
-        double *out, const double *go, double *grad)
-
-
-# The family entry points (closs_families.h): (dtype, kind, op, arguments struct).
+# The family entries (closs_families.h): one per family, (dtype, [kind,] op, arguments).
 cdef extern from "closs_families.h" nogil:
     ctypedef enum closs_op:
         CLOSS_OP_FORWARD
@@ -110,3 +84,38 @@ cdef extern from "closs_families.h" nogil:
     const char **closs_rowwise_names
     const int *closs_rowwise_layouts
     const int closs_rowwise_count
+
+    # classification: kind indexes closs_classification_names
+    int CLOSS_CLASSIFICATION_COUNT
+    const char **closs_classification_names
+    ctypedef struct closs_classification_args:
+        int64_t n, c, s
+        const void *x
+        const int64_t *t
+        const void *tp
+        const void *w
+        int64_t ignore_index
+        double label_smoothing
+        closs_reduction reduction
+        void *out
+        const void *grad_output
+        void *grad_input
+    closs_status closs_classification_call(closs_dtype dtype, int kind, closs_op op,
+                                           const closs_classification_args *a)
+
+    # ctc_loss
+    ctypedef struct closs_ctc_args:
+        int64_t t, n, c
+        const void *log_probs
+        const int64_t *targets
+        int64_t s
+        int concatenated
+        const int64_t *input_lengths
+        const int64_t *target_lengths
+        int64_t blank
+        int zero_infinity
+        closs_reduction reduction
+        void *out
+        const void *grad_output
+        void *grad_log_probs
+    closs_status closs_ctc_call(closs_dtype dtype, closs_op op, const closs_ctc_args *a)

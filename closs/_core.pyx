@@ -3,9 +3,10 @@
 # Each loss family has one function that takes its arrays as flat-able ndarrays
 # (C-contiguous, of the kernel's dtype), checks every length (so no C call can
 # read or write past an array), takes the data pointers through NumPy's C API,
-# releases the GIL and dispatches on (dtype, loss kind, operation) through one
-# `call_<family>` helper. The dtype is the first float array's: float32 or
-# float64; the others must match it (closs/_api.py converts them).
+# releases the GIL and calls the family's one C entry (closs_families.h) with
+# (dtype, loss kind, operation) and an arguments struct built here. The dtype is
+# the first float array's: float32 or float64; the others must match it
+# (closs/_api.py converts them).
 #
 # The `*_value` functions are the same calls' lane for the common forward call:
 # arguments already in the kernel's form (exact ndarrays, contiguous, of one
@@ -35,8 +36,8 @@ POINTWISE = {closs_elementwise_names[k].decode(): k for k in range(closs_element
 ROWWISE = {closs_rowwise_names[k].decode(): k for k in range(closs_rowwise_count)}
 
 # Classification loss kinds by name (cross_entropy_prob: probability targets).
-CLASSIFICATION = {closs_py_classification_names[k].decode(): k
-                  for k in range(CLOSS_PY_CLASSIFICATION_COUNT)}
+CLASSIFICATION = {closs_classification_names[k].decode(): k
+                  for k in range(CLOSS_CLASSIFICATION_COUNT)}
 cdef int CE_PROB = CLASSIFICATION["cross_entropy_prob"]
 
 _EXCEPTIONS = {
@@ -297,17 +298,8 @@ def rowwise_value(int kind, x, idx, w, p0, p1, reduction):
 # ------------------------------------------------------------------ ctc
 
 
-cdef closs_status call_ctc(int ty, int op, int64_t t, int64_t n, int64_t c, const void *lp,
-                           const int64_t *tg, int64_t s, bint concatenated, const int64_t *il,
-                           const int64_t *tl, int64_t blank, bint zero_infinity, int r, void *out,
-                           const void *go, void *grad) noexcept nogil:
-    if ty == F32:
-        return closs_py_ctc_f32(op, t, n, c, <const float *>lp, tg, s, concatenated, il, tl,
-                                blank, zero_infinity, <closs_reduction>r, <float *>out,
-                                <const float *>go, <float *>grad)
-    return closs_py_ctc_f64(op, t, n, c, <const double *>lp, tg, s, concatenated, il, tl, blank,
-                            zero_infinity, <closs_reduction>r, <double *>out, <const double *>go,
-                            <double *>grad)
+cdef inline closs_dtype dtype_of(int ty) noexcept nogil:
+    return CLOSS_F32 if ty == F32 else CLOSS_F64
 
 
 def ctc(int op, int64_t t, int64_t n, int64_t c, log_probs, targets, int64_t s,
@@ -336,10 +328,12 @@ def ctc(int op, int64_t t, int64_t n, int64_t c, log_probs, targets, int64_t s,
     cdef const void *pgo = data(go, ty, nout, "grad_output")
     cdef void *pg = data(grad, ty, t * n * c, "gradient", True)
     check_outputs(op, out, grad)
+    cdef closs_ctc_args a = closs_ctc_args(
+        t, n, c, plp, ptg, s, concatenated, pil, ptl, blank, zero_infinity,
+        <closs_reduction>reduction, pout, pgo, pg)
     cdef closs_status st
     with nogil:
-        st = call_ctc(ty, op, t, n, c, plp, ptg, s, concatenated, pil, ptl, blank, zero_infinity,
-                      reduction, pout, pgo, pg)
+        st = closs_ctc_call(dtype_of(ty), <closs_op>op, &a)
     check(st)
 
 
@@ -368,35 +362,17 @@ def ctc_value(log_probs, targets, input_lengths, target_lengths, blank, reductio
             or cnp.PyArray_DIM(<cnp.ndarray>target_lengths, 0) != n):
         return None
     out = lane_buffer(ty, r, n)
-    cdef const void *plp = pointer(log_probs)
-    cdef const int64_t *ptg = <const int64_t *>pointer(targets)
-    cdef const int64_t *pil = <const int64_t *>pointer(input_lengths)
-    cdef const int64_t *ptl = <const int64_t *>pointer(target_lengths)
-    cdef void *pout = pointer(out)
-    cdef int64_t b = blank
-    cdef bint zi = zero_infinity
+    cdef closs_ctc_args a = closs_ctc_args(
+        t, n, c, pointer(log_probs), <const int64_t *>pointer(targets), s, False,
+        <const int64_t *>pointer(input_lengths), <const int64_t *>pointer(target_lengths),
+        blank, zero_infinity, <closs_reduction>r, pointer(out), NULL, NULL)
     cdef closs_status st
     with nogil:
-        st = call_ctc(ty, FORWARD, t, n, c, plp, ptg, s, False, pil, ptl, b, zi, r, pout, NULL,
-                      NULL)
+        st = closs_ctc_call(dtype_of(ty), CLOSS_OP_FORWARD, &a)
     return lane_result(ty, r, out) if st == CLOSS_OK else None
 
 
 # ------------------------------------------------------------------ classification
-
-
-cdef closs_status call_classification(int ty, int kind, int op, int64_t n, int64_t c, int64_t s,
-                                      const void *x, const int64_t *t, const void *tp,
-                                      const void *w, int64_t ignore_index,
-                                      double label_smoothing, int r, void *out, const void *go,
-                                      void *gx) noexcept nogil:
-    if ty == F32:
-        return closs_py_classification_f32_table[kind](
-            op, n, c, s, <const float *>x, t, <const float *>tp, <const float *>w, ignore_index,
-            label_smoothing, <closs_reduction>r, <float *>out, <const float *>go, <float *>gx)
-    return closs_py_classification_f64_table[kind](
-        op, n, c, s, <const double *>x, t, <const double *>tp, <const double *>w, ignore_index,
-        label_smoothing, <closs_reduction>r, <double *>out, <const double *>go, <double *>gx)
 
 
 def classification(int kind, int op, int64_t n, int64_t c, int64_t s, x, t, tp, w,
@@ -406,7 +382,7 @@ def classification(int kind, int op, int64_t n, int64_t c, int64_t s, x, t, tp, 
     (int64; nll_loss, cross_entropy) hold n*s values, probabilities tp
     (cross_entropy_prob) n*c*s; out and go n*s values for reduction 'none' (0),
     one otherwise."""
-    if not 0 <= kind < CLOSS_PY_CLASSIFICATION_COUNT:
+    if not 0 <= kind < CLOSS_CLASSIFICATION_COUNT:
         raise ValueError(f"unknown classification loss kind {kind}")
     if n < 0 or c < 0 or s < 0:
         raise ShapeError(f"negative size ({n}, {c}, {s})")
@@ -425,10 +401,12 @@ def classification(int kind, int op, int64_t n, int64_t c, int64_t s, x, t, tp, 
     cdef const void *pgo = data(go, ty, nout, "grad_output")
     cdef void *pgx = data(gx, ty, nel, "grad_input", True)
     check_outputs(op, out, gx)
+    cdef closs_classification_args a = closs_classification_args(
+        n, c, s, px, pt, ptp, pw, ignore_index, label_smoothing, <closs_reduction>reduction,
+        pout, pgo, pgx)
     cdef closs_status st
     with nogil:
-        st = call_classification(ty, kind, op, n, c, s, px, pt, ptp, pw, ignore_index,
-                                 label_smoothing, reduction, pout, pgo, pgx)
+        st = closs_classification_call(dtype_of(ty), kind, <closs_op>op, &a)
     check(st)
 
 
@@ -436,7 +414,7 @@ def classification_value(int kind, x, t, w, ignore_index, label_smoothing, reduc
     """The lane of nll_loss's and cross_entropy's value with class indices: input
     x (n, c), int64 targets t (n,), optional weight w (c,): None when the
     arguments are not in the kernel's form or the kernel refuses them."""
-    if not 0 <= kind < CLOSS_PY_CLASSIFICATION_COUNT or kind == CE_PROB:
+    if not 0 <= kind < CLOSS_CLASSIFICATION_COUNT or kind == CE_PROB:
         raise ValueError(f"no class-index lane for classification loss kind {kind}")
     cdef int r = plain_reduction(reduction)
     cdef int ty = lane_type(x, t, True, w)
@@ -446,14 +424,10 @@ def classification_value(int kind, x, t, w, ignore_index, label_smoothing, reduc
         return None
     cdef int64_t n = cnp.PyArray_DIM(<cnp.ndarray>x, 0), c = cnp.PyArray_DIM(<cnp.ndarray>x, 1)
     out = lane_buffer(ty, r, n)
-    cdef const void *px = pointer(x)
-    cdef const int64_t *pt = <const int64_t *>pointer(t)
-    cdef const void *pw = pointer(w)
-    cdef void *pout = pointer(out)
-    cdef int64_t ii = ignore_index
-    cdef double ls = label_smoothing
+    cdef closs_classification_args a = closs_classification_args(
+        n, c, 1, pointer(x), <const int64_t *>pointer(t), NULL, pointer(w), ignore_index,
+        label_smoothing, <closs_reduction>r, pointer(out), NULL, NULL)
     cdef closs_status st
     with nogil:
-        st = call_classification(ty, kind, FORWARD, n, c, 1, px, pt, NULL, pw, ii, ls, r, pout,
-                                 NULL, NULL)
+        st = closs_classification_call(dtype_of(ty), kind, CLOSS_OP_FORWARD, &a)
     return lane_result(ty, r, out) if st == CLOSS_OK else None

@@ -11,7 +11,7 @@ kernels:
   ML_CHUNK = 1024      rowwise.h, classes per pass of a multilabel_margin row
   CL_GROUP_ELEMS       classification.h, 4096: above it a group holds one row
   64 CL_CHUNK_MIN      classification.h, 65536: above it the chunks grow past CL_CHUNK_MIN
-  CTC_WHOLE_ROW        ctc_sample.h, 128 (float64) / 256 (float32) classes prefetched whole
+  CTC_WHOLE_ROW        ctc.h, 128 (float64) / 256 (float32) classes prefetched whole
 K-dimensional cross_entropy and nll_loss input (N, C, d) runs the 'tiles' kernels
 with d one above a whole tile of positions (CL_TILE_ELEMS / C, between 16 and 256).
 

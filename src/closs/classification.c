@@ -1,6 +1,9 @@
 /*
  * classification.c - nll_loss and cross_entropy (class indices or
- * probabilities): the driver, and classification.h instantiated per dtype.
+ * probabilities): the family's entry closs_classification_call (closs_families.h)
+ * with its driver, and classification.h instantiated per dtype (its kernels and
+ * the public functions of closs.h, thin wrappers over the entry), from the
+ * X-list CLOSS_CLASSIFICATION_LOSSES.
  *
  * The input has shape (n, c, s): n samples, c classes, s = d1 * ... * dK
  * positions per sample (1 for (n, c) input), so class j of position (i, k)
@@ -19,6 +22,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "closs_families.h"
 #include "closs_internal.h"
 #include "numerics.h"
 
@@ -35,11 +39,6 @@ enum {
 
 /* The partial sums every block kernel returns. */
 enum { CL_SUM_LOSS = 0, CL_SUM_WEIGHT = 1, CL_SUM_BAD = 2, CL_NSUMS = 3 };
-
-/* Operations, indexing the kernel tables. */
-enum { CL_OP_VALUE = 0, CL_OP_GRAD = 1, CL_OP_FUSED = 2 };
-
-enum { CL_NLL = 0, CL_CE = 1, CL_CE_PROB = 2 };
 
 /* Elements above which a softmax kernel (an exponential per element) is worth a
  * team of threads: a team costs a few microseconds, 2^15 exponentials about 10. */
@@ -78,50 +77,37 @@ typedef struct closs_cl_kernels {
     int is_f64;
 } closs_cl_kernels;
 
-/* A public call's arguments, untyped. */
-typedef struct closs_cl_args {
-    int kind;
-    int64_t n, c, s;
-    const void *x;
-    const int64_t *t;
-    const void *tp;
-    const void *w;
-    int64_t ignore;
-    double label_smoothing;
-    closs_reduction reduction;
-} closs_cl_args;
+#define CLOSS_TEMPLATE "classification.h"
+#include "closs_instantiate.h"
 
-static closs_status closs_cl_run(const closs_cl_kernels *k, const closs_cl_args *a, int op,
-                                 void *out, const void *grad_output, void *grad_input);
-
-#define CL_T float
-#define CL_UINT uint32_t
-#define CL_SFX f32
-#include "classification.h"
-#undef CL_T
-#undef CL_UINT
-#undef CL_SFX
-
-#define CL_T double
-#define CL_UINT uint64_t
-#define CL_SFX f64
-#include "classification.h"
-#undef CL_T
-#undef CL_UINT
-#undef CL_SFX
+#define CL_NAME(name, target, params, args) #name,
+const char *const closs_classification_names[CLOSS_CLASSIFICATION_COUNT] = {
+    CLOSS_CLASSIFICATION_LOSSES(CL_NAME)};
+#undef CL_NAME
 
 /* ---------------------------------------------------------------- driver */
 
-static closs_status closs_cl_run(const closs_cl_kernels *k, const closs_cl_args *a, int op,
-                                 void *out, const void *grad_output, void *grad_input)
+closs_status closs_classification_call(closs_dtype dtype, int kind, closs_op op,
+                                       const closs_classification_args *a)
 {
-    const int want_v = op != CL_OP_GRAD, want_g = op != CL_OP_VALUE;
-    const int indices = a->kind != CL_CE_PROB;
+    CLOSS_REQUIRE(a, CLOSS_ERR_NULL_POINTER);
+    CLOSS_REQUIRE(dtype == CLOSS_F32 || dtype == CLOSS_F64, CLOSS_ERR_INVALID_ARGUMENT);
+    CLOSS_REQUIRE(kind >= 0 && kind < CLOSS_CLASSIFICATION_COUNT, CLOSS_ERR_INVALID_ARGUMENT);
+    CLOSS_REQUIRE(op == CLOSS_OP_FORWARD || op == CLOSS_OP_BACKWARD || op == CLOSS_OP_FUSED,
+                  CLOSS_ERR_INVALID_ARGUMENT);
+    const closs_cl_kernels *k = dtype == CLOSS_F64 ? &cl_kernels_f64 : &cl_kernels_f32;
+    const int want_v = op != CLOSS_OP_BACKWARD, want_g = op != CLOSS_OP_FORWARD;
+    /* what the op uses; grad_output is a backward's alone */
+    void *out = want_v ? a->out : NULL, *grad_input = want_g ? a->grad_input : NULL;
+    const void *grad_output = op == CLOSS_OP_BACKWARD ? a->grad_output : NULL;
+    const int indices = kind != CLOSS_CLASSIFICATION_cross_entropy_prob;
+    const double label_smoothing =
+        kind == CLOSS_CLASSIFICATION_nll_loss ? 0.0 : a->label_smoothing;
     const closs_reduction red = a->reduction;
     const int64_t np = closs_mul_size(a->n, a->s), ne = closs_mul_size(np, a->c);
     CLOSS_REQUIRE(ne >= 0, CLOSS_ERR_INVALID_SIZE); /* n, s, c and n s too */
     CLOSS_REQUIRE(closs_reduction_valid(red), CLOSS_ERR_INVALID_REDUCTION);
-    CLOSS_REQUIRE(a->label_smoothing >= 0.0 && a->label_smoothing <= 1.0,
+    CLOSS_REQUIRE(label_smoothing >= 0.0 && label_smoothing <= 1.0,
                   CLOSS_ERR_INVALID_ARGUMENT);
     CLOSS_REQUIRE(ne == 0 || a->x, CLOSS_ERR_NULL_POINTER);
     CLOSS_REQUIRE(indices ? (np == 0 || a->t) : (ne == 0 || a->tp), CLOSS_ERR_NULL_POINTER);
@@ -139,11 +125,11 @@ static closs_status closs_cl_run(const closs_cl_kernels *k, const closs_cl_args 
     c.tp = indices ? NULL : a->tp;
     c.gx = want_g ? grad_input : NULL;
     c.out = want_v && red == CLOSS_REDUCTION_NONE ? out : NULL;
-    c.ignore = a->ignore;
-    c.keep = 1.0 - a->label_smoothing;
-    c.eps_c = a->c > 0 ? a->label_smoothing / (double)a->c : 0.0;
+    c.ignore = indices ? a->ignore_index : 0;
+    c.keep = 1.0 - label_smoothing;
+    c.eps_c = a->c > 0 ? label_smoothing / (double)a->c : 0.0;
     c.gscale = 1.0;
-    const int smooth = a->kind == CL_CE && a->label_smoothing > 0.0;
+    const int smooth = kind == CLOSS_CLASSIFICATION_cross_entropy && label_smoothing > 0.0;
     if (smooth)
         c.wtotal = !a->w ? (double)a->c
                    : k->is_f64 ? closs_sum_f64(a->c, (const double *)a->w)
@@ -153,21 +139,16 @@ static closs_status closs_cl_run(const closs_cl_kernels *k, const closs_cl_args 
      * elements, as torch), the kept weight for indices (known after a pass). */
     const double prob_denominator = a->c > 0 ? (double)np : 0.0;
     double sums[CL_NSUMS];
-    if (want_g) {
-        if (red == CLOSS_REDUCTION_NONE)
-            c.go = grad_output;
-        else if (grad_output)
-            c.gscale = closs_load_scalar(grad_output, k->is_f64);
-        if (red == CLOSS_REDUCTION_MEAN) {
-            double denominator = prob_denominator;
-            if (indices) {
-                closs_blocks_sums(np, 1, CLOSS_STREAM_PARALLEL_MIN, k->targets, &c, CL_NSUMS,
-                                  sums);
-                if (sums[CL_SUM_BAD] > 0) return CLOSS_ERR_INDEX_OUT_OF_RANGE;
-                denominator = sums[CL_SUM_WEIGHT];
-            }
-            c.gscale /= denominator;
+    if (want_g && red == CLOSS_REDUCTION_NONE) {
+        c.go = grad_output;
+    } else if (want_g) {
+        double denominator = prob_denominator;
+        if (red == CLOSS_REDUCTION_MEAN && indices) {
+            closs_blocks_sums(np, 1, CLOSS_STREAM_PARALLEL_MIN, k->targets, &c, CL_NSUMS, sums);
+            if (sums[CL_SUM_BAD] > 0) return CLOSS_ERR_INDEX_OUT_OF_RANGE;
+            denominator = sums[CL_SUM_WEIGHT];
         }
+        c.gscale = closs_grad_scale(grad_output, k->is_f64, red, denominator);
     }
 
     closs_sums_fn fn;
@@ -180,7 +161,7 @@ static closs_status closs_cl_run(const closs_cl_kernels *k, const closs_cl_args 
         fn = indices ? k->targets : k->none;
         unit = 1;
         parallel_min = CLOSS_STREAM_PARALLEL_MIN;
-    } else if (a->kind == CL_NLL) {
+    } else if (kind == CLOSS_CLASSIFICATION_nll_loss) {
         fn = k->nll[op];
         parallel_min = CLOSS_STREAM_PARALLEL_MIN;
         if (!want_g) {
@@ -198,10 +179,8 @@ static closs_status closs_cl_run(const closs_cl_kernels *k, const closs_cl_args 
     closs_blocks_sums(np, unit, parallel_min, fn, &c, CL_NSUMS, sums);
     if (sums[CL_SUM_BAD] > 0) return CLOSS_ERR_INDEX_OUT_OF_RANGE;
 
-    if (want_v && red != CLOSS_REDUCTION_NONE) {
-        double v = sums[CL_SUM_LOSS];
-        if (red == CLOSS_REDUCTION_MEAN) v /= indices ? sums[CL_SUM_WEIGHT] : prob_denominator;
-        closs_store_scalar(out, v, k->is_f64);
-    }
+    if (want_v && red != CLOSS_REDUCTION_NONE)
+        closs_store_reduced(out, sums[CL_SUM_LOSS], red,
+                            indices ? sums[CL_SUM_WEIGHT] : prob_denominator, k->is_f64);
     return CLOSS_OK;
 }

@@ -2,9 +2,9 @@
  * classification.h - the template of the classification kernels: nll_loss and
  * cross_entropy (class indices or probabilities) on input of shape (n, c, s).
  *
- * Included by classification.c once per dtype with:
- *   CL_T, CL_SFX     the element type and its suffix: float f32 or double f64
- *   CL_UINT          the unsigned integer of CL_T's width
+ * Included by classification.c through closs_instantiate.h once per dtype
+ * (CLOSS_T, CLOSS_SFX, CLOSS_IS_F64); CL_UINT below is the unsigned integer of
+ * CLOSS_T's width.
  *
  * Every cross_entropy row (one position (i, k) of the n x s positions, c
  * classes j, strided by s) is the same computation on a "target distribution"
@@ -27,14 +27,17 @@
  */
 #include <math.h>
 
-#define CL_FN(part) CLOSS_CAT3(cl_, part##_, CL_SFX)
-#define CL_PUBLIC(name, op) CLOSS_CAT3(closs_, name, CLOSS_CAT(op, CL_SFX))
-#define CL_EXP CLOSS_CAT(closs_exp_, CL_SFX)
-#define CL_IS_F64 (sizeof(CL_T) == sizeof(double))
+#define CL_FN(part) CLOSS_FN(cl_##part)
+#define CL_EXP CLOSS_FN(closs_exp)
 #define CL_L CLOSS_LANES
+#if CLOSS_IS_F64
+#define CL_UINT uint64_t
+#else
+#define CL_UINT uint32_t
+#endif
 
 /* The dense part of u at class j (without the factor b for label smoothing). */
-CLOSS_INLINE CL_T CL_FN(dense)(const int u, CL_T wj, CL_T tj, CL_T keep, CL_T eps_c)
+CLOSS_INLINE CLOSS_T CL_FN(dense)(const int u, CLOSS_T wj, CLOSS_T tj, CLOSS_T keep, CLOSS_T eps_c)
 {
     switch (u) {
     case CL_U_SMOOTH: return 1;
@@ -58,7 +61,7 @@ CLOSS_INLINE double CL_FN(lanes_sum)(const double v[CL_L])
 
 /* max over lanes, in a fixed tree order (NaN is dropped here; it reaches the
  * sum through its exponential). */
-CLOSS_INLINE CL_T CL_FN(lanes_max)(CL_T v[CL_L])
+CLOSS_INLINE CLOSS_T CL_FN(lanes_max)(CLOSS_T v[CL_L])
 {
     for (int k = 0; k < 8; ++k) v[k] = v[k + 8] > v[k] ? v[k + 8] : v[k];
     for (int k = 0; k < 4; ++k) v[k] = v[k + 4] > v[k] ? v[k + 4] : v[k];
@@ -68,9 +71,9 @@ CLOSS_INLINE CL_T CL_FN(lanes_max)(CL_T v[CL_L])
 
 /* The max of x[0, len). The vectorised max reduction (OpenMP simd) may keep or
  * drop a NaN; either way a NaN reaches the row's sum through its exponential. */
-CLOSS_INLINE CL_T CL_FN(max)(const CL_T *restrict x, const int64_t len)
+CLOSS_INLINE CLOSS_T CL_FN(max)(const CLOSS_T *restrict x, const int64_t len)
 {
-    CL_T m = -INFINITY;
+    CLOSS_T m = -INFINITY;
     /* whole vectors; the end as the last CL_L elements again (no scalar epilogue) */
     const int64_t whole = len >= CL_L ? len / CL_L * CL_L : len;
 #pragma omp simd reduction(max : m)
@@ -81,7 +84,7 @@ CLOSS_INLINE CL_T CL_FN(max)(const CL_T *restrict x, const int64_t len)
     return m;
 }
 
-/* Elements a CL_T lane adds (CL_RUN / CL_L terms) before the double lanes take it. */
+/* Elements a CLOSS_T lane adds (CL_RUN / CL_L terms) before the double lanes take it. */
 #define CL_RUN (32 * CL_L)
 
 /* lanes_on[tail + k]: lane k's mask in a tail of `tail` elements (all ones when
@@ -93,7 +96,7 @@ static const CL_UINT CL_FN(lanes_on)[2 * CL_L] = {
 
 /* v where the lane mask on is all ones, pad where it is 0: a select by bits,
  * so that v's load stays unconditional (see online()). */
-CLOSS_INLINE CL_T CL_FN(pick)(CL_T v, CL_UINT on, CL_T pad)
+CLOSS_INLINE CLOSS_T CL_FN(pick)(CLOSS_T v, CL_UINT on, CLOSS_T pad)
 {
     CL_UINT a, b;
     memcpy(&a, &v, sizeof a);
@@ -128,11 +131,11 @@ CLOSS_INLINE CL_T CL_FN(pick)(CL_T v, CL_UINT on, CL_T pad)
  * group's mask (margin_rows.h's multilabel hinges); none is left to it here
  * (tests/c/check_masked_loads.sh).
  */
-CLOSS_INLINE CL_T CL_FN(online)(const CL_T *restrict x, const CL_T *restrict w,
-                                const CL_T *restrict tp, const int64_t len, const CL_T cm,
-                                const CL_T *restrict wtail, const int readable,
-                                const int u, const int dot_on, const int store, CL_T *restrict ex,
-                                const CL_T keep, const CL_T eps_c, CL_T *m,
+CLOSS_INLINE CLOSS_T CL_FN(online)(const CLOSS_T *restrict x, const CLOSS_T *restrict w,
+                                const CLOSS_T *restrict tp, const int64_t len, const CLOSS_T cm,
+                                const CLOSS_T *restrict wtail, const int readable,
+                                const int u, const int dot_on, const int store, CLOSS_T *restrict ex,
+                                const CLOSS_T keep, const CLOSS_T eps_c, CLOSS_T *m,
                                 double *restrict sum, double *restrict dot, double *restrict us)
 {
     if (cm > *m) {
@@ -142,20 +145,20 @@ CLOSS_INLINE CL_T CL_FN(online)(const CL_T *restrict x, const CL_T *restrict w,
         }
         *m = cm;
     }
-    const CL_T sh = *m == -INFINITY ? 0 : *m;
+    const CLOSS_T sh = *m == -INFINITY ? 0 : *m;
     const int64_t whole = len / CL_L * CL_L, tail = len - whole;
     int64_t r0 = 0;
-    do { /* runs of CL_RUN elements in CL_T lanes; the last one takes the tail */
+    do { /* runs of CL_RUN elements in CLOSS_T lanes; the last one takes the tail */
         const int64_t r1 = whole - r0 > CL_RUN ? r0 + CL_RUN : whole;
-        CL_T ps[CL_L] = {0}, pd[CL_L] = {0}, pu[CL_L] = {0};
+        CLOSS_T ps[CL_L] = {0}, pd[CL_L] = {0}, pu[CL_L] = {0};
         for (int64_t q = r0; q < r1; q += CL_L) {
 #pragma omp simd
             for (int k = 0; k < CL_L; ++k) {
-                const CL_T xv = x[q + k], e = CL_EXP(xv - sh);
+                const CLOSS_T xv = x[q + k], e = CL_EXP(xv - sh);
                 if (store) ex[q + k] = e;
                 ps[k] += e;
                 if (u != CL_U_ONEHOT) {
-                    const CL_T uj = CL_FN(dense)(u, CL_HAS_W(u) ? w[q + k] : 0,
+                    const CLOSS_T uj = CL_FN(dense)(u, CL_HAS_W(u) ? w[q + k] : 0,
                                                  u >= CL_U_PROB ? tp[q + k] : 0, keep, eps_c);
                     if (dot_on) pd[k] += uj * xv;
                     if (u >= CL_U_PROB) pu[k] += uj;
@@ -164,8 +167,8 @@ CLOSS_INLINE CL_T CL_FN(online)(const CL_T *restrict x, const CL_T *restrict w,
         }
         if (r1 == whole && tail) {
             const int64_t lo = CL_L - tail, at = len - CL_L; /* lane k: element at + k */
-            CL_T xc[CL_L], tc[CL_L], et[CL_L];
-            const CL_T *xs = x + at, *ts = u >= CL_U_PROB ? tp + at : wtail, *ws = wtail;
+            CLOSS_T xc[CL_L], tc[CL_L], et[CL_L];
+            const CLOSS_T *xs = x + at, *ts = u >= CL_U_PROB ? tp + at : wtail, *ws = wtail;
             if (!readable) { /* the first rows of short ones: lanes [lo, CL_L) copied, the others 0 */
                 for (int64_t k = 0; k < lo; ++k) xc[k] = tc[k] = 0;
                 for (int64_t k = lo; k < CL_L; ++k) xc[k] = x[at + k];
@@ -180,7 +183,7 @@ CLOSS_INLINE CL_T CL_FN(online)(const CL_T *restrict x, const CL_T *restrict w,
                 et[k] = CL_EXP(CL_FN(pick)(xs[k], on, -INFINITY) - sh);
                 ps[k] += et[k];
                 if (u != CL_U_ONEHOT) {
-                    const CL_T uj = CL_FN(pick)(
+                    const CLOSS_T uj = CL_FN(pick)(
                         CL_FN(dense)(u, CL_FN(pick)(ws[k], on, 0), CL_FN(pick)(ts[k], on, 0),
                                      keep, eps_c), on, 0);
                     if (dot_on) pd[k] += uj * CL_FN(pick)(xs[k], on, 0);
@@ -215,7 +218,7 @@ CLOSS_INLINE CL_FN(target) CL_FN(target_of)(const closs_cl_ctx *c, const int u, 
 {
     CL_FN(target) r = {1, 0, 0.0, 1.0, 0.0};
     if (u >= CL_U_PROB) return r;
-    const CL_T *w = (const CL_T *)c->w;
+    const CLOSS_T *w = (const CLOSS_T *)c->w;
     const int64_t t = c->t[p];
     r.kept = t != c->ignore;
     if (r.kept && (uint64_t)t >= (uint64_t)c->c) { /* negative too */
@@ -253,7 +256,7 @@ CLOSS_INLINE double CL_FN(grad_k)(const closs_cl_ctx *c, const int u, const CL_F
  * 0 where the target is ignored. */
 CLOSS_INLINE double CL_FN(grad_scale)(const closs_cl_ctx *c, const CL_FN(target) *g, int64_t p)
 {
-    const CL_T *go = (const CL_T *)c->go;
+    const CLOSS_T *go = (const CLOSS_T *)c->go;
     const double r = go ? (double)go[p] : c->gscale; /* not under kept: see online() */
     return g->kept ? r : 0.0;
 }
@@ -269,9 +272,9 @@ CLOSS_INLINE double CL_FN(grad_scale)(const closs_cl_ctx *c, const CL_FN(target)
 /* The gradient of one chunk, from its stored exponentials e_j (in g[]): scaled
  * by f = grad_output k e^(shift - m) / sum, minus grad_output times the dense
  * part of u (the one-hot part is subtracted by the caller). */
-CLOSS_INLINE void CL_FN(chunk_grad)(CL_T *restrict g, const CL_T *restrict w,
-                                    const CL_T *restrict tp, const int64_t len, const int u,
-                                    const CL_T f, const CL_T rb, const CL_T rk, const CL_T re)
+CLOSS_INLINE void CL_FN(chunk_grad)(CLOSS_T *restrict g, const CLOSS_T *restrict w,
+                                    const CLOSS_T *restrict tp, const int64_t len, const int u,
+                                    const CLOSS_T f, const CLOSS_T rb, const CLOSS_T rk, const CLOSS_T re)
 {
     switch (u) {
     case CL_U_ONEHOT:
@@ -309,12 +312,12 @@ CLOSS_INLINE void CL_FN(rows)(const void *ctx, int64_t b, int64_t e, double *sum
 {
     const closs_cl_ctx *c = (const closs_cl_ctx *)ctx;
     const int64_t C = c->c;
-    const CL_T *restrict x = (const CL_T *)c->x;
-    const CL_T *restrict w = (const CL_T *)c->w;
-    const CL_T *restrict tp = (const CL_T *)c->tp;
-    CL_T *restrict out = (CL_T *)c->out;
-    CL_T *restrict gx = (CL_T *)c->gx;
-    const CL_T keep = (CL_T)c->keep, eps_c = (CL_T)c->eps_c;
+    const CLOSS_T *restrict x = (const CLOSS_T *)c->x;
+    const CLOSS_T *restrict w = (const CLOSS_T *)c->w;
+    const CLOSS_T *restrict tp = (const CLOSS_T *)c->tp;
+    CLOSS_T *restrict out = (CLOSS_T *)c->out;
+    CLOSS_T *restrict gx = (CLOSS_T *)c->gx;
+    const CLOSS_T keep = (CLOSS_T)c->keep, eps_c = (CLOSS_T)c->eps_c;
     int64_t chunk = (C + CL_MAX_CHUNKS - 1) / CL_MAX_CHUNKS;
     chunk = chunk < CL_CHUNK_MIN ? CL_CHUNK_MIN : (chunk + CL_L - 1) / CL_L * CL_L;
     const int64_t nc = (C + chunk - 1) / chunk;
@@ -323,13 +326,13 @@ CLOSS_INLINE void CL_FN(rows)(const void *ctx, int64_t b, int64_t e, double *sum
     double lsum = 0.0, wsum = 0.0, bad = 0.0;
     /* w's last CL_L classes, the lanes of a row's tail vector (see online()):
      * only the last chunk has a tail (the others are whole vectors) */
-    CL_T wpad[CL_L] = {0};
-    const CL_T *wtail = wpad;
+    CLOSS_T wpad[CL_L] = {0};
+    const CLOSS_T *wtail = wpad;
     if (CL_HAS_W(u) && C >= CL_L) wtail = w + C - CL_L;
     else if (CL_HAS_W(u))
         for (int64_t k = 0; k < C; ++k) wpad[CL_L - C + k] = w[k];
     CL_FN(target) g[CL_GROUP];
-    CL_T m[CL_GROUP], cmax[CL_GROUP][CL_MAX_CHUNKS];
+    CLOSS_T m[CL_GROUP], cmax[CL_GROUP][CL_MAX_CHUNKS];
     double s[CL_GROUP], lse[CL_GROUP], dots[CL_GROUP], uss[CL_GROUP];
     for (int64_t p0 = b; p0 < e; p0 += group) {
         const int64_t gl = e - p0 < group ? e - p0 : group;
@@ -347,10 +350,10 @@ CLOSS_INLINE void CL_FN(rows)(const void *ctx, int64_t b, int64_t e, double *sum
                 m[l] = 0;
                 continue;
             }
-            const CL_T *restrict xr = x + p * C;
-            const CL_T *restrict tr = u >= CL_U_PROB ? tp + p * C : NULL;
-            CL_T *restrict gr = want_g ? gx + p * C : NULL;
-            CL_T mr = -INFINITY;
+            const CLOSS_T *restrict xr = x + p * C;
+            const CLOSS_T *restrict tr = u >= CL_U_PROB ? tp + p * C : NULL;
+            CLOSS_T *restrict gr = want_g ? gx + p * C : NULL;
+            CLOSS_T mr = -INFINITY;
             double sum[CL_L] = {0}, dot[CL_L] = {0}, us[CL_L] = {0};
             for (int64_t q = 0, j = 0; q < nc; ++q, j += chunk) {
                 const int64_t len = C - j < chunk ? C - j : chunk;
@@ -377,29 +380,29 @@ CLOSS_INLINE void CL_FN(rows)(const void *ctx, int64_t b, int64_t e, double *sum
                                                             has_t ? (double)x[p * C + g[l].t] : 0.0,
                                                             dots[l], uss[l]);
                 if (out)
-                    out[p] = (CL_T)v;
+                    out[p] = (CLOSS_T)v;
                 else
                     lsum += v;
             }
             if (!want_g) continue;
-            const CL_T *restrict tr = u >= CL_U_PROB ? tp + p * C : NULL;
-            CL_T *restrict gr = gx + p * C;
+            const CLOSS_T *restrict tr = u >= CL_U_PROB ? tp + p * C : NULL;
+            CLOSS_T *restrict gr = gx + p * C;
             const double r = CL_FN(grad_scale)(c, &g[l], p);
             const double kk = r * CL_FN(grad_k)(c, u, &g[l], uss[l]) / s[l];
-            const CL_T rb = (CL_T)(r * g[l].b);
-            const CL_T rk = (CL_T)(r * c->keep), re = (CL_T)(r * c->eps_c);
+            const CLOSS_T rb = (CLOSS_T)(r * g[l].b);
+            const CLOSS_T rk = (CLOSS_T)(r * c->keep), re = (CLOSS_T)(r * c->eps_c);
             for (int64_t q = 0, j = 0; q < nc; ++q, j += chunk) {
                 /* e^(x - shift) stored, shift = the running max, or 0 while it
                  * was -inf (the chunk held only -inf, stored as 0, or NaN); a
                  * row whose max is -inf has no softmax (NaN, as e^(-inf - -inf)). */
-                const CL_T f = m[l] == -INFINITY       ? (CL_T)NAN
-                               : cmax[l][q] == m[l]      ? (CL_T)kk
+                const CLOSS_T f = m[l] == -INFINITY       ? (CLOSS_T)NAN
+                               : cmax[l][q] == m[l]      ? (CLOSS_T)kk
                                : cmax[l][q] == -INFINITY ? 0
-                                   : (CL_T)(kk * closs_exp_f64((double)cmax[l][q] - (double)m[l]));
+                                   : (CLOSS_T)(kk * closs_exp_f64((double)cmax[l][q] - (double)m[l]));
                 CL_FN(chunk_grad)(gr + j, w ? w + j : NULL, tr ? tr + j : NULL,
                                   C - j < chunk ? C - j : chunk, u, f, rb, rk, re);
             }
-            if (u < CL_U_PROB && g[l].kept) gr[g[l].t] -= (CL_T)(r * g[l].a);
+            if (u < CL_U_PROB && g[l].kept) gr[g[l].t] -= (CLOSS_T)(r * g[l].a);
         }
     }
     sums[CL_SUM_LOSS] = lsum;
@@ -422,13 +425,13 @@ CLOSS_INLINE void CL_FN(tile)(const closs_cl_ctx *c, int64_t i, int64_t s0, cons
                               double *wsum, double *bad)
 {
     const int64_t C = c->c, S = c->s, p0 = i * S + s0;
-    const CL_T *restrict xb = (const CL_T *)c->x + i * C * S + s0;
-    const CL_T *restrict w = (const CL_T *)c->w;
-    const CL_T *restrict tb = u >= CL_U_PROB ? (const CL_T *)c->tp + i * C * S + s0 : NULL;
-    CL_T *restrict out = (CL_T *)c->out;
-    const CL_T keep = (CL_T)c->keep, eps_c = (CL_T)c->eps_c;
+    const CLOSS_T *restrict xb = (const CLOSS_T *)c->x + i * C * S + s0;
+    const CLOSS_T *restrict w = (const CLOSS_T *)c->w;
+    const CLOSS_T *restrict tb = u >= CL_U_PROB ? (const CLOSS_T *)c->tp + i * C * S + s0 : NULL;
+    CLOSS_T *restrict out = (CLOSS_T *)c->out;
+    const CLOSS_T keep = (CLOSS_T)c->keep, eps_c = (CLOSS_T)c->eps_c;
     CL_FN(target) g[CL_TILE];
-    CL_T m[CL_TILE];
+    CLOSS_T m[CL_TILE];
     double sum[CL_TILE] = {0}, dot[CL_TILE] = {0}, us[CL_TILE] = {0};
     for (int64_t l = 0; l < tl; ++l) {
         g[l] = CL_FN(target_of)(c, u, p0 + l, bad);
@@ -437,21 +440,21 @@ CLOSS_INLINE void CL_FN(tile)(const closs_cl_ctx *c, int64_t i, int64_t s0, cons
     }
     for (int64_t j = 0; j < C; ++j)
         for (int64_t l = 0; l < tl; ++l) m[l] = xb[j * S + l] > m[l] ? xb[j * S + l] : m[l];
-    CL_T *restrict gb = want_g ? (CL_T *)c->gx + i * C * S + s0 : NULL;
+    CLOSS_T *restrict gb = want_g ? (CLOSS_T *)c->gx + i * C * S + s0 : NULL;
     for (int64_t j = 0; j < C; ++j) {
-        const CL_T wj = CL_HAS_W(u) ? w[j] : 0;
+        const CLOSS_T wj = CL_HAS_W(u) ? w[j] : 0;
         for (int64_t l = 0; l < tl; ++l) {
-            const CL_T xv = xb[j * S + l], ev = CL_EXP(xv - m[l]);
+            const CLOSS_T xv = xb[j * S + l], ev = CL_EXP(xv - m[l]);
             if (want_g) gb[j * S + l] = ev; /* rescaled below */
             sum[l] += (double)ev;
             if (u != CL_U_ONEHOT) {
-                const CL_T uj = CL_FN(dense)(u, wj, u >= CL_U_PROB ? tb[j * S + l] : 0, keep, eps_c);
+                const CLOSS_T uj = CL_FN(dense)(u, wj, u >= CL_U_PROB ? tb[j * S + l] : 0, keep, eps_c);
                 if (want_v) dot[l] += (double)uj * (double)xv;
                 if (u >= CL_U_PROB) us[l] += (double)uj;
             }
         }
     }
-    CL_T kk[CL_TILE], rb[CL_TILE], rk[CL_TILE], re[CL_TILE], ra[CL_TILE];
+    CLOSS_T kk[CL_TILE], rb[CL_TILE], rk[CL_TILE], re[CL_TILE], ra[CL_TILE];
     /* A loop of its own: the same code (vectorised or not, with libmvec's log or
      * libm's) in every kernel, so forward and fused values agree to the bit. */
     double lses[CL_TILE];
@@ -460,29 +463,29 @@ CLOSS_INLINE void CL_FN(tile)(const closs_cl_ctx *c, int64_t i, int64_t s0, cons
         const double lse = lses[l];
         if (want_v) {
             /* x_t loaded unconditionally (t is 0 when not kept): see online() */
-            const CL_T xt = xb[g[l].t * S + l];
+            const CLOSS_T xt = xb[g[l].t * S + l];
             const double v = CL_FN(position_loss)(c, u, &g[l], lse,
                                                   g[l].kept && u < CL_U_PROB ? (double)xt : 0.0,
                                                   dot[l], us[l]);
             if (out)
-                out[p0 + l] = (CL_T)v;
+                out[p0 + l] = (CLOSS_T)v;
             else
                 *lsum += v;
         }
         if (want_g) {
             const double r = CL_FN(grad_scale)(c, &g[l], p0 + l);
-            kk[l] = (CL_T)(r * CL_FN(grad_k)(c, u, &g[l], us[l]) / sum[l]);
-            rb[l] = (CL_T)(r * g[l].b);
-            rk[l] = (CL_T)(r * c->keep);
-            re[l] = (CL_T)(r * c->eps_c);
-            ra[l] = (CL_T)(r * g[l].a);
+            kk[l] = (CLOSS_T)(r * CL_FN(grad_k)(c, u, &g[l], us[l]) / sum[l]);
+            rb[l] = (CLOSS_T)(r * g[l].b);
+            rk[l] = (CLOSS_T)(r * c->keep);
+            re[l] = (CLOSS_T)(r * c->eps_c);
+            ra[l] = (CLOSS_T)(r * g[l].a);
         }
     }
     if (!want_g) return;
     for (int64_t j = 0; j < C; ++j) {
-        const CL_T wj = CL_HAS_W(u) ? w[j] : 0;
+        const CLOSS_T wj = CL_HAS_W(u) ? w[j] : 0;
         for (int64_t l = 0; l < tl; ++l) {
-            const CL_T e = kk[l] * gb[j * S + l];
+            const CLOSS_T e = kk[l] * gb[j * S + l];
             switch (u) {
             case CL_U_ONEHOT: gb[j * S + l] = e; break;
             case CL_U_SMOOTH: gb[j * S + l] = e - rb[l]; break;
@@ -528,16 +531,16 @@ CLOSS_INLINE void CL_FN(tiles)(const void *ctx, int64_t b, int64_t e, double *su
 static void CL_FN(zero_grad)(const closs_cl_ctx *c, int64_t b, int64_t e)
 {
     const int64_t C = c->c, S = c->s;
-    CL_T *gx = (CL_T *)c->gx;
+    CLOSS_T *gx = (CLOSS_T *)c->gx;
     if (S == 1) {
-        memset(gx + b * C, 0, (size_t)((e - b) * C) * sizeof(CL_T));
+        memset(gx + b * C, 0, (size_t)((e - b) * C) * sizeof(CLOSS_T));
         return;
     }
     for (int64_t p = b; p < e;) {
         const int64_t i = p / S, s0 = p - i * S;
         const int64_t len = S - s0 < e - p ? S - s0 : e - p;
         for (int64_t j = 0; j < C; ++j)
-            memset(gx + (i * C + j) * S + s0, 0, (size_t)len * sizeof(CL_T));
+            memset(gx + (i * C + j) * S + s0, 0, (size_t)len * sizeof(CLOSS_T));
         p += len;
     }
 }
@@ -548,9 +551,9 @@ CLOSS_INLINE void CL_FN(nll)(const void *ctx, int64_t b, int64_t e, double *sums
 {
     const closs_cl_ctx *c = (const closs_cl_ctx *)ctx;
     const int64_t C = c->c, S = c->s;
-    const CL_T *restrict x = (const CL_T *)c->x;
-    CL_T *restrict out = (CL_T *)c->out;
-    CL_T *restrict gx = (CL_T *)c->gx;
+    const CLOSS_T *restrict x = (const CLOSS_T *)c->x;
+    CLOSS_T *restrict out = (CLOSS_T *)c->out;
+    CLOSS_T *restrict gx = (CLOSS_T *)c->gx;
     double lsum = 0.0, wsum = 0.0, bad = 0.0;
     if (want_g) CL_FN(zero_grad)(c, b, e);
     int64_t i = b / S, s = b - i * S;
@@ -561,11 +564,11 @@ CLOSS_INLINE void CL_FN(nll)(const void *ctx, int64_t b, int64_t e, double *sums
         if (want_v) {
             const double v = g.kept ? -g.wt * (double)x[at] : 0.0;
             if (out)
-                out[p] = (CL_T)v;
+                out[p] = (CLOSS_T)v;
             else
                 lsum += v;
         }
-        if (want_g && g.kept) gx[at] = (CL_T)(-CL_FN(grad_scale)(c, &g, p) * g.wt);
+        if (want_g && g.kept) gx[at] = (CLOSS_T)(-CL_FN(grad_scale)(c, &g, p) * g.wt);
         if (++s == S) s = 0, ++i;
     }
     sums[CL_SUM_LOSS] = lsum;
@@ -628,7 +631,7 @@ static const closs_cl_kernels CL_FN(kernels) = {
              CL_TABLE(rows, prob), CL_TABLE(rows, prob_w)},
     .tiles = {CL_TABLE(tiles, onehot), CL_TABLE(tiles, smooth), CL_TABLE(tiles, smooth_w),
               CL_TABLE(tiles, prob), CL_TABLE(tiles, prob_w)},
-    .is_f64 = CL_IS_F64,
+    .is_f64 = CLOSS_IS_F64,
 };
 #undef CL_KERNEL
 #undef CL_KERNELS
@@ -636,103 +639,60 @@ static const closs_cl_kernels CL_FN(kernels) = {
 
 /* ---------------------------------------------------------------- public */
 
-#define CL_ARGS(kind, t, tp, ignore, ls)                                                   \
-    const closs_cl_args a = {kind, n, c, s, input, t, tp, weight, ignore, ls, reduction}
+/* closs.h's functions of each loss of CLOSS_CLASSIFICATION_LOSSES: the
+ * arguments in a struct, then the family's entry. */
+#define CL_TARGET_INDICES const int64_t *
+#define CL_TARGET_PROBABILITIES const CLOSS_T *
+#define CL_SET_TARGET_INDICES(target) .t = target
+#define CL_SET_TARGET_PROBABILITIES(target) .tp = target
+#define CL_SET_PARAMS(ignore, ls) .ignore_index = ignore, .label_smoothing = ls
+#define CL_ARGS(tk, args, ...)                                                              \
+    const closs_classification_args a = {.n = n, .c = c, .s = s, .x = input,                \
+                                         CL_SET_TARGET_##tk(target), .w = weight,           \
+                                         CL_SET_PARAMS args, .reduction = reduction,        \
+                                         __VA_ARGS__}
+#define CL_PUBLIC(name, tk, params, args)                                                   \
+    closs_status CLOSS_FN(closs_##name)(int64_t n, int64_t c, int64_t s,                    \
+                                        const CLOSS_T *input, CL_TARGET_##tk target,        \
+                                        const CLOSS_T *weight, CLOSS_UNPAREN params,        \
+                                        closs_reduction reduction, CLOSS_T *out)            \
+    {                                                                                       \
+        CL_ARGS(tk, args, .out = out);                                                      \
+        return closs_classification_call(CL_DTYPE, CLOSS_CLASSIFICATION_##name,             \
+                                         CLOSS_OP_FORWARD, &a);                             \
+    }                                                                                       \
+    closs_status CLOSS_FN(closs_##name##_backward)(                                         \
+        int64_t n, int64_t c, int64_t s, const CLOSS_T *input, CL_TARGET_##tk target,       \
+        const CLOSS_T *weight, CLOSS_UNPAREN params, closs_reduction reduction,             \
+        const CLOSS_T *grad_output, CLOSS_T *grad_input)                                    \
+    {                                                                                       \
+        CL_ARGS(tk, args, .grad_output = grad_output, .grad_input = grad_input);            \
+        return closs_classification_call(CL_DTYPE, CLOSS_CLASSIFICATION_##name,             \
+                                         CLOSS_OP_BACKWARD, &a);                            \
+    }                                                                                       \
+    closs_status CLOSS_FN(closs_##name##_fused)(                                            \
+        int64_t n, int64_t c, int64_t s, const CLOSS_T *input, CL_TARGET_##tk target,       \
+        const CLOSS_T *weight, CLOSS_UNPAREN params, closs_reduction reduction,             \
+        CLOSS_T *out, CLOSS_T *grad_input)                                                  \
+    {                                                                                       \
+        CL_ARGS(tk, args, .out = out, .grad_input = grad_input);                            \
+        return closs_classification_call(CL_DTYPE, CLOSS_CLASSIFICATION_##name,             \
+                                         CLOSS_OP_FUSED, &a);                               \
+    }
+#define CL_DTYPE (CLOSS_IS_F64 ? CLOSS_F64 : CLOSS_F32)
+CLOSS_CLASSIFICATION_LOSSES(CL_PUBLIC)
 
-closs_status CL_PUBLIC(nll_loss, _)(int64_t n, int64_t c, int64_t s, const CL_T *input,
-                                    const int64_t *target, const CL_T *weight,
-                                    int64_t ignore_index, closs_reduction reduction, CL_T *out)
-{
-    CL_ARGS(CL_NLL, target, NULL, ignore_index, 0.0);
-    return closs_cl_run(&CL_FN(kernels), &a, CL_OP_VALUE, out, NULL, NULL);
-}
-
-closs_status CL_PUBLIC(nll_loss, _backward_)(int64_t n, int64_t c, int64_t s, const CL_T *input,
-                                             const int64_t *target, const CL_T *weight,
-                                             int64_t ignore_index, closs_reduction reduction,
-                                             const CL_T *grad_output, CL_T *grad_input)
-{
-    CL_ARGS(CL_NLL, target, NULL, ignore_index, 0.0);
-    return closs_cl_run(&CL_FN(kernels), &a, CL_OP_GRAD, NULL, grad_output, grad_input);
-}
-
-closs_status CL_PUBLIC(nll_loss, _fused_)(int64_t n, int64_t c, int64_t s, const CL_T *input,
-                                          const int64_t *target, const CL_T *weight,
-                                          int64_t ignore_index, closs_reduction reduction,
-                                          CL_T *out, CL_T *grad_input)
-{
-    CL_ARGS(CL_NLL, target, NULL, ignore_index, 0.0);
-    return closs_cl_run(&CL_FN(kernels), &a, CL_OP_FUSED, out, NULL, grad_input);
-}
-
-closs_status CL_PUBLIC(cross_entropy, _)(int64_t n, int64_t c, int64_t s, const CL_T *input,
-                                         const int64_t *target, const CL_T *weight,
-                                         int64_t ignore_index, double label_smoothing,
-                                         closs_reduction reduction, CL_T *out)
-{
-    CL_ARGS(CL_CE, target, NULL, ignore_index, label_smoothing);
-    return closs_cl_run(&CL_FN(kernels), &a, CL_OP_VALUE, out, NULL, NULL);
-}
-
-closs_status CL_PUBLIC(cross_entropy, _backward_)(int64_t n, int64_t c, int64_t s,
-                                                  const CL_T *input, const int64_t *target,
-                                                  const CL_T *weight, int64_t ignore_index,
-                                                  double label_smoothing,
-                                                  closs_reduction reduction,
-                                                  const CL_T *grad_output, CL_T *grad_input)
-{
-    CL_ARGS(CL_CE, target, NULL, ignore_index, label_smoothing);
-    return closs_cl_run(&CL_FN(kernels), &a, CL_OP_GRAD, NULL, grad_output, grad_input);
-}
-
-closs_status CL_PUBLIC(cross_entropy, _fused_)(int64_t n, int64_t c, int64_t s,
-                                               const CL_T *input, const int64_t *target,
-                                               const CL_T *weight, int64_t ignore_index,
-                                               double label_smoothing,
-                                               closs_reduction reduction, CL_T *out,
-                                               CL_T *grad_input)
-{
-    CL_ARGS(CL_CE, target, NULL, ignore_index, label_smoothing);
-    return closs_cl_run(&CL_FN(kernels), &a, CL_OP_FUSED, out, NULL, grad_input);
-}
-
-closs_status CL_PUBLIC(cross_entropy_prob, _)(int64_t n, int64_t c, int64_t s,
-                                              const CL_T *input, const CL_T *target,
-                                              const CL_T *weight, double label_smoothing,
-                                              closs_reduction reduction, CL_T *out)
-{
-    CL_ARGS(CL_CE_PROB, NULL, target, 0, label_smoothing);
-    return closs_cl_run(&CL_FN(kernels), &a, CL_OP_VALUE, out, NULL, NULL);
-}
-
-closs_status CL_PUBLIC(cross_entropy_prob, _backward_)(int64_t n, int64_t c, int64_t s,
-                                                       const CL_T *input, const CL_T *target,
-                                                       const CL_T *weight,
-                                                       double label_smoothing,
-                                                       closs_reduction reduction,
-                                                       const CL_T *grad_output,
-                                                       CL_T *grad_input)
-{
-    CL_ARGS(CL_CE_PROB, NULL, target, 0, label_smoothing);
-    return closs_cl_run(&CL_FN(kernels), &a, CL_OP_GRAD, NULL, grad_output, grad_input);
-}
-
-closs_status CL_PUBLIC(cross_entropy_prob, _fused_)(int64_t n, int64_t c, int64_t s,
-                                                    const CL_T *input, const CL_T *target,
-                                                    const CL_T *weight,
-                                                    double label_smoothing,
-                                                    closs_reduction reduction, CL_T *out,
-                                                    CL_T *grad_input)
-{
-    CL_ARGS(CL_CE_PROB, NULL, target, 0, label_smoothing);
-    return closs_cl_run(&CL_FN(kernels), &a, CL_OP_FUSED, out, NULL, grad_input);
-}
-
+#undef CL_DTYPE
+#undef CL_PUBLIC
+#undef CL_TARGET_INDICES
+#undef CL_TARGET_PROBABILITIES
+#undef CL_SET_TARGET_INDICES
+#undef CL_SET_TARGET_PROBABILITIES
+#undef CL_SET_PARAMS
 #undef CL_ARGS
 #undef CL_FN
-#undef CL_PUBLIC
 #undef CL_EXP
-#undef CL_IS_F64
+#undef CL_UINT
 #undef CL_L
 #undef CL_CHUNK_MIN
 #undef CL_MAX_CHUNKS

@@ -1,11 +1,13 @@
 /*
- * ctc.c - ctc_loss (closs.h): argument checks, scratch memory and the
- * reduction; the recursions of one sample are in ctc_sample.h, compiled for
- * float and double.
+ * ctc.c - ctc_loss (closs.h): the family's entry closs_ctc_call
+ * (closs_families.h) with argument checks, scratch memory and the reduction;
+ * the recursions of one sample, the kernels and the public functions are in
+ * the template ctc.h, instantiated for float and double.
  */
 #include <stdlib.h>
 #include <tgmath.h>
 
+#include "closs_families.h"
 #include "closs_internal.h"
 #include "numerics.h"
 
@@ -49,22 +51,12 @@ typedef struct closs_ctc_ctx {
     int64_t frames;          /* the longest input */
 } closs_ctc_ctx;
 
-/* A public call's arguments, untyped. */
-typedef struct closs_ctc_args {
-    int64_t t, n, c;
-    const void *lp;
-    const int64_t *targets;
-    int64_t s;
-    int concatenated;
-    const int64_t *il, *tl;
-    int64_t blank;
-    int zero_infinity, is_f64;
-    closs_reduction reduction;
-} closs_ctc_args;
+#define CLOSS_TEMPLATE "ctc.h"
+#include "closs_instantiate.h"
 
-#define CLOSS_CTC_INIT(reduction)                                                      \
-    {t, n, c, log_probs, targets, s, concatenated, input_lengths, target_lengths, blank, \
-     zero_infinity, sizeof(RW_T) == sizeof(double), reduction}
+/* The block kernels by [dtype][gradient wanted]. */
+static const closs_sums_fn ctc_kernels[2][2] = {{ctc_value_f32, ctc_grad_f32},
+                                                {ctc_value_f64, ctc_grad_f64}};
 
 /* A sample's work in cells of alpha (an exp and a log each, vectorised):
  * frames times extended-target symbols, and with a gradient beta's and the
@@ -96,7 +88,7 @@ static closs_status check(const closs_ctc_args *a, int64_t *toff, int64_t *tmax,
     *lmax = 1;
     int64_t pos = 0;
     for (int64_t b = 0; b < a->n; ++b) {
-        const int64_t il = a->il[b], tl = a->tl[b];
+        const int64_t il = a->input_lengths[b], tl = a->target_lengths[b];
         CLOSS_REQUIRE(il >= 0 && il <= a->t && tl >= 0 && tl <= a->s, CLOSS_ERR_INVALID_SIZE);
         if (a->concatenated) {
             CLOSS_REQUIRE(tl <= a->s - pos, CLOSS_ERR_INVALID_SIZE);
@@ -110,20 +102,29 @@ static closs_status check(const closs_ctc_args *a, int64_t *toff, int64_t *tmax,
     }
     CLOSS_REQUIRE(!a->concatenated || pos == a->s, CLOSS_ERR_INVALID_SIZE);
     for (int64_t b = 0; b < a->n; ++b)
-        for (int64_t j = 0; j < a->tl[b]; ++j) {
+        for (int64_t j = 0; j < a->target_lengths[b]; ++j) {
             const int64_t k = a->targets[toff[b] + j];
             CLOSS_REQUIRE(k >= 0 && k < a->c, CLOSS_ERR_INDEX_OUT_OF_RANGE);
         }
     return CLOSS_OK;
 }
 
-/* The one driver. kernel: the dtype's value or gradient kernel (want_g);
- * want_out: out receives the values (n for NONE, else one); with want_g, g
- * (t x n x c) receives the gradient times grad_output (NULL: ones; n values
- * for NONE, else one). */
-static closs_status closs_ctc_run(const closs_ctc_args *a, closs_sums_fn kernel, int want_g,
-                                  int want_out, void *out, const void *grad_output, void *g)
+/* The family's entry and one driver: with want_out, out receives the values
+ * (n for NONE, else one); with want_g, g (t x n x c) receives the gradient
+ * times grad_output (NULL: ones; n values for NONE, else one). */
+closs_status closs_ctc_call(closs_dtype dtype, closs_op op, const closs_ctc_args *a)
 {
+    CLOSS_REQUIRE(a, CLOSS_ERR_NULL_POINTER);
+    CLOSS_REQUIRE(dtype == CLOSS_F32 || dtype == CLOSS_F64, CLOSS_ERR_INVALID_ARGUMENT);
+    CLOSS_REQUIRE(op == CLOSS_OP_FORWARD || op == CLOSS_OP_BACKWARD || op == CLOSS_OP_FUSED,
+                  CLOSS_ERR_INVALID_ARGUMENT);
+    const int is_f64 = dtype == CLOSS_F64;
+    const int want_g = op != CLOSS_OP_FORWARD, want_out = op != CLOSS_OP_BACKWARD;
+    const closs_sums_fn kernel = ctc_kernels[is_f64][want_g];
+    /* what the op uses; grad_output is a backward's alone */
+    void *out = want_out ? a->out : NULL, *g = want_g ? a->grad_log_probs : NULL;
+    const void *grad_output = op == CLOSS_OP_BACKWARD ? a->grad_output : NULL;
+
     /* the sizes, the log-probabilities (t n c) and the targets (n s padded, else s);
      * then 2 s + 1 (the longest extended target) fits too */
     const int64_t elements = closs_mul_size(closs_mul_size(a->t, a->n), a->c);
@@ -132,8 +133,9 @@ static closs_status closs_ctc_run(const closs_ctc_args *a, closs_sums_fn kernel,
     CLOSS_REQUIRE(closs_reduction_valid(a->reduction), CLOSS_ERR_INVALID_REDUCTION);
     CLOSS_REQUIRE(a->n == 0 || (a->blank >= 0 && a->blank < a->c), CLOSS_ERR_INVALID_ARGUMENT);
     const int none = a->reduction == CLOSS_REDUCTION_NONE;
-    CLOSS_REQUIRE(a->n == 0 || (a->il && a->tl), CLOSS_ERR_NULL_POINTER);
-    CLOSS_REQUIRE(a->lp || elements == 0, CLOSS_ERR_NULL_POINTER);
+    CLOSS_REQUIRE(a->n == 0 || (a->input_lengths && a->target_lengths),
+                  CLOSS_ERR_NULL_POINTER);
+    CLOSS_REQUIRE(a->log_probs || elements == 0, CLOSS_ERR_NULL_POINTER);
     CLOSS_REQUIRE(a->targets || a->s == 0 || a->n == 0, CLOSS_ERR_NULL_POINTER);
     CLOSS_REQUIRE(!want_out || out || (none && a->n == 0), CLOSS_ERR_NULL_POINTER);
     CLOSS_REQUIRE(!want_g || g || elements == 0, CLOSS_ERR_NULL_POINTER);
@@ -152,7 +154,7 @@ static closs_status closs_ctc_run(const closs_ctc_args *a, closs_sums_fn kernel,
         free(toff);
         return CLOSS_ERR_OUT_OF_MEMORY;
     }
-    const size_t elem = a->is_f64 ? sizeof(double) : sizeof(float);
+    const size_t elem = is_f64 ? sizeof(double) : sizeof(float);
     /* rows of width values; with a gradient alpha keeps every frame */
     const double width = (double)((lmax + CTC_VLEN - 1) / CTC_VLEN * CTC_VLEN + CTC_VLEN);
     const double rows = 4 + (want_g && tmax > 2 ? (double)tmax : 2) + (double)tmax;
@@ -161,7 +163,8 @@ static closs_status closs_ctc_run(const closs_ctc_args *a, closs_sums_fn kernel,
         free(toff);
         return CLOSS_ERR_OUT_OF_MEMORY;
     }
-    closs_ctc_ctx c = {a->t, a->n, a->c, a->blank, a->lp, a->targets, toff, a->il, a->tl,
+    closs_ctc_ctx c = {a->t, a->n, a->c, a->blank, a->log_probs, a->targets, toff,
+                       a->input_lengths, a->target_lengths,
                        a->zero_infinity, a->reduction, NULL, 1.0, NULL, NULL, NULL,
                        NULL, 0, (int64_t)width, 0, tmax};
     c.slots = closs_get_num_threads();
@@ -179,7 +182,8 @@ static closs_status closs_ctc_run(const closs_ctc_args *a, closs_sums_fn kernel,
     if (a->n > 0 && a->n <= CTC_SORT_MAX) {
         int64_t *order = toff + a->n, *pairs = toff + 2 * a->n;
         for (int64_t b = 0; b < a->n; ++b) {
-            pairs[2 * b] = ctc_cost(a->il[b], 2 * a->tl[b] + 1, a->c, want_g);
+            pairs[2 * b] =
+                ctc_cost(a->input_lengths[b], 2 * a->target_lengths[b] + 1, a->c, want_g);
             pairs[2 * b + 1] = b;
         }
         qsort(pairs, (size_t)a->n, 2 * sizeof *pairs, longer_first);
@@ -196,8 +200,7 @@ static closs_status closs_ctc_run(const closs_ctc_args *a, closs_sums_fn kernel,
         if (none) {
             c.go = grad_output;
         } else {
-            if (grad_output) c.gscale = closs_load_scalar(grad_output, a->is_f64);
-            if (a->reduction == CLOSS_REDUCTION_MEAN) c.gscale /= (double)a->n;
+            c.gscale = closs_grad_scale(grad_output, is_f64, a->reduction, (double)a->n);
         }
     }
     double sums[2];
@@ -205,27 +208,7 @@ static closs_status closs_ctc_run(const closs_ctc_args *a, closs_sums_fn kernel,
     free(c.scratch);
     free(toff);
     CLOSS_REQUIRE(sums[1] == 0, CLOSS_ERR_INVALID_ARGUMENT); /* threads changed mid-call */
-    if (want_out && !none) {
-        const double v = a->reduction == CLOSS_REDUCTION_MEAN ? sums[0] / (double)a->n : sums[0];
-        closs_store_scalar(out, v, a->is_f64);
-    }
+    if (want_out && !none)
+        closs_store_reduced(out, sums[0], a->reduction, (double)a->n, is_f64);
     return CLOSS_OK;
 }
-
-/* ctc_sample.h, written in RW_T with RW_TYPED(name) names (the row-wise
- * family's former convention), once for float and once for double. */
-#define RW_TYPED(name) CLOSS_CAT3(name, _, RW_SFX)
-
-#define RW_T float
-#define RW_SFX f32
-#include "ctc_sample.h"
-#undef RW_T
-#undef RW_SFX
-
-#define RW_T double
-#define RW_SFX f64
-#include "ctc_sample.h"
-#undef RW_T
-#undef RW_SFX
-
-#undef RW_TYPED

@@ -44,85 +44,29 @@ extern double (log)(double) CLOSS_SIMD_MATH;
 #endif
 
 /*
- * The helpers below are defined for float (_f32) and double (_f64); inside a
- * template, CLOSS_NUM(name) picks the one of CLOSS_T. Each calls exp and log
- * unconditionally and ends in a select, so loops that use them vectorise.
- *
- *   log1p(z), z >= -1   from log alone: with u = 1 + z rounded, log(u) z / (u - 1)
- *                       cancels u's rounding error (Goldberg, "What every computer
- *                       scientist should know about floating-point arithmetic",
- *                       1991, theorem 4); u == 1 means log1p(z) = z to rounding.
- *   softplus(t)         log(1 + exp(t)) = max(t, 0) + log1p(exp(-|t|)): exact to
- *                       rounding for every finite t and never overflows (Maechler,
- *                       "Accurately computing log(1 - exp(-|a|))", 2012, sec. 3).
- *   log_sigmoid(x)      -softplus(-x) = min(x, 0) - log1p(exp(-|x|)).
- *   sigmoid(x)          from e = exp(-|x|) in (0, 1]: 1 / (1 + e) for x >= 0,
- *                       e / (1 + e) below, so neither side overflows.
- *   xlogy(x, y)         x log y, and 0 where x == 0 unless y is NaN (torch.xlogy,
- *                       scipy.special.xlogy).
- * NaN propagates through each (max and min are written as selects that keep it).
+ * numerics_typed.h, instantiated below for float (_f32) and double (_f64) by
+ * the templating convention (closs_instantiate.h), defines the helpers written
+ * once in CLOSS_T: log1p, softplus, log_sigmoid, sigmoid, xlogy (their
+ * references are there) and a float's bits and back (closs_bits_SFX,
+ * closs_from_bits_SFX). A template calls CLOSS_FN(closs_name).
  */
-#define CLOSS_NUMERICS(T, SFX)                                                      \
-    static inline T closs_log1p_##SFX(T z)                                          \
-    {                                                                               \
-        const T u = 1 + z, l = log(u);                                              \
-        return u == 1 ? z : l * (z / (u - 1));                                      \
-    }                                                                               \
-    static inline T closs_softplus_##SFX(T t)                                       \
-    {                                                                               \
-        return (t > 0 ? t : 0) + closs_log1p_##SFX(exp(-fabs(t)));                  \
-    }                                                                               \
-    static inline T closs_log_sigmoid_##SFX(T x)                                    \
-    {                                                                               \
-        return (x < 0 ? x : 0) - closs_log1p_##SFX(exp(-fabs(x)));                  \
-    }                                                                               \
-    static inline T closs_sigmoid_##SFX(T x)                                        \
-    {                                                                               \
-        const T e = exp(-fabs(x));                                                  \
-        return (x >= 0 ? 1 : e) / (1 + e);                                          \
-    }                                                                               \
-    static inline T closs_xlogy_##SFX(T x, T y)                                     \
-    {                                                                               \
-        const T l = log(y);                                                         \
-        return x == 0 && y == y ? 0 * x : x * l;                                    \
-    }
-CLOSS_NUMERICS(float, f32)
-CLOSS_NUMERICS(double, f64)
-#undef CLOSS_NUMERICS
+#define CLOSS_TEMPLATE "numerics_typed.h"
+#include "closs_instantiate.h"
 
 /* The helper `name` of the template's element type. */
 #define CLOSS_NUM(name) CLOSS_CAT3(closs_, name, CLOSS_CAT(_, CLOSS_SFX))
-
-/* A float's bits and back, without breaking aliasing rules (memcpy compiles to
- * a register move). */
-#define CLOSS_BITS(T, U, SFX)                                                       \
-    CLOSS_INLINE T closs_##SFX##_from_bits(U u)                                     \
-    {                                                                               \
-        T f;                                                                        \
-        memcpy(&f, &u, sizeof f);                                                   \
-        return f;                                                                   \
-    }                                                                               \
-    CLOSS_INLINE U closs_##SFX##_bits(T f)                                          \
-    {                                                                               \
-        U u;                                                                        \
-        memcpy(&u, &f, sizeof u);                                                   \
-        return u;                                                                   \
-    }
-CLOSS_BITS(float, uint32_t, f32)
-CLOSS_BITS(double, uint64_t, f64)
-#undef CLOSS_BITS
 
 /* 2^n for an integer-valued n in [-126, 127], and 0 for n = -127: n + 127
  * lands in the low bits of the mantissa of n + 1.5 * 2^23 + 127, and shifting
  * it by 23 makes it the exponent (the bits above fall off). */
 CLOSS_INLINE float closs_pow2i_f32(float n)
 {
-    return closs_f32_from_bits(closs_f32_bits(n + (0x1.8p23f + 127.0f)) << 23);
+    return closs_from_bits_f32(closs_bits_f32(n + (0x1.8p23f + 127.0f)) << 23);
 }
 
 CLOSS_INLINE double closs_pow2i_f64(double n)
 {
-    return closs_f64_from_bits(closs_f64_bits(n + (0x1.8p52 + 1023.0)) << 52);
+    return closs_from_bits_f64(closs_bits_f64(n + (0x1.8p52 + 1023.0)) << 52);
 }
 
 /* e^x = p 2^n for |x| below about 750: Cody-Waite reduction x = n ln2 + r
@@ -234,10 +178,10 @@ CLOSS_INLINE float closs_log_f32(float x)
 {
     const int tiny = x < 0x1p-126f;
     const float xs = tiny ? x * 0x1p23f : x;
-    const uint32_t k = closs_f32_bits(xs) - 0x3f3504f3u; /* 0x3f3504f3: sqrt(1/2) */
+    const uint32_t k = closs_bits_f32(xs) - 0x3f3504f3u; /* 0x3f3504f3: sqrt(1/2) */
     const int32_t ei = (int32_t)k >> 23;                  /* arithmetic: e < 0 too */
-    const float m = closs_f32_from_bits((k & 0x007fffffu) + 0x3f3504f3u);
-    const float e = closs_f32_from_bits(0x4b400000u + (uint32_t)ei) - 0x1.8p23f -
+    const float m = closs_from_bits_f32((k & 0x007fffffu) + 0x3f3504f3u);
+    const float e = closs_from_bits_f32(0x4b400000u + (uint32_t)ei) - 0x1.8p23f -
                     (tiny ? 23.0f : 0.0f);
     const float f = m - 1.0f, s = f / (2.0f + f), z = s * s, hfsq = 0.5f * f * f;
     const float r = z * (2.0f / 3 + z * (2.0f / 5 + z * (2.0f / 7 + z * (2.0f / 9))));
@@ -251,10 +195,10 @@ CLOSS_INLINE double closs_log_f64(double x)
 {
     const int tiny = x < 0x1p-1022;
     const double xs = tiny ? x * 0x1p52 : x;
-    const uint64_t k = closs_f64_bits(xs) - 0x3fe6a09e667f3bcdu; /* sqrt(1/2) */
+    const uint64_t k = closs_bits_f64(xs) - 0x3fe6a09e667f3bcdu; /* sqrt(1/2) */
     const int64_t ei = (int64_t)k >> 52;
-    const double m = closs_f64_from_bits((k & 0x000fffffffffffffu) + 0x3fe6a09e667f3bcdu);
-    const double e = closs_f64_from_bits(0x4338000000000000u + (uint64_t)ei) - 0x1.8p52 -
+    const double m = closs_from_bits_f64((k & 0x000fffffffffffffu) + 0x3fe6a09e667f3bcdu);
+    const double e = closs_from_bits_f64(0x4338000000000000u + (uint64_t)ei) - 0x1.8p52 -
                      (tiny ? 52.0 : 0.0);
     const double f = m - 1.0, s = f / (2.0 + f), z = s * s, hfsq = 0.5 * f * f;
     double r = 2.0 / 21;

@@ -1,6 +1,8 @@
 /*
- * ctc_sample.h - the CTC recursions of one sample, in RW_T (included once per
- * dtype by rowwise_dtypes.h from ctc.c, which defines closs_ctc_ctx).
+ * ctc.h - the template of ctc_loss: the CTC recursions of one sample, in
+ * CLOSS_T, the block kernels and closs.h's public functions (thin wrappers over
+ * closs_ctc_call); included by ctc.c through closs_instantiate.h once per dtype
+ * (ctc.c defines closs_ctc_ctx).
  *
  * Graves et al., "Connectionist temporal classification", ICML 2006, eqs. 6-16,
  * in log space, 0-based, on the extended target l' = (blank, l1, blank, l2,
@@ -41,17 +43,17 @@
  *     blank's, dropping the blank's own.
  */
 
-#define CTC_FN(name) RW_TYPED(ctc_##name)
-#define CTC_EXP RW_TYPED(closs_exp)           /* arguments <= 0, -inf or NaN */
-#define CTC_EXP_FULL RW_TYPED(closs_exp_full) /* any argument */
-#define CTC_LOG RW_TYPED(closs_log)
+#define CTC_FN(name) CLOSS_FN(ctc_##name)
+#define CTC_EXP CLOSS_FN(closs_exp)           /* arguments <= 0, -inf or NaN */
+#define CTC_EXP_FULL CLOSS_FN(closs_exp_full) /* any argument */
+#define CTC_LOG CLOSS_FN(closs_log)
 
 /* log(e^a + e^b + e^c) as torch's kernel computes it (see the top). */
-CLOSS_INLINE RW_T CTC_FN(lse3)(RW_T a, RW_T b, RW_T c)
+CLOSS_INLINE CLOSS_T CTC_FN(lse3)(CLOSS_T a, CLOSS_T b, CLOSS_T c)
 {
-    RW_T m = b > a ? b : a; /* a NaN a stays; a NaN b or c makes its exp NaN */
+    CLOSS_T m = b > a ? b : a; /* a NaN a stays; a NaN b or c makes its exp NaN */
     m = c > m ? c : m;
-    m = m == -(RW_T)INFINITY ? 0 : m;
+    m = m == -(CLOSS_T)INFINITY ? 0 : m;
     return CTC_LOG(CTC_EXP(a - m) + CTC_EXP(b - m) + CTC_EXP(c - m)) + m;
 }
 
@@ -72,23 +74,23 @@ CLOSS_INLINE RW_T CTC_FN(lse3)(RW_T a, RW_T b, RW_T c)
 
 /* One frame of alpha: cur[s] from prev[s], prev[s-1], prev[s-2] (prev[-1],
  * prev[-2] are -inf pads; skip[s] != 0 where the s-2 term counts). */
-CLOSS_INLINE void CTC_FN(alpha_step)(const RW_T *restrict prev, RW_T *restrict cur,
-                                     const RW_T *restrict e, const RW_T *restrict skip,
+CLOSS_INLINE void CTC_FN(alpha_step)(const CLOSS_T *restrict prev, CLOSS_T *restrict cur,
+                                     const CLOSS_T *restrict e, const CLOSS_T *restrict skip,
                                      int64_t Lv)
 {
-    const RW_T ninf = -(RW_T)INFINITY;
-    CTC_FOR_S(s, Lv, const RW_T p2 = prev[s - 2]; /* unconditional: see CTC_FOR_S */
+    const CLOSS_T ninf = -(CLOSS_T)INFINITY;
+    CTC_FOR_S(s, Lv, const CLOSS_T p2 = prev[s - 2]; /* unconditional: see CTC_FOR_S */
               cur[s] = CTC_FN(lse3)(prev[s], prev[s - 1], skip[s] != 0 ? p2 : ninf) + e[s])
 }
 
 /* One frame of beta: cur[s] from next[s], next[s+1], next[s+2] (next[Lv],
  * next[Lv+1] are -inf pads; the s+2 term counts where skip[s+2] != 0). */
-CLOSS_INLINE void CTC_FN(beta_step)(const RW_T *restrict next, RW_T *restrict cur,
-                                    const RW_T *restrict e, const RW_T *restrict skip,
+CLOSS_INLINE void CTC_FN(beta_step)(const CLOSS_T *restrict next, CLOSS_T *restrict cur,
+                                    const CLOSS_T *restrict e, const CLOSS_T *restrict skip,
                                     int64_t Lv)
 {
-    const RW_T ninf = -(RW_T)INFINITY;
-    CTC_FOR_S(s, Lv, const RW_T n2 = next[s + 2]; /* unconditional: see CTC_FOR_S */
+    const CLOSS_T ninf = -(CLOSS_T)INFINITY;
+    CTC_FOR_S(s, Lv, const CLOSS_T n2 = next[s + 2]; /* unconditional: see CTC_FOR_S */
               cur[s] = CTC_FN(lse3)(next[s], next[s + 1], skip[s + 2] != 0 ? n2 : ninf) + e[s])
 }
 
@@ -97,12 +99,12 @@ CLOSS_INLINE void CTC_FN(beta_step)(const RW_T *restrict next, RW_T *restrict cu
  * classes. Frames lie n c values apart, a stride the hardware prefetcher
  * misses. */
 #define CTC_AHEAD 8
-#define CTC_WHOLE_ROW (1024 / (int64_t)sizeof(RW_T))
-CLOSS_INLINE void CTC_FN(prefetch)(const RW_T *row, int64_t cc, const int64_t *restrict ext,
+#define CTC_WHOLE_ROW (1024 / (int64_t)sizeof(CLOSS_T))
+CLOSS_INLINE void CTC_FN(prefetch)(const CLOSS_T *row, int64_t cc, const int64_t *restrict ext,
                                    int64_t L)
 {
     if (cc <= CTC_WHOLE_ROW)
-        for (int64_t k = 0; k < cc; k += 64 / (int64_t)sizeof(RW_T)) CTC_PREFETCH(row + k);
+        for (int64_t k = 0; k < cc; k += 64 / (int64_t)sizeof(CLOSS_T)) CTC_PREFETCH(row + k);
     else
         for (int64_t s = 0; s < L; ++s) CTC_PREFETCH(row + ext[s]);
 }
@@ -110,35 +112,35 @@ CLOSS_INLINE void CTC_FN(prefetch)(const RW_T *row, int64_t cc, const int64_t *r
 /* em[t][s] = lp[t][l'_s] for the sample's il frames (s < L; -inf up to Lv):
  * one pass of independent loads, CTC_AHEAD frames prefetched, so that the
  * recursions read their log-probabilities from contiguous rows. */
-CLOSS_INLINE void CTC_FN(emissions)(const RW_T *restrict lp, int64_t stride, int64_t cc,
+CLOSS_INLINE void CTC_FN(emissions)(const CLOSS_T *restrict lp, int64_t stride, int64_t cc,
                                     const int64_t *restrict ext, int64_t L, int64_t Lv,
-                                    int64_t il, RW_T *restrict em, int64_t w)
+                                    int64_t il, CLOSS_T *restrict em, int64_t w)
 {
     for (int64_t t = 0; t < CTC_AHEAD && t < il; ++t) CTC_FN(prefetch)(lp + t * stride, cc, ext, L);
     for (int64_t t = 0; t < il; ++t) {
         if (t + CTC_AHEAD < il) CTC_FN(prefetch)(lp + (t + CTC_AHEAD) * stride, cc, ext, L);
-        const RW_T *restrict lpt = lp + t * stride;
-        RW_T *restrict row = em + t * w;
+        const CLOSS_T *restrict lpt = lp + t * stride;
+        CLOSS_T *restrict row = em + t * w;
         for (int64_t s = 0; s < L; ++s) row[s] = lpt[ext[s]];
-        for (int64_t s = L; s < Lv; ++s) row[s] = -(RW_T)INFINITY;
+        for (int64_t s = L; s < Lv; ++s) row[s] = -(CLOSS_T)INFINITY;
     }
 }
 
 /* A frame's gradient before the alignments' terms: (exp(lp) - z) * gr, where
  * z = exp(h - lp) with h = -inf + nll is 0, or NaN (see the top). */
-CLOSS_INLINE void CTC_FN(grad_row)(const RW_T *restrict lpt, RW_T *restrict gt, int64_t cc,
-                                   RW_T h, RW_T gr)
+CLOSS_INLINE void CTC_FN(grad_row)(const CLOSS_T *restrict lpt, CLOSS_T *restrict gt, int64_t cc,
+                                   CLOSS_T h, CLOSS_T gr)
 {
     for (int64_t k = 0; k < cc; ++k) {
-        const RW_T x = lpt[k], d = h - x;
-        gt[k] = (CTC_EXP_FULL(x) - (d == d ? (RW_T)0 : d)) * gr;
+        const CLOSS_T x = lpt[k], d = h - x;
+        gt[k] = (CTC_EXP_FULL(x) - (d == d ? (CLOSS_T)0 : d)) * gr;
     }
 }
 
 /* q[s] = exp(alpha[s] + beta[s] + nll - e[s]) * gr: the occupancy of symbol s
  * over the frame's probability of its class, times grad_output. */
-CLOSS_INLINE void CTC_FN(terms)(const RW_T *restrict la, const RW_T *restrict lb,
-                                const RW_T *restrict e, RW_T nll, RW_T gr, RW_T *restrict q,
+CLOSS_INLINE void CTC_FN(terms)(const CLOSS_T *restrict la, const CLOSS_T *restrict lb,
+                                const CLOSS_T *restrict e, CLOSS_T nll, CLOSS_T gr, CLOSS_T *restrict q,
                                 int64_t Lv)
 {
     CTC_FOR_S(s, Lv, q[s] = CTC_EXP_FULL(la[s] + lb[s] + nll - e[s]) * gr)
@@ -148,17 +150,17 @@ CLOSS_INLINE void CTC_FN(terms)(const RW_T *restrict la, const RW_T *restrict lb
  * skip, e, q, two beta rows, then alpha's rows: all il frames with want_g,
  * else two), ext: its extended target. With want_g, also writes the sample's
  * gradient times gr into g (all T frames; frames past il get 0). */
-CLOSS_INLINE RW_T CTC_FN(sample)(const closs_ctc_ctx *c, int64_t b, RW_T *restrict work,
-                                 int64_t *restrict ext, int want_g, RW_T gr)
+CLOSS_INLINE CLOSS_T CTC_FN(sample)(const closs_ctc_ctx *c, int64_t b, CLOSS_T *restrict work,
+                                 int64_t *restrict ext, int want_g, CLOSS_T gr)
 {
-    const RW_T ninf = -(RW_T)INFINITY;
+    const CLOSS_T ninf = -(CLOSS_T)INFINITY;
     const int64_t stride = c->n * c->c, cc = c->c, blank = c->blank, w = c->width;
-    const RW_T *restrict lp = (const RW_T *)c->lp + b * cc; /* frame t at lp + t * stride */
+    const CLOSS_T *restrict lp = (const CLOSS_T *)c->lp + b * cc; /* frame t at lp + t * stride */
     const int64_t tl = c->tl[b], L = 2 * tl + 1, Lv = (L + CTC_VLEN - 1) / CTC_VLEN * CTC_VLEN;
     int64_t il = c->il[b];
     const int64_t *restrict tg = c->tg + c->toff[b];
-    RW_T *restrict skip = work + CTC_PAD, *restrict q = skip + w, *restrict beta = q + w;
-    RW_T *restrict alpha = beta + 2 * w, *restrict em = alpha + (want_g ? c->frames : 2) * w;
+    CLOSS_T *restrict skip = work + CTC_PAD, *restrict q = skip + w, *restrict beta = q + w;
+    CLOSS_T *restrict alpha = beta + 2 * w, *restrict em = alpha + (want_g ? c->frames : 2) * w;
 #define CTC_ALPHA(t) (alpha + CTC_PAD + (want_g ? (t) : (t) & 1) * w)
 
     for (int64_t s = 0; s < L; ++s) {
@@ -166,49 +168,49 @@ CLOSS_INLINE RW_T CTC_FN(sample)(const closs_ctc_ctx *c, int64_t b, RW_T *restri
         skip[s] = s & 1 && s > 1 && tg[(s >> 1) - 1] != tg[s >> 1];
     }
     for (int64_t s = L; s < Lv + CTC_PAD; ++s) skip[s] = 0;
-    RW_T nll;
+    CLOSS_T nll;
     if (il == 0) {
-        nll = tl == 0 ? -(RW_T)0 : (RW_T)INFINITY;
+        nll = tl == 0 ? -(CLOSS_T)0 : (CLOSS_T)INFINITY;
     } else {
         CTC_FN(emissions)(lp, stride, cc, ext, L, Lv, il, em, w);
-        RW_T *a0 = CTC_ALPHA(0);
+        CLOSS_T *a0 = CTC_ALPHA(0);
         for (int64_t s = -CTC_PAD; s < Lv; ++s) a0[s] = ninf;
         a0[0] = lp[blank];
         if (tl > 0) a0[1] = lp[tg[0]];
         for (int64_t t = 1; t < il; ++t) {
-            RW_T *cur = CTC_ALPHA(t);
+            CLOSS_T *cur = CTC_ALPHA(t);
             cur[-2] = cur[-1] = ninf;
             CTC_FN(alpha_step)(CTC_ALPHA(t - 1), cur, em + t * w, skip, Lv);
         }
-        const RW_T *last = CTC_ALPHA(il - 1);
+        const CLOSS_T *last = CTC_ALPHA(il - 1);
         nll = -CTC_FN(lse3)(last[L - 1], tl > 0 ? last[L - 2] : ninf, ninf);
     }
     if (!want_g) return nll;
 
-    RW_T *restrict g = (RW_T *)c->g + b * cc;
-    if (c->zero_infinity && nll == (RW_T)INFINITY) il = 0;
-    const RW_T h = ninf + nll;
+    CLOSS_T *restrict g = (CLOSS_T *)c->g + b * cc;
+    if (c->zero_infinity && nll == (CLOSS_T)INFINITY) il = 0;
+    const CLOSS_T h = ninf + nll;
     if (il > 0) { /* the last frame: beta is its lp at the two final symbols */
-        const RW_T *lpt = lp + (il - 1) * stride, *la = CTC_ALPHA(il - 1);
-        RW_T *gt = g + (il - 1) * stride;
+        const CLOSS_T *lpt = lp + (il - 1) * stride, *la = CTC_ALPHA(il - 1);
+        CLOSS_T *gt = g + (il - 1) * stride;
         CTC_FN(grad_row)(lpt, gt, cc, h, gr);
-        const RW_T lb = lpt[blank];
+        const CLOSS_T lb = lpt[blank];
         if (tl == 0 || tg[tl - 1] != blank) gt[blank] -= CTC_EXP_FULL(la[L - 1] + lb + nll - lb) * gr;
         if (tl > 0) {
-            const RW_T lk = lpt[tg[tl - 1]];
+            const CLOSS_T lk = lpt[tg[tl - 1]];
             gt[tg[tl - 1]] -= CTC_EXP_FULL(la[L - 2] + lk + nll - lk) * gr;
         }
-        RW_T *b0 = beta + CTC_PAD + ((il - 1) & 1) * w, *b1 = beta + CTC_PAD + (il & 1) * w;
+        CLOSS_T *b0 = beta + CTC_PAD + ((il - 1) & 1) * w, *b1 = beta + CTC_PAD + (il & 1) * w;
         for (int64_t s = 0; s < Lv + CTC_PAD; ++s) b0[s] = ninf;
         b0[L - 1] = lb;
         if (tl > 0) b0[L - 2] = lpt[tg[tl - 1]];
         b1[Lv] = b1[Lv + 1] = ninf; /* the other row's pads */
     }
     for (int64_t t = il - 2; t >= 0; --t) {
-        const RW_T *lpt = lp + t * stride, *la = CTC_ALPHA(t);
-        const RW_T *next = beta + CTC_PAD + ((t + 1) & 1) * w;
-        RW_T *cur = beta + CTC_PAD + (t & 1) * w, *gt = g + t * stride;
-        const RW_T *e = em + t * w;
+        const CLOSS_T *lpt = lp + t * stride, *la = CTC_ALPHA(t);
+        const CLOSS_T *next = beta + CTC_PAD + ((t + 1) & 1) * w;
+        CLOSS_T *cur = beta + CTC_PAD + (t & 1) * w, *gt = g + t * stride;
+        const CLOSS_T *e = em + t * w;
         if (t >= CTC_AHEAD) { /* the gradient's rows, also lp's where the gather took a few lines */
             CTC_FN(prefetch)(gt - CTC_AHEAD * stride, cc, ext, 0);
             CTC_FN(prefetch)(lpt - CTC_AHEAD * stride, cc, ext, 0);
@@ -216,7 +218,7 @@ CLOSS_INLINE RW_T CTC_FN(sample)(const closs_ctc_ctx *c, int64_t b, RW_T *restri
         CTC_FN(beta_step)(next, cur, e, skip, Lv);
         CTC_FN(terms)(la, cur, e, nll, gr, q, Lv);
         CTC_FN(grad_row)(lpt, gt, cc, h, gr);
-        RW_T qb = 0;
+        CLOSS_T qb = 0;
         for (int64_t j = 0; j < tl; ++j) {
             qb += q[2 * j];
             gt[tg[j]] -= q[2 * j + 1];
@@ -245,20 +247,20 @@ CLOSS_INLINE void CTC_FN(body)(const void *ctx, int64_t b, int64_t e, double *su
     }
     char *mem = c->scratch + (size_t)slot * c->slot_bytes;
     int64_t *ext = (int64_t *)mem;
-    RW_T *work = (RW_T *)(mem + (size_t)c->width * sizeof(int64_t));
-    const RW_T *go = (const RW_T *)c->go;
-    RW_T *out = (RW_T *)c->out;
+    CLOSS_T *work = (CLOSS_T *)(mem + (size_t)c->width * sizeof(int64_t));
+    const CLOSS_T *go = (const CLOSS_T *)c->go;
+    CLOSS_T *out = (CLOSS_T *)c->out;
     double acc = 0.0;
     for (int64_t r = b; r < e; ++r) {
         const int64_t i = c->order[r];
-        RW_T gr = 0;
+        CLOSS_T gr = 0;
         if (want_g) {
-            gr = go ? go[i] : (RW_T)c->gscale;
+            gr = go ? go[i] : (CLOSS_T)c->gscale;
             if (c->reduction == CLOSS_REDUCTION_MEAN)
-                gr = (RW_T)(c->gscale / (double)(c->tl[i] > 1 ? c->tl[i] : 1));
+                gr = (CLOSS_T)(c->gscale / (double)(c->tl[i] > 1 ? c->tl[i] : 1));
         }
-        RW_T v = CTC_FN(sample)(c, i, work, ext, want_g, gr);
-        if (c->zero_infinity && v == (RW_T)INFINITY) v = 0;
+        CLOSS_T v = CTC_FN(sample)(c, i, work, ext, want_g, gr);
+        if (c->zero_infinity && v == (CLOSS_T)INFINITY) v = 0;
         if (out) out[i] = v;
         acc += c->reduction == CLOSS_REDUCTION_MEAN
                    ? (double)v / (double)(c->tl[i] > 1 ? c->tl[i] : 1)
@@ -277,26 +279,36 @@ static CLOSS_COMPUTE_KERNEL void CTC_FN(grad)(const void *c, int64_t b, int64_t 
     CTC_FN(body)(c, b, e, s, 1);
 }
 
-closs_status RW_TYPED(closs_ctc_loss)(CLOSS_CTC_ARGS(RW_T), closs_reduction reduction, RW_T *out)
+/* closs.h's functions: the arguments in a struct, then the family's entry. */
+#define CTC_ARGS(...)                                                                      \
+    const closs_ctc_args a = {t, n, c, log_probs, targets, s, concatenated, input_lengths, \
+                              target_lengths, blank, zero_infinity, reduction, __VA_ARGS__}
+#define CTC_DTYPE (CLOSS_IS_F64 ? CLOSS_F64 : CLOSS_F32)
+
+closs_status CLOSS_FN(closs_ctc_loss)(CLOSS_CTC_ARGS(CLOSS_T), closs_reduction reduction,
+                                      CLOSS_T *out)
 {
-    const closs_ctc_args a = CLOSS_CTC_INIT(reduction);
-    return closs_ctc_run(&a, CTC_FN(value), 0, 1, out, NULL, NULL);
+    CTC_ARGS(out, NULL, NULL);
+    return closs_ctc_call(CTC_DTYPE, CLOSS_OP_FORWARD, &a);
 }
 
-closs_status RW_TYPED(closs_ctc_loss_backward)(CLOSS_CTC_ARGS(RW_T), closs_reduction reduction,
-                                               const RW_T *grad_output, RW_T *grad_log_probs)
+closs_status CLOSS_FN(closs_ctc_loss_backward)(CLOSS_CTC_ARGS(CLOSS_T), closs_reduction reduction,
+                                               const CLOSS_T *grad_output,
+                                               CLOSS_T *grad_log_probs)
 {
-    const closs_ctc_args a = CLOSS_CTC_INIT(reduction);
-    return closs_ctc_run(&a, CTC_FN(grad), 1, 0, NULL, grad_output, grad_log_probs);
+    CTC_ARGS(NULL, grad_output, grad_log_probs);
+    return closs_ctc_call(CTC_DTYPE, CLOSS_OP_BACKWARD, &a);
 }
 
-closs_status RW_TYPED(closs_ctc_loss_fused)(CLOSS_CTC_ARGS(RW_T), closs_reduction reduction,
-                                            RW_T *out, RW_T *grad_log_probs)
+closs_status CLOSS_FN(closs_ctc_loss_fused)(CLOSS_CTC_ARGS(CLOSS_T), closs_reduction reduction,
+                                            CLOSS_T *out, CLOSS_T *grad_log_probs)
 {
-    const closs_ctc_args a = CLOSS_CTC_INIT(reduction);
-    return closs_ctc_run(&a, CTC_FN(grad), 1, 1, out, NULL, grad_log_probs);
+    CTC_ARGS(out, NULL, grad_log_probs);
+    return closs_ctc_call(CTC_DTYPE, CLOSS_OP_FUSED, &a);
 }
 
+#undef CTC_ARGS
+#undef CTC_DTYPE
 #undef CTC_FN
 #undef CTC_FOR_S
 #undef CTC_EXP
