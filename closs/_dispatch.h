@@ -10,6 +10,14 @@
 
 #include "closs.h"
 
+/* A parenthesised argument list without its parentheses. */
+#define CLOSS_UNPAREN(...) __VA_ARGS__
+/* The leading arguments of the ctc_loss functions (closs.h), in type TYPE. */
+#define CLOSS_CTC_ARGS(TYPE)                                                         \
+    int64_t t, int64_t n, int64_t c, const TYPE *log_probs, const int64_t *targets, \
+        int64_t s, int concatenated, const int64_t *input_lengths,                 \
+        const int64_t *target_lengths, int64_t blank, int zero_infinity
+
 /* X(name, parameters): CLOSS_PY_PARAMS_<parameters> passes the loss's
  * parameters from the uniform (aux, p0, p1, p2), CLOSS_PY_GAUX_<parameters>
  * the gradient of a differentiable aux array. */
