@@ -62,8 +62,7 @@
 #ifndef CLOSS_H
 #define CLOSS_H
 
-#include <stddef.h> /* PTRDIFF_MAX in some C libraries */
-#include <stdint.h>
+#include <stdint.h> /* int64_t, PTRDIFF_MAX */
 
 #include "closs_version.h" /* CLOSS_VERSION_MAJOR, _MINOR, _PATCH, _STRING */
 
