@@ -41,10 +41,15 @@ except ImportError as e:  # the source folder, not the built package
     ) from e
 from closs._errors import DTypeError, ParameterError, ShapeError
 
-__version__ = "0.1.0"
 
-if _core.version_number() != 100:  # 0.1.0: the Python package and its C core agree
-    raise ImportError(f"closs {__version__} found C core version {_core.version_number()}")
+def _version():
+    """The C library's version (meson.build's project version, the one place it
+    is written), from its MAJOR * 10000 + MINOR * 100 + PATCH number."""
+    number = _core.version_number()
+    return f"{number // 10000}.{number // 100 % 100}.{number % 100}"
+
+
+__version__ = _version()
 
 
 def get_num_threads():

@@ -13,7 +13,6 @@ def test_the_compiled_extension_is_imported():
     """Fails loudly when the source folder (without the extension) shadows the build."""
     path = pathlib.Path(_core.__file__)
     assert path.suffix in (".so", ".pyd"), f"closs._core is not compiled: {path}"
-    assert _core.version_number() == 100
 
 
 def test_threads_round_trip():

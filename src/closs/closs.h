@@ -1,57 +1,91 @@
 /*
  * closs.h - the loss functions of PyTorch's torch.nn, value and gradient, in C99.
  *
- * Layering (each tier only calls the one below it):
- *   1. point math     static inline functions of one element (numerics.h and the
- *                     POINT macro of each loss) or of one row (the row functions
- *                     of the row-wise losses): formula, domain, constants.
- *   2. array kernels  one body per loss, instantiated for float and double by the
- *                     preprocessor (pointwise.h, rowwise.h), run in fixed blocks by
- *                     one driver (parallel.c) that owns OpenMP and the
- *                     deterministic reduction.
- *   3. this API       forward, backward (vector-Jacobian product) and fused
- *                     forward+gradient per loss and per dtype; status codes only.
- *   4. Python         Cython memoryview wrappers (nogil) and the torch-like
- *                     functional / Module layer that validates and allocates.
+ * Every public declaration of the library is written out below: grep a name to
+ * find its prototype (closs_cross_entropy_fused_f64 ...). The only include is
+ * closs_version.h, which meson generates from the project version and installs
+ * next to this file. Link with -lcloss (pkg-config: closs).
  *
- * Conventions, for every function below:
+ * Tiers (each calls only the one below it):
+ *   1. point math     static inline functions of one element or one row:
+ *                     formula, domain, constants (internal).
+ *   2. array kernels  one body per loss family, instantiated for float and
+ *                     double, run in fixed blocks by one driver that owns
+ *                     OpenMP and the deterministic reduction (internal).
+ *   3. this API       forward, backward (vector-Jacobian product) and fused
+ *                     forward + gradient, per loss and per dtype; statuses only.
+ *   4. Python         the closs package (Cython wrappers, then the torch-like
+ *                     functional / Module layer that validates and allocates).
+ *
+ * Names: closs_<loss>_<dtype>, closs_<loss>_backward_<dtype> and
+ * closs_<loss>_fused_<dtype>, with <dtype> f32 (float arrays) or f64 (double
+ * arrays). Scalar parameters (beta, margin, eps, label_smoothing ...) are
+ * double for both dtypes, flags are int (0 false), class indices and lengths
+ * int64_t.
+ *
+ * Conventions, for every loss function below:
+ *   - Statuses: each returns CLOSS_OK or a closs_status saying what was wrong
+ *     with the arguments (closs_status_string() names it). Functions never
+ *     print, never abort, never allocate per element. After an error the
+ *     outputs are unspecified unless the loss's block says otherwise.
  *   - Arrays are contiguous, caller-owned, and do not alias unless stated.
- *     When n is 0 the array pointers may be NULL.
- *   - Optional arrays (weight ...) are NULL for "absent".
- *   - `out` receives n values for CLOSS_REDUCTION_NONE, one value otherwise.
- *   - `grad_output` follows the reduction: one value for MEAN/SUM, n values for
- *     NONE; NULL means ones. Fused functions use ones.
- *   - Reductions accumulate in double over blocks whose boundaries depend on n
- *     only, so results are bit-identical for any thread count.
- *   - Functions never print, never abort and never allocate per element; they
- *     return CLOSS_OK or a status explaining what was wrong with the arguments.
+ *     A required array is non-NULL (else CLOSS_ERR_NULL_POINTER), except that
+ *     every array pointer may be NULL when the sizes make it empty.
+ *   - Optional arrays (weight, pos_weight, grad_var) are NULL for "absent":
+ *     weights of ones, an output not wanted.
+ *   - Reductions: `out` receives n values for CLOSS_REDUCTION_NONE (one per
+ *     element, row or sample, as the loss's block says), one value for MEAN
+ *     and SUM. `grad_output` follows the reduction the same way; NULL means
+ *     ones. Fused functions use ones. Any other reduction value is
+ *     CLOSS_ERR_INVALID_REDUCTION.
+ *   - Gradients have the shape of their input; backward and fused take one
+ *     gradient array per differentiable input, in argument order.
  *   - Sizes (n, d, c, s, t ...) are in [0, CLOSS_MAX_ELEMENTS], and so is the
  *     element count of every array they describe (n * d, n * c * s ...), else
  *     CLOSS_ERR_INVALID_SIZE before any array is read.
+ *   - Determinism: reductions accumulate in double over blocks whose
+ *     boundaries depend on the sizes only, so results are bit-identical for
+ *     any thread count.
+ *   - Threads: the kernels run on an OpenMP team of closs_get_num_threads()
+ *     threads (when built with OpenMP); see closs_set_num_threads() for the
+ *     count and for what happens across fork().
+ *
+ * Symbols: CLOSS_API marks every exported function. It is overridable (define
+ * it before including this file). On Windows it is __declspec(dllimport) for
+ * users of the DLL, __declspec(dllexport) while building it
+ * (CLOSS_SHARED_BUILD) and nothing when linking the static library (define
+ * CLOSS_STATIC); elsewhere it is default visibility, the library being built
+ * with -fvisibility=hidden.
  *
  * ABI: enum values are fixed and never renumbered; new values are appended.
  */
 #ifndef CLOSS_H
 #define CLOSS_H
 
-#include <stdint.h>
+#include <stdint.h> /* int64_t, PTRDIFF_MAX */
 
-#define CLOSS_VERSION_MAJOR 0
-#define CLOSS_VERSION_MINOR 1
-#define CLOSS_VERSION_PATCH 0
+#include "closs_version.h" /* CLOSS_VERSION_MAJOR, _MINOR, _PATCH, _STRING */
+
+/* The version as one integer, MAJOR * 10000 + MINOR * 100 + PATCH (0.1.0 is
+ * 100): compare it with closs_version_number() to detect a header / library
+ * mismatch. */
 #define CLOSS_VERSION_NUMBER \
     (CLOSS_VERSION_MAJOR * 10000 + CLOSS_VERSION_MINOR * 100 + CLOSS_VERSION_PATCH)
 
-#if defined(_WIN32) && defined(CLOSS_SHARED_BUILD)
+#ifndef CLOSS_API
+#if defined(CLOSS_STATIC)
+#define CLOSS_API
+#elif defined(_WIN32) || defined(__CYGWIN__)
+#if defined(CLOSS_SHARED_BUILD)
 #define CLOSS_API __declspec(dllexport)
-#elif defined(__GNUC__)
+#else
+#define CLOSS_API __declspec(dllimport)
+#endif
+#elif defined(__GNUC__) && __GNUC__ >= 4
 #define CLOSS_API __attribute__((visibility("default")))
 #else
 #define CLOSS_API
 #endif
-
-#ifdef __cplusplus
-extern "C" {
 #endif
 
 /* The most elements any array argument may hold: PTRDIFF_MAX / 8 (2^60 - 1
@@ -59,33 +93,49 @@ extern "C" {
  * int64_t elements too, fits in ptrdiff_t, and sums of sizes fit in int64_t. */
 #define CLOSS_MAX_ELEMENTS ((int64_t)(PTRDIFF_MAX / 8))
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef enum closs_status {
     CLOSS_OK = 0,
-    CLOSS_ERR_NULL_POINTER = 1,   /* a required array is NULL */
-    CLOSS_ERR_INVALID_SIZE = 2,   /* a size negative, inconsistent, or too large:
-                                     * above CLOSS_MAX_ELEMENTS, alone or as a product */
-    CLOSS_ERR_INVALID_REDUCTION = 3,
-    CLOSS_ERR_INVALID_ARGUMENT = 4, /* a parameter outside its domain (beta < 0 ...) */
-    CLOSS_ERR_INDEX_OUT_OF_RANGE = 5, /* a class index outside [0, C) */
-    CLOSS_ERR_OUT_OF_MEMORY = 6,
-    CLOSS_ERR_DOMAIN = 7 /* an input element outside the loss's domain (BCE's [0, 1]) */
+    CLOSS_ERR_NULL_POINTER = 1,       /* a required array is NULL */
+    CLOSS_ERR_INVALID_SIZE = 2,       /* a size negative, inconsistent, or too large:
+                                       * above CLOSS_MAX_ELEMENTS, alone or as a product */
+    CLOSS_ERR_INVALID_REDUCTION = 3,  /* not NONE, MEAN or SUM */
+    CLOSS_ERR_INVALID_ARGUMENT = 4,   /* a parameter outside its domain (beta < 0 ...) */
+    CLOSS_ERR_INDEX_OUT_OF_RANGE = 5, /* a class index outside [0, c) */
+    CLOSS_ERR_OUT_OF_MEMORY = 6,      /* scratch memory could not be allocated */
+    CLOSS_ERR_DOMAIN = 7              /* an input element outside the loss's domain
+                                       * (binary_cross_entropy's [0, 1]) */
 } closs_status;
 
 typedef enum closs_reduction {
-    CLOSS_REDUCTION_NONE = 0,
-    CLOSS_REDUCTION_MEAN = 1,
+    CLOSS_REDUCTION_NONE = 0, /* one value per element / row / sample */
+    CLOSS_REDUCTION_MEAN = 1, /* the sum divided by the loss's denominator (its block says which) */
     CLOSS_REDUCTION_SUM = 2,
-    CLOSS_REDUCTION_BATCHMEAN = 3 /* kl_div only */
+    /* Reserved: every function rejects it with CLOSS_ERR_INVALID_REDUCTION.
+     * kl_div's 'batchmean' is SUM divided by the batch size by the caller. */
+    CLOSS_REDUCTION_BATCHMEAN = 3
 } closs_reduction;
 
-/* A static string naming the status ("CLOSS_OK", ...) followed by a description. */
-CLOSS_API const char *closs_status_string(closs_status status);
+/* ===========================================================================
+ * Library
+ * ======================================================================== */
+
+/* The library's version, "MAJOR.MINOR.PATCH" (static storage): equal to the
+ * CLOSS_VERSION_STRING of the header it was built with. */
+CLOSS_API const char *closs_version_string(void);
 
 /* The library's version as CLOSS_VERSION_NUMBER computes it, to detect a
  * header / library mismatch. */
 CLOSS_API int closs_version_number(void);
 
-/* 1 when the library was built with OpenMP. */
+/* A static string naming the status ("CLOSS_OK", ...) followed by a
+ * description; "CLOSS_ERR_UNKNOWN: ..." for a value that is no closs_status. */
+CLOSS_API const char *closs_status_string(closs_status status);
+
+/* 1 when the library was built with OpenMP, else 0. */
 CLOSS_API int closs_has_openmp(void);
 
 /* A static one-line description of the build: compiler, OpenMP, SIMD level
@@ -109,189 +159,386 @@ CLOSS_API const char *closs_build_info(void);
 CLOSS_API closs_status closs_set_num_threads(int n);
 CLOSS_API int closs_get_num_threads(void);
 
-/* ---------------------------------------------------------------------------
- * Regression losses: element-wise on n elements (0 <= n <= CLOSS_MAX_ELEMENTS),
- * optional element-wise weight.
+/* ===========================================================================
+ * Element-wise losses: n elements (0 <= n <= CLOSS_MAX_ELEMENTS) of input x
+ * and target y; `weight` (n values, already broadcast, or NULL) multiplies
+ * each element's loss. `out` and `grad_output` hold n values for NONE; MEAN
+ * divides the sum by n unless the loss's block says otherwise.
  *
- *   l1_loss         |x - y|
- *   mse_loss        (x - y)^2
- *   smooth_l1_loss  0.5 (x - y)^2 / beta  if |x - y| < beta, else |x - y| - 0.5 beta
- *                   (beta >= 0; beta == 0 is l1_loss)
- *   huber_loss      0.5 (x - y)^2         if |x - y| < delta, else delta (|x - y| - 0.5 delta)
- *                   (delta > 0)
- *
- * With a weight, each element's loss is multiplied by weight[i]. MEAN divides the
- * sum by n, except for l1_loss and mse_loss with a weight, which divide by the sum
- * of the weights (as torch.nn.functional does).
- *
- * For each NAME and each T/SFX in {float/f32, double/f64}:
- *   closs_NAME_SFX(n, input, target, weight, [param,] reduction, out)
- *   closs_NAME_backward_SFX(n, input, target, weight, [param,] reduction,
- *                           grad_output, grad_input)
- *   closs_NAME_fused_SFX(n, input, target, weight, [param,] reduction,
- *                        out, grad_input)
- * ------------------------------------------------------------------------- */
-/* The trailing arguments are the weight and the loss's parameters. */
-#define CLOSS_DECLARE_POINTWISE(NAME, T, SFX, ...)                                   \
-    CLOSS_API closs_status closs_##NAME##_##SFX(                                      \
-        int64_t n, const T *input, const T *target, __VA_ARGS__,                      \
-        closs_reduction reduction, T *out);                                           \
-    CLOSS_API closs_status closs_##NAME##_backward_##SFX(                             \
-        int64_t n, const T *input, const T *target, __VA_ARGS__,                      \
-        closs_reduction reduction, const T *grad_output, T *grad_input);              \
-    CLOSS_API closs_status closs_##NAME##_fused_##SFX(                                \
-        int64_t n, const T *input, const T *target, __VA_ARGS__,                      \
-        closs_reduction reduction, T *out, T *grad_input)
+ *   closs_NAME_T(n, input, target, weight, [params,] reduction, out)
+ *   closs_NAME_backward_T(n, input, target, weight, [params,] reduction,
+ *                         grad_output, grad_input)
+ *   closs_NAME_fused_T(n, input, target, weight, [params,] reduction,
+ *                      out, grad_input)
+ * ======================================================================== */
 
-CLOSS_DECLARE_POINTWISE(l1_loss, float, f32, const float *weight);
-CLOSS_DECLARE_POINTWISE(l1_loss, double, f64, const double *weight);
-CLOSS_DECLARE_POINTWISE(mse_loss, float, f32, const float *weight);
-CLOSS_DECLARE_POINTWISE(mse_loss, double, f64, const double *weight);
-CLOSS_DECLARE_POINTWISE(smooth_l1_loss, float, f32, const float *weight, double beta);
-CLOSS_DECLARE_POINTWISE(smooth_l1_loss, double, f64, const double *weight, double beta);
-CLOSS_DECLARE_POINTWISE(huber_loss, float, f32, const float *weight, double delta);
-CLOSS_DECLARE_POINTWISE(huber_loss, double, f64, const double *weight, double delta);
+/* l1_loss: |x - y|. With a weight, MEAN divides by the sum of the weights (as
+ * torch.nn.functional does). */
+CLOSS_API closs_status closs_l1_loss_f32(
+    int64_t n, const float *input, const float *target, const float *weight,
+    closs_reduction reduction, float *out);
+CLOSS_API closs_status closs_l1_loss_backward_f32(
+    int64_t n, const float *input, const float *target, const float *weight,
+    closs_reduction reduction, const float *grad_output, float *grad_input);
+CLOSS_API closs_status closs_l1_loss_fused_f32(
+    int64_t n, const float *input, const float *target, const float *weight,
+    closs_reduction reduction, float *out, float *grad_input);
+CLOSS_API closs_status closs_l1_loss_f64(
+    int64_t n, const double *input, const double *target, const double *weight,
+    closs_reduction reduction, double *out);
+CLOSS_API closs_status closs_l1_loss_backward_f64(
+    int64_t n, const double *input, const double *target, const double *weight,
+    closs_reduction reduction, const double *grad_output, double *grad_input);
+CLOSS_API closs_status closs_l1_loss_fused_f64(
+    int64_t n, const double *input, const double *target, const double *weight,
+    closs_reduction reduction, double *out, double *grad_input);
 
-/* ---------------------------------------------------------------------------
- * Losses of a binary target, element-wise with the same conventions as above
- * (MEAN divides by n; the optional weight is per element, already broadcast).
- *
- *   binary_cross_entropy     -(y log x + (1 - y) log(1 - x)), logs clamped at
- *                            -100; x and y in [0, 1], else CLOSS_ERR_DOMAIN from
- *                            the forward and fused functions (the backward does
- *                            not check; on error the outputs are unspecified).
- *                            The gradient is torch's (x - y) / max(x (1 - x), 1e-12).
- *   binary_cross_entropy_with_logits
- *                            (1 - y) x - (1 + (p - 1) y) log sigmoid(x), with
- *                            p = pos_weight[i] (NULL: 1), already broadcast to n
- *   soft_margin_loss         log(1 + exp(-y x)), computed without overflow
- *   hinge_embedding_loss     max(0, margin - x) where y != 1, plus x where y != -1
- * ------------------------------------------------------------------------- */
-CLOSS_DECLARE_POINTWISE(binary_cross_entropy, float, f32, const float *weight);
-CLOSS_DECLARE_POINTWISE(binary_cross_entropy, double, f64, const double *weight);
-CLOSS_DECLARE_POINTWISE(binary_cross_entropy_with_logits, float, f32, const float *weight,
-                        const float *pos_weight);
-CLOSS_DECLARE_POINTWISE(binary_cross_entropy_with_logits, double, f64, const double *weight,
-                        const double *pos_weight);
-CLOSS_DECLARE_POINTWISE(soft_margin_loss, float, f32, const float *weight);
-CLOSS_DECLARE_POINTWISE(soft_margin_loss, double, f64, const double *weight);
-CLOSS_DECLARE_POINTWISE(hinge_embedding_loss, float, f32, const float *weight, double margin);
-CLOSS_DECLARE_POINTWISE(hinge_embedding_loss, double, f64, const double *weight, double margin);
+/* mse_loss: (x - y)^2. With a weight, MEAN divides by the sum of the weights. */
+CLOSS_API closs_status closs_mse_loss_f32(
+    int64_t n, const float *input, const float *target, const float *weight,
+    closs_reduction reduction, float *out);
+CLOSS_API closs_status closs_mse_loss_backward_f32(
+    int64_t n, const float *input, const float *target, const float *weight,
+    closs_reduction reduction, const float *grad_output, float *grad_input);
+CLOSS_API closs_status closs_mse_loss_fused_f32(
+    int64_t n, const float *input, const float *target, const float *weight,
+    closs_reduction reduction, float *out, float *grad_input);
+CLOSS_API closs_status closs_mse_loss_f64(
+    int64_t n, const double *input, const double *target, const double *weight,
+    closs_reduction reduction, double *out);
+CLOSS_API closs_status closs_mse_loss_backward_f64(
+    int64_t n, const double *input, const double *target, const double *weight,
+    closs_reduction reduction, const double *grad_output, double *grad_input);
+CLOSS_API closs_status closs_mse_loss_fused_f64(
+    int64_t n, const double *input, const double *target, const double *weight,
+    closs_reduction reduction, double *out, double *grad_input);
 
-/* ---------------------------------------------------------------------------
- * Losses of a distribution, element-wise (x: the input, y: the target).
- *
- *   poisson_nll_loss  log_input: exp(x) - y x; else x - y log(x + eps); full
- *                     adds Stirling's y log y - y + log(2 pi y) / 2 where y > 1
- *   kl_div            y log y - y x (0 where y == 0), or with log_target
- *                     exp(y) (y - x); 'batchmean' is SUM divided by the batch
- *                     size by the caller
- * ------------------------------------------------------------------------- */
-CLOSS_DECLARE_POINTWISE(poisson_nll_loss, float, f32, const float *weight, int log_input,
-                        int full, double eps);
-CLOSS_DECLARE_POINTWISE(poisson_nll_loss, double, f64, const double *weight, int log_input,
-                        int full, double eps);
-CLOSS_DECLARE_POINTWISE(kl_div, float, f32, const float *weight, int log_target);
-CLOSS_DECLARE_POINTWISE(kl_div, double, f64, const double *weight, int log_target);
+/* smooth_l1_loss: 0.5 (x - y)^2 / beta where |x - y| < beta, else
+ * |x - y| - 0.5 beta. beta >= 0 (else CLOSS_ERR_INVALID_ARGUMENT); beta == 0
+ * is l1_loss. */
+CLOSS_API closs_status closs_smooth_l1_loss_f32(
+    int64_t n, const float *input, const float *target, const float *weight, double beta,
+    closs_reduction reduction, float *out);
+CLOSS_API closs_status closs_smooth_l1_loss_backward_f32(
+    int64_t n, const float *input, const float *target, const float *weight, double beta,
+    closs_reduction reduction, const float *grad_output, float *grad_input);
+CLOSS_API closs_status closs_smooth_l1_loss_fused_f32(
+    int64_t n, const float *input, const float *target, const float *weight, double beta,
+    closs_reduction reduction, float *out, float *grad_input);
+CLOSS_API closs_status closs_smooth_l1_loss_f64(
+    int64_t n, const double *input, const double *target, const double *weight, double beta,
+    closs_reduction reduction, double *out);
+CLOSS_API closs_status closs_smooth_l1_loss_backward_f64(
+    int64_t n, const double *input, const double *target, const double *weight, double beta,
+    closs_reduction reduction, const double *grad_output, double *grad_input);
+CLOSS_API closs_status closs_smooth_l1_loss_fused_f64(
+    int64_t n, const double *input, const double *target, const double *weight, double beta,
+    closs_reduction reduction, double *out, double *grad_input);
 
-/*   gaussian_nll_loss  0.5 (log v + (x - y)^2 / v) [+ 0.5 log(2 pi) when full],
- *                      v = max(var[i], eps); var (already broadcast to n) is
- *                      required and >= 0, else CLOSS_ERR_DOMAIN. Backward and
- *                      fused also write d/dvar into grad_var (n values; NULL:
- *                      not wanted), the derivative at v even where var < eps,
- *                      as torch's is. */
-#define CLOSS_DECLARE_GAUSSIAN_NLL(T, SFX)                                                \
-    CLOSS_API closs_status closs_gaussian_nll_loss_##SFX(                                 \
-        int64_t n, const T *input, const T *target, const T *weight, const T *var,        \
-        int full, double eps, closs_reduction reduction, T *out);                         \
-    CLOSS_API closs_status closs_gaussian_nll_loss_backward_##SFX(                        \
-        int64_t n, const T *input, const T *target, const T *weight, const T *var,        \
-        int full, double eps, closs_reduction reduction, const T *grad_output,            \
-        T *grad_input, T *grad_var);                                                      \
-    CLOSS_API closs_status closs_gaussian_nll_loss_fused_##SFX(                           \
-        int64_t n, const T *input, const T *target, const T *weight, const T *var,        \
-        int full, double eps, closs_reduction reduction, T *out, T *grad_input,           \
-        T *grad_var)
-CLOSS_DECLARE_GAUSSIAN_NLL(float, f32);
-CLOSS_DECLARE_GAUSSIAN_NLL(double, f64);
+/* huber_loss: 0.5 (x - y)^2 where |x - y| < delta, else
+ * delta (|x - y| - 0.5 delta). delta > 0 (else CLOSS_ERR_INVALID_ARGUMENT). */
+CLOSS_API closs_status closs_huber_loss_f32(
+    int64_t n, const float *input, const float *target, const float *weight, double delta,
+    closs_reduction reduction, float *out);
+CLOSS_API closs_status closs_huber_loss_backward_f32(
+    int64_t n, const float *input, const float *target, const float *weight, double delta,
+    closs_reduction reduction, const float *grad_output, float *grad_input);
+CLOSS_API closs_status closs_huber_loss_fused_f32(
+    int64_t n, const float *input, const float *target, const float *weight, double delta,
+    closs_reduction reduction, float *out, float *grad_input);
+CLOSS_API closs_status closs_huber_loss_f64(
+    int64_t n, const double *input, const double *target, const double *weight, double delta,
+    closs_reduction reduction, double *out);
+CLOSS_API closs_status closs_huber_loss_backward_f64(
+    int64_t n, const double *input, const double *target, const double *weight, double delta,
+    closs_reduction reduction, const double *grad_output, double *grad_input);
+CLOSS_API closs_status closs_huber_loss_fused_f64(
+    int64_t n, const double *input, const double *target, const double *weight, double delta,
+    closs_reduction reduction, double *out, double *grad_input);
 
-/* ---------------------------------------------------------------------------
+/* binary_cross_entropy: -(y log x + (1 - y) log(1 - x)), logs clamped at
+ * -100. x and y in [0, 1], else CLOSS_ERR_DOMAIN from the forward and fused
+ * functions (the backward does not check). The gradient is torch's
+ * (x - y) / max(x (1 - x), 1e-12). */
+CLOSS_API closs_status closs_binary_cross_entropy_f32(
+    int64_t n, const float *input, const float *target, const float *weight,
+    closs_reduction reduction, float *out);
+CLOSS_API closs_status closs_binary_cross_entropy_backward_f32(
+    int64_t n, const float *input, const float *target, const float *weight,
+    closs_reduction reduction, const float *grad_output, float *grad_input);
+CLOSS_API closs_status closs_binary_cross_entropy_fused_f32(
+    int64_t n, const float *input, const float *target, const float *weight,
+    closs_reduction reduction, float *out, float *grad_input);
+CLOSS_API closs_status closs_binary_cross_entropy_f64(
+    int64_t n, const double *input, const double *target, const double *weight,
+    closs_reduction reduction, double *out);
+CLOSS_API closs_status closs_binary_cross_entropy_backward_f64(
+    int64_t n, const double *input, const double *target, const double *weight,
+    closs_reduction reduction, const double *grad_output, double *grad_input);
+CLOSS_API closs_status closs_binary_cross_entropy_fused_f64(
+    int64_t n, const double *input, const double *target, const double *weight,
+    closs_reduction reduction, double *out, double *grad_input);
+
+/* binary_cross_entropy_with_logits: (1 - y) x - (1 + (p - 1) y) log sigmoid(x)
+ * with p = pos_weight[i] (n values, already broadcast; NULL: 1), computed
+ * without overflow. */
+CLOSS_API closs_status closs_binary_cross_entropy_with_logits_f32(
+    int64_t n, const float *input, const float *target, const float *weight,
+    const float *pos_weight, closs_reduction reduction, float *out);
+CLOSS_API closs_status closs_binary_cross_entropy_with_logits_backward_f32(
+    int64_t n, const float *input, const float *target, const float *weight,
+    const float *pos_weight, closs_reduction reduction, const float *grad_output,
+    float *grad_input);
+CLOSS_API closs_status closs_binary_cross_entropy_with_logits_fused_f32(
+    int64_t n, const float *input, const float *target, const float *weight,
+    const float *pos_weight, closs_reduction reduction, float *out, float *grad_input);
+CLOSS_API closs_status closs_binary_cross_entropy_with_logits_f64(
+    int64_t n, const double *input, const double *target, const double *weight,
+    const double *pos_weight, closs_reduction reduction, double *out);
+CLOSS_API closs_status closs_binary_cross_entropy_with_logits_backward_f64(
+    int64_t n, const double *input, const double *target, const double *weight,
+    const double *pos_weight, closs_reduction reduction, const double *grad_output,
+    double *grad_input);
+CLOSS_API closs_status closs_binary_cross_entropy_with_logits_fused_f64(
+    int64_t n, const double *input, const double *target, const double *weight,
+    const double *pos_weight, closs_reduction reduction, double *out, double *grad_input);
+
+/* soft_margin_loss: log(1 + exp(-y x)), computed without overflow. */
+CLOSS_API closs_status closs_soft_margin_loss_f32(
+    int64_t n, const float *input, const float *target, const float *weight,
+    closs_reduction reduction, float *out);
+CLOSS_API closs_status closs_soft_margin_loss_backward_f32(
+    int64_t n, const float *input, const float *target, const float *weight,
+    closs_reduction reduction, const float *grad_output, float *grad_input);
+CLOSS_API closs_status closs_soft_margin_loss_fused_f32(
+    int64_t n, const float *input, const float *target, const float *weight,
+    closs_reduction reduction, float *out, float *grad_input);
+CLOSS_API closs_status closs_soft_margin_loss_f64(
+    int64_t n, const double *input, const double *target, const double *weight,
+    closs_reduction reduction, double *out);
+CLOSS_API closs_status closs_soft_margin_loss_backward_f64(
+    int64_t n, const double *input, const double *target, const double *weight,
+    closs_reduction reduction, const double *grad_output, double *grad_input);
+CLOSS_API closs_status closs_soft_margin_loss_fused_f64(
+    int64_t n, const double *input, const double *target, const double *weight,
+    closs_reduction reduction, double *out, double *grad_input);
+
+/* hinge_embedding_loss: max(0, margin - x) where y != 1, plus x where y != -1. */
+CLOSS_API closs_status closs_hinge_embedding_loss_f32(
+    int64_t n, const float *input, const float *target, const float *weight, double margin,
+    closs_reduction reduction, float *out);
+CLOSS_API closs_status closs_hinge_embedding_loss_backward_f32(
+    int64_t n, const float *input, const float *target, const float *weight, double margin,
+    closs_reduction reduction, const float *grad_output, float *grad_input);
+CLOSS_API closs_status closs_hinge_embedding_loss_fused_f32(
+    int64_t n, const float *input, const float *target, const float *weight, double margin,
+    closs_reduction reduction, float *out, float *grad_input);
+CLOSS_API closs_status closs_hinge_embedding_loss_f64(
+    int64_t n, const double *input, const double *target, const double *weight, double margin,
+    closs_reduction reduction, double *out);
+CLOSS_API closs_status closs_hinge_embedding_loss_backward_f64(
+    int64_t n, const double *input, const double *target, const double *weight, double margin,
+    closs_reduction reduction, const double *grad_output, double *grad_input);
+CLOSS_API closs_status closs_hinge_embedding_loss_fused_f64(
+    int64_t n, const double *input, const double *target, const double *weight, double margin,
+    closs_reduction reduction, double *out, double *grad_input);
+
+/* poisson_nll_loss: with log_input, exp(x) - y x; else x - y log(x + eps).
+ * full != 0 adds Stirling's y log y - y + log(2 pi y) / 2 where y > 1. */
+CLOSS_API closs_status closs_poisson_nll_loss_f32(
+    int64_t n, const float *input, const float *target, const float *weight, int log_input,
+    int full, double eps, closs_reduction reduction, float *out);
+CLOSS_API closs_status closs_poisson_nll_loss_backward_f32(
+    int64_t n, const float *input, const float *target, const float *weight, int log_input,
+    int full, double eps, closs_reduction reduction, const float *grad_output, float *grad_input);
+CLOSS_API closs_status closs_poisson_nll_loss_fused_f32(
+    int64_t n, const float *input, const float *target, const float *weight, int log_input,
+    int full, double eps, closs_reduction reduction, float *out, float *grad_input);
+CLOSS_API closs_status closs_poisson_nll_loss_f64(
+    int64_t n, const double *input, const double *target, const double *weight, int log_input,
+    int full, double eps, closs_reduction reduction, double *out);
+CLOSS_API closs_status closs_poisson_nll_loss_backward_f64(
+    int64_t n, const double *input, const double *target, const double *weight, int log_input,
+    int full, double eps, closs_reduction reduction, const double *grad_output, double *grad_input);
+CLOSS_API closs_status closs_poisson_nll_loss_fused_f64(
+    int64_t n, const double *input, const double *target, const double *weight, int log_input,
+    int full, double eps, closs_reduction reduction, double *out, double *grad_input);
+
+/* kl_div: y log y - y x (0 where y == 0); with log_target, exp(y) (y - x).
+ * 'batchmean' is SUM divided by the batch size, by the caller. */
+CLOSS_API closs_status closs_kl_div_f32(
+    int64_t n, const float *input, const float *target, const float *weight, int log_target,
+    closs_reduction reduction, float *out);
+CLOSS_API closs_status closs_kl_div_backward_f32(
+    int64_t n, const float *input, const float *target, const float *weight, int log_target,
+    closs_reduction reduction, const float *grad_output, float *grad_input);
+CLOSS_API closs_status closs_kl_div_fused_f32(
+    int64_t n, const float *input, const float *target, const float *weight, int log_target,
+    closs_reduction reduction, float *out, float *grad_input);
+CLOSS_API closs_status closs_kl_div_f64(
+    int64_t n, const double *input, const double *target, const double *weight, int log_target,
+    closs_reduction reduction, double *out);
+CLOSS_API closs_status closs_kl_div_backward_f64(
+    int64_t n, const double *input, const double *target, const double *weight, int log_target,
+    closs_reduction reduction, const double *grad_output, double *grad_input);
+CLOSS_API closs_status closs_kl_div_fused_f64(
+    int64_t n, const double *input, const double *target, const double *weight, int log_target,
+    closs_reduction reduction, double *out, double *grad_input);
+
+/* gaussian_nll_loss: 0.5 (log v + (x - y)^2 / v) [+ 0.5 log(2 pi) when full],
+ * v = max(var[i], eps). var (n values, already broadcast) is required and
+ * >= 0, else CLOSS_ERR_DOMAIN. Backward and fused also write d/dvar into
+ * grad_var (n values; NULL: not wanted), the derivative at v even where
+ * var < eps, as torch's is. */
+CLOSS_API closs_status closs_gaussian_nll_loss_f32(
+    int64_t n, const float *input, const float *target, const float *weight, const float *var,
+    int full, double eps, closs_reduction reduction, float *out);
+CLOSS_API closs_status closs_gaussian_nll_loss_backward_f32(
+    int64_t n, const float *input, const float *target, const float *weight, const float *var,
+    int full, double eps, closs_reduction reduction, const float *grad_output, float *grad_input,
+    float *grad_var);
+CLOSS_API closs_status closs_gaussian_nll_loss_fused_f32(
+    int64_t n, const float *input, const float *target, const float *weight, const float *var,
+    int full, double eps, closs_reduction reduction, float *out, float *grad_input,
+    float *grad_var);
+CLOSS_API closs_status closs_gaussian_nll_loss_f64(
+    int64_t n, const double *input, const double *target, const double *weight, const double *var,
+    int full, double eps, closs_reduction reduction, double *out);
+CLOSS_API closs_status closs_gaussian_nll_loss_backward_f64(
+    int64_t n, const double *input, const double *target, const double *weight, const double *var,
+    int full, double eps, closs_reduction reduction, const double *grad_output, double *grad_input,
+    double *grad_var);
+CLOSS_API closs_status closs_gaussian_nll_loss_fused_f64(
+    int64_t n, const double *input, const double *target, const double *weight, const double *var,
+    int full, double eps, closs_reduction reduction, double *out, double *grad_input,
+    double *grad_var);
+
+/* ===========================================================================
  * Row-wise losses: n rows of d elements each, stored row after row (an (n, d)
  * C-contiguous array; n, d and n * d in [0, CLOSS_MAX_ELEMENTS]), one loss
- * value per row. `out` and `grad_output` follow the rows (n values for
- * CLOSS_REDUCTION_NONE); MEAN divides by n. Gradients
- * have the shape of their input; backward and fused take one gradient array
- * per differentiable input, in argument order, none of them NULL (unless the
- * input is empty). Class indices are int64_t; an index outside its range is
- * CLOSS_ERR_INDEX_OUT_OF_RANGE, found before any output is written.
- *
- *   margin_ranking_loss     n elements (no d): max(0, -y (x1 - x2) + margin)
- *   cosine_embedding_loss   cos = x1.x2 / sqrt((|x1|^2 + e)(|x2|^2 + e)), e = 1e-12f;
- *                           1 - cos where y == 1, max(0, cos - margin) where
- *                           y == -1, 0 for any other y
- *   multi_margin_loss       d = c classes, target t in [0, c), p 1 or 2:
- *                           w[t] / c sum_{j != t} max(0, margin - x_t + x_j)^p
- *                           (weight: c values or NULL for ones)
- *   multilabel_margin_loss  d = c classes; target: n x c indices in [-1, c),
- *                           a row's targets end at its first -1; 1/c times the
- *                           sum over targets t and non-targets j of
- *                           max(0, 1 - x_t + x_j) (a repeated target counts twice)
- *   triplet_margin_loss     max(0, margin + |a - p + eps|_p - |a - n + eps|_p)
- *                           (margin > 0, p > 0, inf for the max norm); swap != 0
- *                           uses min(|a - n + eps|_p, |p - n + eps|_p) instead
- *
- * Row sums (dot products, norms, a row's hinge terms) accumulate in double.
- * For each NAME and each T/SFX in {float/f32, double/f64}, with ARGS and
- * GRADS as listed below:
- *   closs_NAME_SFX(ARGS, reduction, out)
- *   closs_NAME_backward_SFX(ARGS, reduction, grad_output, GRADS)
- *   closs_NAME_fused_SFX(ARGS, reduction, out, GRADS)
- * ------------------------------------------------------------------------- */
-#define CLOSS_UNPAREN(...) __VA_ARGS__
-#define CLOSS_DECLARE_ROWWISE(NAME, T, SFX, ARGS, GRADS)                                  \
-    CLOSS_API closs_status closs_##NAME##_##SFX(CLOSS_UNPAREN ARGS,                       \
-                                                closs_reduction reduction, T *out);       \
-    CLOSS_API closs_status closs_##NAME##_backward_##SFX(                                 \
-        CLOSS_UNPAREN ARGS, closs_reduction reduction, const T *grad_output,              \
-        CLOSS_UNPAREN GRADS);                                                             \
-    CLOSS_API closs_status closs_##NAME##_fused_##SFX(                                    \
-        CLOSS_UNPAREN ARGS, closs_reduction reduction, T *out, CLOSS_UNPAREN GRADS)
+ * value per row: `out` and `grad_output` hold n values for NONE; MEAN divides
+ * by n. Gradient arrays are required (non-NULL unless the input is empty).
+ * Class indices are int64_t; one outside its range is
+ * CLOSS_ERR_INDEX_OUT_OF_RANGE, found before any output is written. Row sums
+ * (dot products, norms, a row's hinge terms) accumulate in double.
+ * ======================================================================== */
 
-#define CLOSS_DECLARE_MARGIN_RANKING(T, SFX)                                              \
-    CLOSS_DECLARE_ROWWISE(margin_ranking_loss, T, SFX,                                    \
-        (int64_t n, const T *input1, const T *input2, const T *target, double margin),    \
-        (T *grad_input1, T *grad_input2))
-#define CLOSS_DECLARE_COSINE_EMBEDDING(T, SFX)                                            \
-    CLOSS_DECLARE_ROWWISE(cosine_embedding_loss, T, SFX,                                  \
-        (int64_t n, int64_t d, const T *input1, const T *input2, const T *target,         \
-         double margin),                                                                  \
-        (T *grad_input1, T *grad_input2))
-#define CLOSS_DECLARE_MULTI_MARGIN(T, SFX)                                                \
-    CLOSS_DECLARE_ROWWISE(multi_margin_loss, T, SFX,                                      \
-        (int64_t n, int64_t c, const T *input, const int64_t *target, const T *weight,    \
-         int p, double margin),                                                           \
-        (T *grad_input))
-#define CLOSS_DECLARE_MULTILABEL_MARGIN(T, SFX)                                           \
-    CLOSS_DECLARE_ROWWISE(multilabel_margin_loss, T, SFX,                                 \
-        (int64_t n, int64_t c, const T *input, const int64_t *target), (T *grad_input))
-#define CLOSS_DECLARE_TRIPLET_MARGIN(T, SFX)                                              \
-    CLOSS_DECLARE_ROWWISE(triplet_margin_loss, T, SFX,                                    \
-        (int64_t n, int64_t d, const T *anchor, const T *positive, const T *negative,     \
-         double margin, double p, double eps, int swap),                                  \
-        (T *grad_anchor, T *grad_positive, T *grad_negative))
+/* margin_ranking_loss: n elements (no d): max(0, -y (x1 - x2) + margin). */
+CLOSS_API closs_status closs_margin_ranking_loss_f32(
+    int64_t n, const float *input1, const float *input2, const float *target, double margin,
+    closs_reduction reduction, float *out);
+CLOSS_API closs_status closs_margin_ranking_loss_backward_f32(
+    int64_t n, const float *input1, const float *input2, const float *target, double margin,
+    closs_reduction reduction, const float *grad_output, float *grad_input1, float *grad_input2);
+CLOSS_API closs_status closs_margin_ranking_loss_fused_f32(
+    int64_t n, const float *input1, const float *input2, const float *target, double margin,
+    closs_reduction reduction, float *out, float *grad_input1, float *grad_input2);
+CLOSS_API closs_status closs_margin_ranking_loss_f64(
+    int64_t n, const double *input1, const double *input2, const double *target, double margin,
+    closs_reduction reduction, double *out);
+CLOSS_API closs_status closs_margin_ranking_loss_backward_f64(
+    int64_t n, const double *input1, const double *input2, const double *target, double margin,
+    closs_reduction reduction, const double *grad_output, double *grad_input1, double *grad_input2);
+CLOSS_API closs_status closs_margin_ranking_loss_fused_f64(
+    int64_t n, const double *input1, const double *input2, const double *target, double margin,
+    closs_reduction reduction, double *out, double *grad_input1, double *grad_input2);
 
-CLOSS_DECLARE_MARGIN_RANKING(float, f32);
-CLOSS_DECLARE_MARGIN_RANKING(double, f64);
-CLOSS_DECLARE_COSINE_EMBEDDING(float, f32);
-CLOSS_DECLARE_COSINE_EMBEDDING(double, f64);
-CLOSS_DECLARE_MULTI_MARGIN(float, f32);
-CLOSS_DECLARE_MULTI_MARGIN(double, f64);
-CLOSS_DECLARE_MULTILABEL_MARGIN(float, f32);
-CLOSS_DECLARE_MULTILABEL_MARGIN(double, f64);
-CLOSS_DECLARE_TRIPLET_MARGIN(float, f32);
-CLOSS_DECLARE_TRIPLET_MARGIN(double, f64);
+/* cosine_embedding_loss: cos = x1.x2 / sqrt((|x1|^2 + e)(|x2|^2 + e)),
+ * e = 1e-12f; 1 - cos where y == 1, max(0, cos - margin) where y == -1, 0 for
+ * any other y. target: n values. */
+CLOSS_API closs_status closs_cosine_embedding_loss_f32(
+    int64_t n, int64_t d, const float *input1, const float *input2, const float *target,
+    double margin, closs_reduction reduction, float *out);
+CLOSS_API closs_status closs_cosine_embedding_loss_backward_f32(
+    int64_t n, int64_t d, const float *input1, const float *input2, const float *target,
+    double margin, closs_reduction reduction, const float *grad_output, float *grad_input1,
+    float *grad_input2);
+CLOSS_API closs_status closs_cosine_embedding_loss_fused_f32(
+    int64_t n, int64_t d, const float *input1, const float *input2, const float *target,
+    double margin, closs_reduction reduction, float *out, float *grad_input1, float *grad_input2);
+CLOSS_API closs_status closs_cosine_embedding_loss_f64(
+    int64_t n, int64_t d, const double *input1, const double *input2, const double *target,
+    double margin, closs_reduction reduction, double *out);
+CLOSS_API closs_status closs_cosine_embedding_loss_backward_f64(
+    int64_t n, int64_t d, const double *input1, const double *input2, const double *target,
+    double margin, closs_reduction reduction, const double *grad_output, double *grad_input1,
+    double *grad_input2);
+CLOSS_API closs_status closs_cosine_embedding_loss_fused_f64(
+    int64_t n, int64_t d, const double *input1, const double *input2, const double *target,
+    double margin, closs_reduction reduction, double *out, double *grad_input1,
+    double *grad_input2);
 
-/* ---------------------------------------------------------------------------
+/* multi_margin_loss: d = c classes, target t (n indices) in [0, c), p 1 or 2:
+ * w[t] / c sum_{j != t} max(0, margin - x_t + x_j)^p (weight: c values or
+ * NULL for ones). */
+CLOSS_API closs_status closs_multi_margin_loss_f32(
+    int64_t n, int64_t c, const float *input, const int64_t *target, const float *weight, int p,
+    double margin, closs_reduction reduction, float *out);
+CLOSS_API closs_status closs_multi_margin_loss_backward_f32(
+    int64_t n, int64_t c, const float *input, const int64_t *target, const float *weight, int p,
+    double margin, closs_reduction reduction, const float *grad_output, float *grad_input);
+CLOSS_API closs_status closs_multi_margin_loss_fused_f32(
+    int64_t n, int64_t c, const float *input, const int64_t *target, const float *weight, int p,
+    double margin, closs_reduction reduction, float *out, float *grad_input);
+CLOSS_API closs_status closs_multi_margin_loss_f64(
+    int64_t n, int64_t c, const double *input, const int64_t *target, const double *weight, int p,
+    double margin, closs_reduction reduction, double *out);
+CLOSS_API closs_status closs_multi_margin_loss_backward_f64(
+    int64_t n, int64_t c, const double *input, const int64_t *target, const double *weight, int p,
+    double margin, closs_reduction reduction, const double *grad_output, double *grad_input);
+CLOSS_API closs_status closs_multi_margin_loss_fused_f64(
+    int64_t n, int64_t c, const double *input, const int64_t *target, const double *weight, int p,
+    double margin, closs_reduction reduction, double *out, double *grad_input);
+
+/* multilabel_margin_loss: d = c classes; target: n x c indices in [-1, c), a
+ * row's targets end at its first -1; 1/c times the sum over targets t and
+ * non-targets j of max(0, 1 - x_t + x_j) (a repeated target counts twice). */
+CLOSS_API closs_status closs_multilabel_margin_loss_f32(
+    int64_t n, int64_t c, const float *input, const int64_t *target, closs_reduction reduction,
+    float *out);
+CLOSS_API closs_status closs_multilabel_margin_loss_backward_f32(
+    int64_t n, int64_t c, const float *input, const int64_t *target, closs_reduction reduction,
+    const float *grad_output, float *grad_input);
+CLOSS_API closs_status closs_multilabel_margin_loss_fused_f32(
+    int64_t n, int64_t c, const float *input, const int64_t *target, closs_reduction reduction,
+    float *out, float *grad_input);
+CLOSS_API closs_status closs_multilabel_margin_loss_f64(
+    int64_t n, int64_t c, const double *input, const int64_t *target, closs_reduction reduction,
+    double *out);
+CLOSS_API closs_status closs_multilabel_margin_loss_backward_f64(
+    int64_t n, int64_t c, const double *input, const int64_t *target, closs_reduction reduction,
+    const double *grad_output, double *grad_input);
+CLOSS_API closs_status closs_multilabel_margin_loss_fused_f64(
+    int64_t n, int64_t c, const double *input, const int64_t *target, closs_reduction reduction,
+    double *out, double *grad_input);
+
+/* triplet_margin_loss: max(0, margin + |a - p + eps|_p - |a - n + eps|_p)
+ * (margin > 0, p > 0, INFINITY for the max norm); swap != 0 uses
+ * min(|a - n + eps|_p, |p - n + eps|_p) instead. */
+CLOSS_API closs_status closs_triplet_margin_loss_f32(
+    int64_t n, int64_t d, const float *anchor, const float *positive, const float *negative,
+    double margin, double p, double eps, int swap, closs_reduction reduction, float *out);
+CLOSS_API closs_status closs_triplet_margin_loss_backward_f32(
+    int64_t n, int64_t d, const float *anchor, const float *positive, const float *negative,
+    double margin, double p, double eps, int swap, closs_reduction reduction,
+    const float *grad_output, float *grad_anchor, float *grad_positive, float *grad_negative);
+CLOSS_API closs_status closs_triplet_margin_loss_fused_f32(
+    int64_t n, int64_t d, const float *anchor, const float *positive, const float *negative,
+    double margin, double p, double eps, int swap, closs_reduction reduction, float *out,
+    float *grad_anchor, float *grad_positive, float *grad_negative);
+CLOSS_API closs_status closs_triplet_margin_loss_f64(
+    int64_t n, int64_t d, const double *anchor, const double *positive, const double *negative,
+    double margin, double p, double eps, int swap, closs_reduction reduction, double *out);
+CLOSS_API closs_status closs_triplet_margin_loss_backward_f64(
+    int64_t n, int64_t d, const double *anchor, const double *positive, const double *negative,
+    double margin, double p, double eps, int swap, closs_reduction reduction,
+    const double *grad_output, double *grad_anchor, double *grad_positive, double *grad_negative);
+CLOSS_API closs_status closs_triplet_margin_loss_fused_f64(
+    int64_t n, int64_t d, const double *anchor, const double *positive, const double *negative,
+    double margin, double p, double eps, int swap, closs_reduction reduction, double *out,
+    double *grad_anchor, double *grad_positive, double *grad_negative);
+
+/* ===========================================================================
  * ctc_loss: connectionist temporal classification (Graves et al., ICML 2006),
  * PyTorch's CPU semantics.
  *
@@ -304,91 +551,139 @@ CLOSS_DECLARE_TRIPLET_MARGIN(double, f64);
  *   sizes           t, n, c, s, t * n * c and (padded) n * s in [0, CLOSS_MAX_ELEMENTS]
  *
  * Sample b's loss is -log p(target | log_probs[0 .. input_lengths[b]), b); inf
- * where no alignment exists, replaced by 0 when zero_infinity != 0. MEAN
- * divides each loss by max(target_length, 1), then averages over the batch.
- * The gradient is torch's: (exp(lp) - exp(log sum of alpha beta - log p - lp))
- * times grad_output per (frame, class) for frames below the sample's input
- * length, 0 past it and for samples zeroed by zero_infinity. It is the
- * derivative with respect to the logits z of lp = log_softmax(z) (d/dlp plus
- * the terms exp(lp) that log_softmax's Jacobian removes again), not d/dlp.
+ * where no alignment exists, replaced by 0 when zero_infinity != 0. `out` and
+ * `grad_output` hold n values for NONE; MEAN divides each loss by
+ * max(target_length, 1), then averages over the batch.
+ *
+ * The gradient (grad_log_probs, t x n x c) is torch's: (exp(lp) - exp(log sum
+ * of alpha beta - log p - lp)) times grad_output per (frame, class) for frames
+ * below the sample's input length, 0 past it and for samples zeroed by
+ * zero_infinity. It is the derivative with respect to the logits z of
+ * lp = log_softmax(z) (d/dlp plus the terms exp(lp) that log_softmax's
+ * Jacobian removes again), not d/dlp.
+ *
  * Alpha and beta are computed in the input's precision, as torch does, with
  * vectorised exp and log, so results agree with torch's to rounding, not to
- * the bit (the rule: docs/architecture.md, ctc_loss); batch sums in double.
- * The target indices that are used (sample b's first
- * target_lengths[b]) outside [0, c) give CLOSS_ERR_INDEX_OUT_OF_RANGE, lengths
- * out of range CLOSS_ERR_INVALID_SIZE, a blank outside [0, c)
- * CLOSS_ERR_INVALID_ARGUMENT, all before any output is written. Scratch memory
- * (per thread: alpha and the gathered log-probabilities, t x (2 max target
- * length + 1) each) is allocated once per call: CLOSS_ERR_OUT_OF_MEMORY when
- * that fails.
- *
- *   closs_ctc_loss_SFX(ARGS, reduction, out)
- *   closs_ctc_loss_backward_SFX(ARGS, reduction, grad_output, grad_log_probs)
- *   closs_ctc_loss_fused_SFX(ARGS, reduction, out, grad_log_probs)
- * ------------------------------------------------------------------------- */
-#define CLOSS_CTC_ARGS(TYPE)                                                               \
-    int64_t t, int64_t n, int64_t c, const TYPE *log_probs, const int64_t *targets,       \
-        int64_t s, int concatenated, const int64_t *input_lengths,                       \
-        const int64_t *target_lengths, int64_t blank, int zero_infinity
-#define CLOSS_DECLARE_CTC(TYPE, SFX)                                                       \
-    CLOSS_API closs_status closs_ctc_loss_##SFX(CLOSS_CTC_ARGS(TYPE),                     \
-                                                closs_reduction reduction, TYPE *out);     \
-    CLOSS_API closs_status closs_ctc_loss_backward_##SFX(                                  \
-        CLOSS_CTC_ARGS(TYPE), closs_reduction reduction, const TYPE *grad_output,          \
-        TYPE *grad_log_probs);                                                             \
-    CLOSS_API closs_status closs_ctc_loss_fused_##SFX(                                     \
-        CLOSS_CTC_ARGS(TYPE), closs_reduction reduction, TYPE *out, TYPE *grad_log_probs)
-CLOSS_DECLARE_CTC(float, f32);
-CLOSS_DECLARE_CTC(double, f64);
+ * the bit (docs/architecture.md, ctc_loss); batch sums in double. The target
+ * indices that are used (sample b's first target_lengths[b]) outside [0, c)
+ * give CLOSS_ERR_INDEX_OUT_OF_RANGE, lengths out of range
+ * CLOSS_ERR_INVALID_SIZE, a blank outside [0, c) CLOSS_ERR_INVALID_ARGUMENT,
+ * all before any output is written. Scratch memory (per thread: alpha and the
+ * gathered log-probabilities, t x (2 max target length + 1) each) is
+ * allocated once per call: CLOSS_ERR_OUT_OF_MEMORY when that fails.
+ * ======================================================================== */
+CLOSS_API closs_status closs_ctc_loss_f32(
+    int64_t t, int64_t n, int64_t c, const float *log_probs, const int64_t *targets, int64_t s,
+    int concatenated, const int64_t *input_lengths, const int64_t *target_lengths, int64_t blank,
+    int zero_infinity, closs_reduction reduction, float *out);
+CLOSS_API closs_status closs_ctc_loss_backward_f32(
+    int64_t t, int64_t n, int64_t c, const float *log_probs, const int64_t *targets, int64_t s,
+    int concatenated, const int64_t *input_lengths, const int64_t *target_lengths, int64_t blank,
+    int zero_infinity, closs_reduction reduction, const float *grad_output, float *grad_log_probs);
+CLOSS_API closs_status closs_ctc_loss_fused_f32(
+    int64_t t, int64_t n, int64_t c, const float *log_probs, const int64_t *targets, int64_t s,
+    int concatenated, const int64_t *input_lengths, const int64_t *target_lengths, int64_t blank,
+    int zero_infinity, closs_reduction reduction, float *out, float *grad_log_probs);
+CLOSS_API closs_status closs_ctc_loss_f64(
+    int64_t t, int64_t n, int64_t c, const double *log_probs, const int64_t *targets, int64_t s,
+    int concatenated, const int64_t *input_lengths, const int64_t *target_lengths, int64_t blank,
+    int zero_infinity, closs_reduction reduction, double *out);
+CLOSS_API closs_status closs_ctc_loss_backward_f64(
+    int64_t t, int64_t n, int64_t c, const double *log_probs, const int64_t *targets, int64_t s,
+    int concatenated, const int64_t *input_lengths, const int64_t *target_lengths, int64_t blank,
+    int zero_infinity, closs_reduction reduction, const double *grad_output,
+    double *grad_log_probs);
+CLOSS_API closs_status closs_ctc_loss_fused_f64(
+    int64_t t, int64_t n, int64_t c, const double *log_probs, const int64_t *targets, int64_t s,
+    int concatenated, const int64_t *input_lengths, const int64_t *target_lengths, int64_t blank,
+    int zero_infinity, closs_reduction reduction, double *out, double *grad_log_probs);
 
-/* ---------------------------------------------------------------------------
+/* ===========================================================================
  * Classification losses: input of shape (n, c, s) - n samples, c classes and
  * s = d1 * ... * dK positions per sample (s = 1 for (n, c) input; unbatched
- * (c,) input is n = 1, s = 1) - C-contiguous, so class j of position (i, k) is
- * input[(i * c + j) * s + k]. Class-index targets and 'none' values have shape
- * (n, s); probability targets have the input's shape; weight holds c values.
+ * (c,) input is n = 1, s = 1) - C-contiguous, so class j of position (i, k)
+ * is input[(i * c + j) * s + k]. Class-index targets and NONE values have
+ * shape (n, s); probability targets have the input's shape; weight holds c
+ * values (NULL: w = 1). Sizes n, c, s and n * c * s in [0, CLOSS_MAX_ELEMENTS].
  *
- *   nll_loss            -w[t] x[t]                       (x: log-probabilities)
- *   cross_entropy       (1 - e) w[t] (lse - x[t]) + (e / c) sum_j w[j] (lse - x[j])
- *                       lse = log sum_j exp(x[j]), e = label_smoothing in [0, 1]
- *   cross_entropy_prob  sum_j w[j] t'[j] (lse - x[j]),   t' = (1 - e) t + e / c
- *
- * w = 1 when weight is NULL. Class indices equal to ignore_index contribute
- * nothing (value 0, gradient 0); any other index outside [0, c) is
- * CLOSS_ERR_INDEX_OUT_OF_RANGE, found before anything outside an array is read
- * (the outputs are then unspecified). MEAN divides the sum by the summed w[t]
- * of the kept positions for class indices (NaN when none is kept), and by
- * n * s for probabilities. label_smoothing outside [0, 1] (or NaN) is
- * CLOSS_ERR_INVALID_ARGUMENT. Sizes n, c, s and n * c * s in [0, CLOSS_MAX_ELEMENTS].
- *
- * For each T/SFX in {float/f32, double/f64}, with (ARGS) = (n, c, s, input,
- * target, weight, [ignore_index,] [label_smoothing,] reduction):
- *   closs_NAME_SFX(ARGS, out)
- *   closs_NAME_backward_SFX(ARGS, grad_output, grad_input)
- *   closs_NAME_fused_SFX(ARGS, out, grad_input)
- * ------------------------------------------------------------------------- */
-/* TGT is the target's element type; the trailing arguments are the loss's
- * parameters. */
-#define CLOSS_DECLARE_CLASSIFICATION(NAME, T, SFX, TGT, ...)                          \
-    CLOSS_API closs_status closs_##NAME##_##SFX(                                      \
-        int64_t n, int64_t c, int64_t s, const T *input, const TGT *target,           \
-        const T *weight, __VA_ARGS__, closs_reduction reduction, T *out);             \
-    CLOSS_API closs_status closs_##NAME##_backward_##SFX(                             \
-        int64_t n, int64_t c, int64_t s, const T *input, const TGT *target,           \
-        const T *weight, __VA_ARGS__, closs_reduction reduction,                      \
-        const T *grad_output, T *grad_input);                                         \
-    CLOSS_API closs_status closs_##NAME##_fused_##SFX(                                \
-        int64_t n, int64_t c, int64_t s, const T *input, const TGT *target,           \
-        const T *weight, __VA_ARGS__, closs_reduction reduction, T *out, T *grad_input)
+ * Class indices equal to ignore_index contribute nothing (value 0, gradient
+ * 0); any other index outside [0, c) is CLOSS_ERR_INDEX_OUT_OF_RANGE, found
+ * before anything outside an array is read. With class indices MEAN divides
+ * the sum by the summed w[t] of the kept positions (NaN when none is kept);
+ * with probabilities by n * s. label_smoothing e outside [0, 1] (or NaN) is
+ * CLOSS_ERR_INVALID_ARGUMENT.
+ * ======================================================================== */
 
-CLOSS_DECLARE_CLASSIFICATION(nll_loss, float, f32, int64_t, int64_t ignore_index);
-CLOSS_DECLARE_CLASSIFICATION(nll_loss, double, f64, int64_t, int64_t ignore_index);
-CLOSS_DECLARE_CLASSIFICATION(cross_entropy, float, f32, int64_t, int64_t ignore_index,
-                             double label_smoothing);
-CLOSS_DECLARE_CLASSIFICATION(cross_entropy, double, f64, int64_t, int64_t ignore_index,
-                             double label_smoothing);
-CLOSS_DECLARE_CLASSIFICATION(cross_entropy_prob, float, f32, float, double label_smoothing);
-CLOSS_DECLARE_CLASSIFICATION(cross_entropy_prob, double, f64, double, double label_smoothing);
+/* nll_loss: -w[t] x[t] (x: log-probabilities). */
+CLOSS_API closs_status closs_nll_loss_f32(
+    int64_t n, int64_t c, int64_t s, const float *input, const int64_t *target, const float *weight,
+    int64_t ignore_index, closs_reduction reduction, float *out);
+CLOSS_API closs_status closs_nll_loss_backward_f32(
+    int64_t n, int64_t c, int64_t s, const float *input, const int64_t *target, const float *weight,
+    int64_t ignore_index, closs_reduction reduction, const float *grad_output, float *grad_input);
+CLOSS_API closs_status closs_nll_loss_fused_f32(
+    int64_t n, int64_t c, int64_t s, const float *input, const int64_t *target, const float *weight,
+    int64_t ignore_index, closs_reduction reduction, float *out, float *grad_input);
+CLOSS_API closs_status closs_nll_loss_f64(
+    int64_t n, int64_t c, int64_t s, const double *input, const int64_t *target,
+    const double *weight, int64_t ignore_index, closs_reduction reduction, double *out);
+CLOSS_API closs_status closs_nll_loss_backward_f64(
+    int64_t n, int64_t c, int64_t s, const double *input, const int64_t *target,
+    const double *weight, int64_t ignore_index, closs_reduction reduction,
+    const double *grad_output, double *grad_input);
+CLOSS_API closs_status closs_nll_loss_fused_f64(
+    int64_t n, int64_t c, int64_t s, const double *input, const int64_t *target,
+    const double *weight, int64_t ignore_index, closs_reduction reduction, double *out,
+    double *grad_input);
+
+/* cross_entropy: (1 - e) w[t] (lse - x[t]) + (e / c) sum_j w[j] (lse - x[j]),
+ * lse = log sum_j exp(x[j]). */
+CLOSS_API closs_status closs_cross_entropy_f32(
+    int64_t n, int64_t c, int64_t s, const float *input, const int64_t *target, const float *weight,
+    int64_t ignore_index, double label_smoothing, closs_reduction reduction, float *out);
+CLOSS_API closs_status closs_cross_entropy_backward_f32(
+    int64_t n, int64_t c, int64_t s, const float *input, const int64_t *target, const float *weight,
+    int64_t ignore_index, double label_smoothing, closs_reduction reduction,
+    const float *grad_output, float *grad_input);
+CLOSS_API closs_status closs_cross_entropy_fused_f32(
+    int64_t n, int64_t c, int64_t s, const float *input, const int64_t *target, const float *weight,
+    int64_t ignore_index, double label_smoothing, closs_reduction reduction, float *out,
+    float *grad_input);
+CLOSS_API closs_status closs_cross_entropy_f64(
+    int64_t n, int64_t c, int64_t s, const double *input, const int64_t *target,
+    const double *weight, int64_t ignore_index, double label_smoothing, closs_reduction reduction,
+    double *out);
+CLOSS_API closs_status closs_cross_entropy_backward_f64(
+    int64_t n, int64_t c, int64_t s, const double *input, const int64_t *target,
+    const double *weight, int64_t ignore_index, double label_smoothing, closs_reduction reduction,
+    const double *grad_output, double *grad_input);
+CLOSS_API closs_status closs_cross_entropy_fused_f64(
+    int64_t n, int64_t c, int64_t s, const double *input, const int64_t *target,
+    const double *weight, int64_t ignore_index, double label_smoothing, closs_reduction reduction,
+    double *out, double *grad_input);
+
+/* cross_entropy_prob: sum_j w[j] t'[j] (lse - x[j]), t' = (1 - e) t + e / c;
+ * target: probabilities of the input's shape and dtype. */
+CLOSS_API closs_status closs_cross_entropy_prob_f32(
+    int64_t n, int64_t c, int64_t s, const float *input, const float *target, const float *weight,
+    double label_smoothing, closs_reduction reduction, float *out);
+CLOSS_API closs_status closs_cross_entropy_prob_backward_f32(
+    int64_t n, int64_t c, int64_t s, const float *input, const float *target, const float *weight,
+    double label_smoothing, closs_reduction reduction, const float *grad_output, float *grad_input);
+CLOSS_API closs_status closs_cross_entropy_prob_fused_f32(
+    int64_t n, int64_t c, int64_t s, const float *input, const float *target, const float *weight,
+    double label_smoothing, closs_reduction reduction, float *out, float *grad_input);
+CLOSS_API closs_status closs_cross_entropy_prob_f64(
+    int64_t n, int64_t c, int64_t s, const double *input, const double *target,
+    const double *weight, double label_smoothing, closs_reduction reduction, double *out);
+CLOSS_API closs_status closs_cross_entropy_prob_backward_f64(
+    int64_t n, int64_t c, int64_t s, const double *input, const double *target,
+    const double *weight, double label_smoothing, closs_reduction reduction,
+    const double *grad_output, double *grad_input);
+CLOSS_API closs_status closs_cross_entropy_prob_fused_f64(
+    int64_t n, int64_t c, int64_t s, const double *input, const double *target,
+    const double *weight, double label_smoothing, closs_reduction reduction, double *out,
+    double *grad_input);
 
 #ifdef __cplusplus
 }

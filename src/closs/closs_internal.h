@@ -15,6 +15,17 @@
 #define CLOSS_CAT(a, b) CLOSS_CAT_(a, b)
 #define CLOSS_CAT3(a, b, c) CLOSS_CAT(CLOSS_CAT(a, b), c)
 
+/* A parenthesised argument list without its parentheses (the X-lists pass
+ * argument lists as one macro argument). */
+#define CLOSS_UNPAREN(...) __VA_ARGS__
+
+/* The leading arguments of the ctc_loss functions (closs.h), in element type
+ * TYPE: ctc.h defines the public functions with it. */
+#define CLOSS_CTC_ARGS(TYPE)                                                         \
+    int64_t t, int64_t n, int64_t c, const TYPE *log_probs, const int64_t *targets, \
+        int64_t s, int concatenated, const int64_t *input_lengths,                 \
+        const int64_t *target_lengths, int64_t blank, int zero_infinity
+
 #if defined(__GNUC__)
 #define CLOSS_INLINE static inline __attribute__((always_inline))
 #else
