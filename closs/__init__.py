@@ -42,14 +42,7 @@ except ImportError as e:  # the source folder, not the built package
 from closs._errors import DTypeError, ParameterError, ShapeError
 
 
-def _version():
-    """The C library's version (meson.build's project version, the one place it
-    is written), from its MAJOR * 10000 + MINOR * 100 + PATCH number."""
-    number = _core.version_number()
-    return f"{number // 10000}.{number // 100 % 100}.{number % 100}"
-
-
-__version__ = _version()
+__version__ = _core.version_string()  # meson.build's project version, the one place it is written
 
 
 def get_num_threads():

@@ -16,6 +16,7 @@ A new loss family adds a LossCall subclass (its ``_run`` method) and a prepare
 function; nothing else here changes.
 """
 
+import functools
 import math
 import numbers
 import operator
@@ -28,7 +29,10 @@ from closs import _core
 from closs._errors import DomainError, DTypeError, ParameterError, ShapeError
 
 FORWARD, BACKWARD, FUSED = (int(op) for op in _core.Op)
-REDUCTIONS = {"none": 0, "mean": 1, "sum": 2, "batchmean": 3}
+Reduction = _core.Reduction  # closs.h's codes; every layer compares with these names
+NONE, MEAN, SUM, BATCHMEAN = Reduction.NONE, Reduction.MEAN, Reduction.SUM, Reduction.BATCHMEAN
+REDUCTIONS = {"none": NONE, "mean": MEAN, "sum": SUM, "batchmean": BATCHMEAN}
+REDUCTION_NAMES = {code: name for name, code in REDUCTIONS.items()}
 _KERNEL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))  # what the C core computes in
 
 
@@ -74,8 +78,11 @@ def float_dtype(*arrays):
     return np.dtype(result)
 
 
-def reduction_code(reduction, size_average=None, reduce=None, allowed=("none", "mean", "sum")):
-    """The C reduction code; maps the deprecated size_average/reduce pair as torch does."""
+def reduction_code(reduction, size_average=None, reduce=None, allowed=("none", "mean", "sum"),
+                   invalid="{} is not a valid value for reduction"):
+    """The one reduction parser: the Reduction of a name, the deprecated
+    size_average/reduce pair mapped as torch does; `invalid` is torch's message for
+    a name outside `allowed` (gaussian_nll_loss has its own words)."""
     if size_average is not None or reduce is not None:
         size_average = True if size_average is None else size_average
         reduce = True if reduce is None else reduce
@@ -86,7 +93,7 @@ def reduction_code(reduction, size_average=None, reduce=None, allowed=("none", "
             stacklevel=user_stacklevel(),
         )
     if not isinstance(reduction, str) or reduction not in allowed:
-        raise ValueError(f"{reduction} is not a valid value for reduction")
+        raise ValueError(invalid.format(reduction))
     return REDUCTIONS[reduction]
 
 
@@ -209,6 +216,22 @@ def _unbroadcast(g, shape):
     return g.sum(axis=axes).reshape(shape)
 
 
+# --------------------------------------------------------------------------- lanes
+
+# The common forward calls whose arguments are already in the kernel's form (exact
+# C-contiguous native ndarrays of one float dtype, int64 indices, a plain
+# reduction) go straight to C through these, each a family's *_value call bound to
+# its loss kind; None sends the caller to its general path (a *_call preparer),
+# which normalises the arguments and makes every error message.
+lane_nll = functools.partial(_core.classification_value, _core.CLASSIFICATION["nll_loss"])
+lane_cross_entropy = functools.partial(_core.classification_value,
+                                       _core.CLASSIFICATION["cross_entropy"])
+lane_multi_margin = functools.partial(_core.rowwise_value, _core.ROWWISE["multi_margin_loss"])
+lane_multilabel_margin = functools.partial(_core.rowwise_value,
+                                           _core.ROWWISE["multilabel_margin_loss"])
+lane_ctc = _core.ctc_value
+
+
 # --------------------------------------------------------------------------- calls
 
 
@@ -269,7 +292,7 @@ class LossCall:
         """_run over chunks of NumPy's buffered iterator: a reduced loss as the sum of
         the chunks' 'sum's (added in double, in the iterator's fixed order) times
         sum_scale, its gradient with grad_output * sum_scale."""
-        shape, reduced = self.out_shape, self.reduction != 0
+        shape, reduced = self.out_shape, self.reduction != NONE
         scale = 1.0 if self.sum_scale is None else float(self.sum_scale)
         arrays = self._chunk_reads()
         reads = arrays + ([grad_output.reshape(shape)] if grad_output is not None and not reduced
@@ -293,7 +316,7 @@ class LossCall:
                 if not reduced and grad_output is not None:
                     go = rest.pop(0)
                 value = part if reduced else (rest.pop(0) if op != BACKWARD else None)
-                self._chunk_kernel(op, 2 if reduced else 0, value, go, rest, ops[:len(arrays)])
+                self._chunk_kernel(op, SUM if reduced else NONE, value, go, rest, ops[:len(arrays)])
                 if part is not None:
                     total += float(part[0])
                     if op == FUSED and scale != 1.0:
@@ -304,12 +327,12 @@ class LossCall:
 
     # value ----------------------------------------------------------------
     def _value_buffer(self):
-        if self.reduction == 0:
+        if self.reduction == NONE:
             return np.empty(self.out_shape, self.dtype)
         return np.empty(1, self.dtype)
 
     def _wrap_value(self, out):
-        return out if self.reduction == 0 else out[0]
+        return out if self.reduction == NONE else out[0]
 
     def value(self):
         out = self._value_buffer()
@@ -321,7 +344,7 @@ class LossCall:
         if grad_output is None:
             return None
         g = as_array(grad_output, "grad_output")
-        if self.reduction == 0:
+        if self.reduction == NONE:
             if g.shape != self.out_shape:
                 raise ShapeError(
                     f"grad_output has shape {g.shape}, expected the loss's shape {self.out_shape}"
@@ -448,13 +471,13 @@ class PointwiseCall(LossCall):
         if self.chunked:
             return self._run_chunks(op, out, grad_output, grad_inputs)
         scale = self.sum_scale
-        if scale is None or self.reduction == 0:
+        if scale is None or self.reduction == NONE:
             self._kernel(op, self.reduction, out, grad_output, grad_inputs)
         elif op == BACKWARD:
             go = np.array([scale if grad_output is None else grad_output[0] * scale], self.dtype)
-            self._kernel(op, 2, None, go, grad_inputs)
+            self._kernel(op, SUM, None, go, grad_inputs)
         else:
-            self._kernel(op, 2, out, None, grad_inputs)
+            self._kernel(op, SUM, out, None, grad_inputs)
             out *= scale
             for g in grad_inputs or ():
                 g *= scale
@@ -468,16 +491,16 @@ class RowMeanCall(PointwiseCall):
     __slots__ = ("row",)
 
     def _run(self, op, out, grad_output, grad_inputs):
-        if self.reduction != 0:
+        if self.reduction != NONE:
             return super()._run(op, out, grad_output, grad_inputs)
         if op != FORWARD:  # d/dx of row means: the element gradient over C, times go[row]
             go = np.full(self.x.size, np.float64(1.0) / self.row, self.dtype)
             if grad_output is not None:
                 go.reshape(-1, self.row)[:] *= grad_output.reshape(-1, 1)
-            self._kernel(BACKWARD, 0, None, go, grad_inputs)
+            self._kernel(BACKWARD, NONE, None, go, grad_inputs)
         if op != BACKWARD:
             values = np.empty(self.x.size, self.dtype)
-            self._kernel(FORWARD, 0, values, None, None)
+            self._kernel(FORWARD, NONE, values, None, None)
             np.divide(values.reshape(-1, self.row).sum(axis=1), self.row, out=out)
 
 
@@ -537,18 +560,18 @@ def pointwise(name, input, target, reduction, weight=None, params=(), *, aux=Non
     else:
         c.x, c.y, c.w, c.aux = (None if v is None else flat(v, shape, dtype) for v in arrays)
     c.sum_scale, c.domain_error = None, domain_error
-    weighted_mean = mean_by == "weight_sum" and w is not None and reduction == 1
+    weighted_mean = mean_by == "weight_sum" and w is not None and reduction == MEAN
     if weighted_mean and (shape != x.shape or c.chunked):
         with np.errstate(divide="ignore"):
             c.sum_scale = np.float64(1.0) / w.sum(dtype=np.float64)
-    elif reduction == 3:  # batchmean
+    elif reduction == BATCHMEAN:
         c.sum_scale = np.float64(1.0) / (shape[0] if shape else 1)
-    elif reduction == 1 and c.chunked:
+    elif reduction == MEAN and c.chunked:
         c.sum_scale = np.float64(1.0) / math.prod(shape)
     if row_mean:
         c.row = shape[-1] if shape else 1
         c.out_shape = shape[:-1]
-        if reduction == 2:
+        if reduction == SUM:
             # torch sums row sums / C: NaN rows when C = 0, unless there is no row at all
             c.sum_scale = np.float64(1.0) / c.row if c.row else np.float64(
                 np.nan if math.prod(c.out_shape) else 0.0)
@@ -608,7 +631,7 @@ def rowwise(name, dtype, reduction, n, d, shape, out_shape, inputs, y=None, targ
     c.n, c.d, c.out_shape = n, d, out_shape
     c.chunked = d == 1 and target is None and weight is None and chunked(
         shape, dtype, tuple(inputs) + (y,))
-    c.sum_scale = np.float64(1.0) / n if c.chunked and reduction == 1 else None
+    c.sum_scale = np.float64(1.0) / n if c.chunked and reduction == MEAN else None
     if c.chunked:  # views: nothing is copied at the loss's size
         c.xs = tuple([np.broadcast_to(x, shape) for x in inputs] + [None] * (3 - len(inputs)))
         c.y = np.broadcast_to(y, shape)
@@ -698,21 +721,21 @@ class DistanceTripletCall(LossCall):
             )
         if op != BACKWARD:
             loss = np.where(self.pre < 0, 0.0, self.pre)
-            if self.reduction == 0:
+            if self.reduction == NONE:
                 out[:] = loss.reshape(-1)
             else:
-                out[0] = loss.sum() if self.reduction == 2 else loss.mean()
+                out[0] = loss.sum() if self.reduction == SUM else loss.mean()
         if op != FORWARD:
             self._grad(grad_output, grad_inputs)
 
     def _grad(self, grad_output, grad_inputs):
         if grad_output is None:
             go = 1.0
-        elif self.reduction == 0:
+        elif self.reduction == NONE:
             go = grad_output.reshape(self.out_shape).astype(np.float64)
         else:
             go = float(grad_output[0])
-        if self.reduction == 1:
+        if self.reduction == MEAN:
             go = go / max(self.pre.size, 1)  # no element, no gradient to scale
         k = np.where(self.pre >= 0, go, 0.0)
         dp, dn, ds = self.distances

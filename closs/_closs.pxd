@@ -21,6 +21,7 @@ cdef extern from "closs.h" nogil:
     int CLOSS_VERSION_NUMBER
     const char *closs_status_string(closs_status status)
     int closs_version_number()
+    const char *closs_version_string()
     int closs_has_openmp()
     const char *closs_build_info()
     closs_status closs_set_num_threads(int n)

@@ -30,6 +30,14 @@ cpdef enum Op:
     BACKWARD = 1
     FUSED = 2
 
+# The reductions: closs.h's closs_reduction, the one enum of every layer above it
+# (BATCHMEAN is the C library's reserved code: kl_div's is a scaled SUM).
+cpdef enum Reduction:
+    NONE = CLOSS_REDUCTION_NONE
+    MEAN = CLOSS_REDUCTION_MEAN
+    SUM = CLOSS_REDUCTION_SUM
+    BATCHMEAN = CLOSS_REDUCTION_BATCHMEAN
+
 # Element-wise loss kinds by name: the kind of closs_elementwise_call.
 POINTWISE = {closs_elementwise_names[k].decode(): k for k in range(closs_elementwise_count)}
 # Row-wise loss kinds by name: the kind of closs_rowwise_call.
@@ -171,6 +179,10 @@ cdef inline void *pointer(object a) noexcept:
 
 def version_number():
     return closs_version_number()
+
+
+def version_string():
+    return closs_version_string().decode()
 
 
 def build_info():

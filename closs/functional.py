@@ -10,14 +10,8 @@ import warnings
 
 import numpy as np
 
-from closs import _api, _core
+from closs import _api
 from closs._errors import DomainError, DTypeError, ParameterError, ShapeError
-
-# Loss kinds of the lanes (closs._core.*_value): the common forward calls go
-# straight to C when their arguments are already in the kernel's form.
-_NLL, _CE = _core.CLASSIFICATION["nll_loss"], _core.CLASSIFICATION["cross_entropy"]
-_MULTI_MARGIN = _core.ROWWISE["multi_margin_loss"]
-_MULTILABEL_MARGIN = _core.ROWWISE["multilabel_margin_loss"]
 
 __all__ = [
     "l1_loss",
@@ -121,7 +115,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     nothing; 'mean' divides by the summed weight of the other targets (NaN if none).
     """
     if size_average is None and reduce is None:
-        v = _core.classification_value(_NLL, input, target, weight, ignore_index, 0.0, reduction)
+        v = _api.lane_nll(input, target, weight, ignore_index, 0.0, reduction)
         if v is not None:
             return v
     return _nll_call(input, target, weight, size_average, ignore_index, reduce,
@@ -139,8 +133,8 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     ignore_index; with probabilities, by the number of positions (N * d1 ... dK).
     """
     if size_average is None and reduce is None:
-        v = _core.classification_value(_CE, input, target, weight, ignore_index, label_smoothing,
-                                       reduction)
+        v = _api.lane_cross_entropy(input, target, weight, ignore_index, label_smoothing,
+                                    reduction)
         if v is not None:
             return v
     return _cross_entropy_call(input, target, weight, size_average, ignore_index, reduce,
@@ -253,7 +247,7 @@ def _kl_div_call(input, target, size_average=None, reduce=None, reduction="mean"
                  log_target=False):
     r = _api.reduction_code(reduction, size_average, reduce,
                             allowed=("none", "mean", "sum", "batchmean"))
-    if r == 1:
+    if r == _api.MEAN:
         warnings.warn(
             "reduction: 'mean' divides the total loss by both the batch size and the support "
             "size.'batchmean' divides only by the batch size, and aligns with the KL div math "
@@ -299,9 +293,8 @@ def _gaussian_nll_call(input, target, var, full=False, eps=1e-6, reduction="mean
         elif not (x.ndim == v.ndim
                   and sum(b for a, b in zip(x.shape, v.shape) if a != b) == 1):
             raise ValueError("var is of incorrect size")
-    if reduction not in ("none", "mean", "sum"):
-        raise ValueError(f"{reduction} is not valid")
-    call = _api.pointwise("gaussian_nll_loss", x, y, _api.REDUCTIONS[reduction], None,
+    r = _api.reduction_code(reduction, invalid="{} is not valid")
+    call = _api.pointwise("gaussian_nll_loss", x, y, r, None,
                           (_api.real(eps, "eps"), _api.flag(full, "full")), aux=v,
                           target_rule="broadcast")
     if not scalar_var:
@@ -519,7 +512,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     raises IndexError naming it."""
     p, margin = _api.real(p, "p"), _api.real(margin, "margin")  # the lane takes C doubles
     if size_average is None and reduce is None and (p == 1 or p == 2):
-        v = _core.rowwise_value(_MULTI_MARGIN, input, target, weight, p, margin, reduction)
+        v = _api.lane_multi_margin(input, target, weight, p, margin, reduction)
         if v is not None:
             return v
     return _multi_margin_call(input, target, p, margin, weight, size_average, reduce,
@@ -531,7 +524,7 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     target row (the input's shape, integer) lists class indices up to its first -1 (a
     repeated index counts twice). An index outside [-1, C) raises IndexError naming it."""
     if size_average is None and reduce is None:
-        v = _core.rowwise_value(_MULTILABEL_MARGIN, input, target, None, 0, 0, reduction)
+        v = _api.lane_multilabel_margin(input, target, None, 0, 0, reduction)
         if v is not None:
             return v
     return _multilabel_margin_call(input, target, size_average, reduce, reduction).value()
@@ -652,8 +645,8 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     TypeError. Alpha and beta are computed in the input's precision, as torch's
     CPU kernel does; batch sums accumulate in double.
     """
-    v = _core.ctc_value(log_probs, targets, input_lengths, target_lengths, blank, reduction,
-                        zero_infinity)
+    v = _api.lane_ctc(log_probs, targets, input_lengths, target_lengths, blank, reduction,
+                      zero_infinity)
     if v is not None:
         return v
     return _ctc_call(log_probs, targets, input_lengths, target_lengths, blank, reduction,

@@ -47,9 +47,9 @@ class _Loss:
 
     def __init__(self, size_average=None, reduce=None, reduction="mean"):
         if size_average is not None or reduce is not None:
-            from closs._api import reduction_code
+            from closs._api import REDUCTION_NAMES, reduction_code
 
-            reduction = {0: "none", 1: "mean", 2: "sum"}[
+            reduction = REDUCTION_NAMES[
                 reduction_code(reduction, size_average, reduce,
                                allowed=("none", "mean", "sum", "batchmean"))
             ]
