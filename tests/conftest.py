@@ -52,6 +52,21 @@ def grads(g):
     return g if isinstance(g, tuple) else (g,)
 
 
+def torch_value_and_grad(loss, args, options, reduction, grad_output=None):
+    """torch's value and its gradients of a registry loss's grad_args for
+    grad_output (ones when None), as NumPy arrays. Options torch does not have
+    (closs's distance_grad) are left out."""
+    targs = [torch.tensor(a) for a in args]
+    for i in loss.grad_args:
+        targs[i].requires_grad_(True)
+    topts = {k: torch.tensor(v) if isinstance(v, np.ndarray) else v for k, v in options.items()
+             if k != "distance_grad"}
+    value = getattr(TF, loss.name)(*targs, reduction=reduction, **topts)
+    go = torch.ones_like(value) if grad_output is None else torch.tensor(grad_output)
+    gs = torch.autograd.grad(value, [targs[i] for i in loss.grad_args], go)
+    return value.detach().numpy(), tuple(g.numpy() for g in gs)
+
+
 @contextlib.contextmanager
 def num_threads(n):
     """closs.set_num_threads(n) for the block, restored after."""

@@ -27,7 +27,7 @@ import pytest
 
 from closs._registry import LOSSES, materialise
 
-from conftest import TF, grads, tol, torch
+from conftest import TF, grads, tol, torch, torch_value_and_grad
 
 COUNTS = (1, 2, 7, 15, 16, 17, 31, 32, 33, 63, 64, 65, 129, 257, 513, 1025)
 DTYPES = {"float32": np.float32, "float64": np.float64}
@@ -126,17 +126,6 @@ CASES = [
     ("ctc_loss", {}, own_args(ctc_args), "frames", ()),
     ("ctc_loss", {"blank": "last", "zero_infinity": True}, own_args(ctc_args), "frames", ()),
 ]
-
-
-def torch_value_and_grad(loss, args, options, reduction, go):
-    """torch's value, and its gradients of the loss's grad_args for grad_output go."""
-    targs = [torch.tensor(a) for a in args]
-    for i in loss.grad_args:
-        targs[i].requires_grad_(True)
-    topts = {k: torch.tensor(v) if isinstance(v, np.ndarray) else v for k, v in options.items()}
-    value = getattr(TF, loss.name)(*targs, reduction=reduction, **topts)
-    gs = torch.autograd.grad(value, [targs[i] for i in loss.grad_args], torch.tensor(go))
-    return value.detach().numpy(), tuple(g.numpy() for g in gs)
 
 
 def option_id(options):

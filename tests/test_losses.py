@@ -7,7 +7,7 @@ import pytest
 import closs
 from closs import _reference as R
 from closs._registry import LOSSES, materialise
-from conftest import RTOL, TF, grads, tol, torch
+from conftest import RTOL, TF, grads, tol, torch, torch_value_and_grad
 
 DTYPES = [np.float32, np.float64]
 
@@ -104,20 +104,6 @@ def test_finite_differences(loss, options, reduction):
         numeric = R.numeric_gradient(f, args[a])
         np.testing.assert_allclose(grad, numeric, rtol=1e-7, atol=1e-9,
                                    err_msg=f"gradient of argument {a}")
-
-
-def torch_value_and_grad(loss, args, options, reduction, grad_output=None):
-    """torch's value and gradients of the loss's grad_args, as NumPy arrays. Options
-    torch does not have (closs's distance_grad) are left out."""
-    targs = [torch.tensor(a) for a in args]
-    for i in loss.grad_args:
-        targs[i].requires_grad_(True)
-    topts = {k: torch.tensor(v) if isinstance(v, np.ndarray) else v for k, v in options.items()
-             if k != "distance_grad"}
-    value = getattr(TF, loss.name)(*targs, reduction=reduction, **topts)
-    go = torch.ones_like(value) if grad_output is None else torch.tensor(grad_output)
-    gs = torch.autograd.grad(value, [targs[i] for i in loss.grad_args], go)
-    return value.detach().numpy(), tuple(g.numpy() for g in gs)
 
 
 @pytest.mark.skipif(torch is None, reason="torch is not installed")

@@ -8,10 +8,9 @@ import numpy as np
 import pytest
 
 from closs._registry import LOSSES, materialise
-from conftest import RTOL
+from conftest import RTOL, torch_value_and_grad
 
-torch = pytest.importorskip("torch")
-TF = torch.nn.functional
+pytest.importorskip("torch")
 
 SIZES = (1, 15, 16, 17, 63, 65, 4095, 4097, 65535, 65537, (1 << 20) + 3)
 
@@ -32,16 +31,6 @@ def cases():
                                    id=f"{loss.key}-{size}-{options}")
 
 
-def torch_run(loss, args, opts, reduction, go):
-    targs = [torch.tensor(a) for a in args]
-    for i in loss.grad_args:
-        targs[i].requires_grad_(True)
-    topts = {k: torch.tensor(v) if isinstance(v, np.ndarray) else v for k, v in opts.items()}
-    value = getattr(TF, loss.name)(*targs, reduction=reduction, **topts)
-    gs = torch.autograd.grad(value, [targs[i] for i in loss.grad_args], torch.tensor(go))
-    return value.detach().numpy(), [g.numpy() for g in gs]
-
-
 @pytest.mark.filterwarnings("ignore::UserWarning")
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
 @pytest.mark.parametrize("reduction", ["none", "sum"])
@@ -55,7 +44,7 @@ def test_sizes_against_torch(loss, options, size, reduction, dtype, threads):
     value = call.value()
     grad = call.grad(go)
     grad = grad if isinstance(grad, tuple) else (grad,)
-    t_value, t_grads = torch_run(loss, args, opts, reduction, go)
+    t_value, t_grads = torch_value_and_grad(loss, args, opts, reduction, go)
     rtol = RTOL[dtype]
     # a sum of n terms is as exact as n roundings of its largest terms
     scale = float(np.max(np.abs(t_value), initial=1.0))
