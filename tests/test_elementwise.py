@@ -13,26 +13,18 @@ import pytest
 import closs
 import closs.functional as F
 from closs import nn
+from closs._registry import LOSSES
 
 from conftest import RTOL, TF, assert_parity, num_threads, torch
 
 needs_torch = pytest.mark.skipif(torch is None, reason="torch is not installed")
 
 
-# (name, Module, options) - every option torch has, beta = 0 included.
-OPTIONS = [
-    ("l1_loss", nn.L1Loss, {}),
-    ("l1_loss", nn.L1Loss, {"weight": True}),
-    ("mse_loss", nn.MSELoss, {}),
-    ("mse_loss", nn.MSELoss, {"weight": True}),
-    ("smooth_l1_loss", nn.SmoothL1Loss, {}),
-    ("smooth_l1_loss", nn.SmoothL1Loss, {"beta": 0.0}),
-    ("smooth_l1_loss", nn.SmoothL1Loss, {"beta": 0.25}),
-    ("smooth_l1_loss", nn.SmoothL1Loss, {"beta": 3.0}),
-    ("huber_loss", nn.HuberLoss, {}),
-    ("huber_loss", nn.HuberLoss, {"delta": 0.1}),
-    ("huber_loss", nn.HuberLoss, {"delta": 4.0, "weight": True}),
-]
+# (name, Module, options): the registry's grids of the regression losses (every
+# option torch has, beta = 0 included).
+OPTIONS = [(name, LOSSES[name].module, options)
+           for name in ("l1_loss", "mse_loss", "smooth_l1_loss", "huber_loss")
+           for options in LOSSES[name].grid]
 REDUCTIONS = ["none", "mean", "sum"]
 # (input shape, target shape): equal, target broadcast, input broadcast, both.
 SHAPES = [((5, 7), (5, 7)), ((4, 6), (1, 6)), ((6,), (3, 6)), ((3, 1), (1, 4)), ((), ())]
