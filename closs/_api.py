@@ -789,88 +789,25 @@ class ClassificationCall(LossCall):
                         self.ignore_index, self.label_smoothing, self.reduction, out,
                         grad_output, gx)
         except IndexError:
-            raise _target_out_of_bounds(self.user_target, self.c, self.ignore_index) from None
+            raise target_out_of_bounds(self.user_target, self.c, self.ignore_index) from None
 
 
-def _target_out_of_bounds(target, c, ignore_index):
+def target_out_of_bounds(target, c, ignore_index):
     """torch's IndexError, naming the first class index outside [0, c) that is not ignored."""
     flat_target = target.reshape(-1)
     bad = (flat_target != ignore_index) & ((flat_target < 0) | (flat_target >= c))
     return IndexError(f"Target {flat_target[np.argmax(bad)]} is out of bounds.")
 
 
-def _torch_size(shape):
-    return f"[{', '.join(map(str, shape))}]"
-
-
-def _class_weight(w, c, name):
-    if w is not None and (w.ndim != 1 or w.shape[0] != c):
-        raise ShapeError(
-            f"{name}weight tensor should be defined either for all {c} classes or no classes "
-            f"but got weight tensor of shape: {_torch_size(w.shape)}"
-        )
-
-
-def _index_target_shape(x, t):
-    """torch's rules for class-index targets; returns the shape of the 'none' output."""
-    if x.ndim == 1:
-        if t.ndim == 1 and t.shape[0] != 1:
-            raise ShapeError(
-                f"For 1D input, 1D target must have size 1, but got target size: {t.shape[0]}"
-            )
-        if t.ndim > 1:
-            raise ShapeError("0D or 1D target tensor expected, multi-target not supported")
-        return ()
-    if t.ndim == 0 or t.shape[0] != x.shape[0]:
-        raise ShapeError(
-            f"Expected input batch_size ({x.shape[0]}) to match target batch_size "
-            f"({t.shape[0] if t.ndim else 0})."
-        )
-    out_shape = (x.shape[0],) + x.shape[2:]
-    if x.ndim == 2 and t.ndim != 1:
-        raise ShapeError("0D or 1D target tensor expected, multi-target not supported")
-    if t.shape != out_shape:
-        raise ShapeError(
-            f"Expected target size {_torch_size(out_shape)}, got {_torch_size(t.shape)}"
-        )
-    return out_shape
-
-
-def classification(name, input, target, reduction, weight=None, ignore_index=-100,
+def classification(name, x, t, w, reduction, out_shape, ignore_index=-100,
                    label_smoothing=0.0):
-    """Prepares nll_loss or cross_entropy (probability targets when the target has the
-    input's shape, as torch decides) with torch's shape, dtype and option rules.
-    Input (C,), (N, C) or (N, C, d1, ..., dK)."""
-    x, t = as_array(input, "input"), as_array(target, "target")
-    w = None if weight is None else as_array(weight, "weight")
-    if x.ndim == 0:
-        raise ShapeError("Expected 1 or more dimensions (got 0)")
-    cross_entropy = name == "cross_entropy"
-    label_smoothing = real(label_smoothing, "label_smoothing") if cross_entropy else 0.0
-    ignore_index = integer(ignore_index, "ignore_index")
-    if not 0.0 <= label_smoothing <= 1.0:
-        raise ParameterError(
-            f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}"
-        )
-    probabilities = cross_entropy and t.shape == x.shape
+    """Prepares nll_loss, cross_entropy or cross_entropy_prob (a C core name) on
+    input x of shape (C,), (N, C) or (N, C, d1, ..., dK), checked by the caller
+    (closs.functional has torch's rules): class indices t of any integer dtype or
+    probabilities of x's shape, class weights w (C,) or None; out_shape is the
+    shape of the 'none' output."""
+    probabilities = name == "cross_entropy_prob"
     c = x.shape[0] if x.ndim == 1 else x.shape[1]
-    if probabilities:
-        if t.dtype.kind != "f":
-            raise DTypeError(
-                f"Expected floating point type for target with class probabilities, got {t.dtype}"
-            )
-        if ignore_index >= 0:
-            raise ParameterError("ignore_index is not supported for floating point target")
-        _class_weight(w, c, "cross_entropy: ")
-        out_shape = () if x.ndim == 1 else (x.shape[0],) + x.shape[2:]
-        name = "cross_entropy_prob"
-    else:
-        out_shape = _index_target_shape(x, t)
-        if t.dtype.kind not in "iu":
-            raise DTypeError(f"expected an integer class-index target, got dtype {t.dtype}")
-        _class_weight(w, c, "")
-        if t.dtype == np.uint64 and t.size and t.max() > np.iinfo(np.int64).max:
-            raise _target_out_of_bounds(t, c, ignore_index)
     dtype = float_dtype(x, w, t if probabilities else None)
     call = ClassificationCall()
     call.kind, call.dtype, call.reduction = _core.CLASSIFICATION[name], dtype, reduction

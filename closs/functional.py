@@ -96,13 +96,85 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
 def _nll_call(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
               reduction="mean"):
     r = _api.reduction_code(reduction, size_average, reduce)
-    return _api.classification("nll_loss", input, target, r, weight, ignore_index)
+    return _classification_call("nll_loss", input, target, r, weight, ignore_index)
 
 
 def _cross_entropy_call(input, target, weight=None, size_average=None, ignore_index=-100,
                         reduce=None, reduction="mean", label_smoothing=0.0):
     r = _api.reduction_code(reduction, size_average, reduce)
-    return _api.classification("cross_entropy", input, target, r, weight, ignore_index,
+    return _classification_call("cross_entropy", input, target, r, weight, ignore_index,
+                                label_smoothing)
+
+
+def _class_weight(w, c, name):
+    if w is not None and (w.ndim != 1 or w.shape[0] != c):
+        raise ShapeError(
+            f"{name}weight tensor should be defined either for all {c} classes or no classes "
+            f"but got weight tensor of shape: {_api.shape_list(w.shape)}"
+        )
+
+
+def _index_target_shape(x, t):
+    """torch's rules for class-index targets; returns the shape of the 'none' output."""
+    if x.ndim == 1:
+        if t.ndim == 1 and t.shape[0] != 1:
+            raise ShapeError(
+                f"For 1D input, 1D target must have size 1, but got target size: {t.shape[0]}"
+            )
+        if t.ndim > 1:
+            raise ShapeError("0D or 1D target tensor expected, multi-target not supported")
+        return ()
+    if t.ndim == 0 or t.shape[0] != x.shape[0]:
+        raise ShapeError(
+            f"Expected input batch_size ({x.shape[0]}) to match target batch_size "
+            f"({t.shape[0] if t.ndim else 0})."
+        )
+    out_shape = (x.shape[0],) + x.shape[2:]
+    if x.ndim == 2 and t.ndim != 1:
+        raise ShapeError("0D or 1D target tensor expected, multi-target not supported")
+    if t.shape != out_shape:
+        raise ShapeError(
+            f"Expected target size {_api.shape_list(out_shape)}, got {_api.shape_list(t.shape)}"
+        )
+    return out_shape
+
+
+def _classification_call(name, input, target, reduction, weight=None, ignore_index=-100,
+                         label_smoothing=0.0):
+    """nll_loss or cross_entropy with torch's shape, dtype and option rules (probability
+    targets when the target has the input's shape, as torch decides). Input (C,),
+    (N, C) or (N, C, d1, ..., dK)."""
+    x, t = _api.as_array(input, "input"), _api.as_array(target, "target")
+    w = None if weight is None else _api.as_array(weight, "weight")
+    if x.ndim == 0:
+        raise ShapeError("Expected 1 or more dimensions (got 0)")
+    cross_entropy = name == "cross_entropy"
+    label_smoothing = _api.real(label_smoothing, "label_smoothing") if cross_entropy else 0.0
+    ignore_index = _api.integer(ignore_index, "ignore_index")
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ParameterError(
+            f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}"
+        )
+    probabilities = cross_entropy and t.shape == x.shape
+    c = x.shape[0] if x.ndim == 1 else x.shape[1]
+    if probabilities:
+        if t.dtype.kind != "f":
+            raise DTypeError(
+                f"Expected floating point type for target with class probabilities, got {t.dtype}"
+            )
+        if ignore_index >= 0:
+            raise ParameterError("ignore_index is not supported for floating point target")
+        _class_weight(w, c, "cross_entropy: ")
+        out_shape = () if x.ndim == 1 else (x.shape[0],) + x.shape[2:]
+        name = "cross_entropy_prob"
+    else:
+        out_shape = _index_target_shape(x, t)
+        if t.dtype.kind not in "iu":
+            raise DTypeError(f"expected an integer class-index target, got dtype {t.dtype}")
+        _class_weight(w, c, "")
+        if t.dtype == np.uint64 and t.size and t.max() > np.iinfo(np.int64).max:
+            raise _api.target_out_of_bounds(t, c, ignore_index)
+    return _api.classification(name, x, t, w, reduction, out_shape, ignore_index,
                                label_smoothing)
 
 
