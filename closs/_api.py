@@ -250,6 +250,15 @@ def chunked(shape, dtype, arrays):
         a is None or (a.shape == shape and kernel_ready(a, dtype)) for a in arrays)
 
 
+def operand(a, shape, dtype, streamed):
+    """An array argument of a call on `shape` as its kernel takes it: a view of that
+    shape when the call streams chunks (nothing is copied at the loss's size), else
+    a flat kernel_ready array; None (absent) stays None."""
+    if a is None:
+        return None
+    return np.broadcast_to(a, shape) if streamed else flat(a, shape, dtype)
+
+
 class GradSpec:
     """A differentiable argument: the shape the kernel computes, the user's shape and
     dtype, and the shape that broadcast to the computed one (the user's, unless the
@@ -555,10 +564,7 @@ def pointwise(name, input, target, reduction, weight=None, params=(), *, aux=Non
     c.out_shape = shape
     arrays = (x, y, w, a)
     c.chunked = not row_mean and chunked(shape, dtype, arrays)
-    if c.chunked:  # views: nothing is copied at the loss's size
-        c.x, c.y, c.w, c.aux = (None if v is None else np.broadcast_to(v, shape) for v in arrays)
-    else:
-        c.x, c.y, c.w, c.aux = (None if v is None else flat(v, shape, dtype) for v in arrays)
+    c.x, c.y, c.w, c.aux = (operand(v, shape, dtype, c.chunked) for v in arrays)
     c.sum_scale, c.domain_error = None, domain_error
     weighted_mean = mean_by == "weight_sum" and w is not None and reduction == MEAN
     if weighted_mean and (shape != x.shape or c.chunked):
@@ -629,15 +635,14 @@ def rowwise(name, dtype, reduction, n, d, shape, out_shape, inputs, y=None, targ
     c.kind, c.dtype, c.reduction = _core.ROWWISE[name], dtype, reduction
     c.kernel = _core.rowwise
     c.n, c.d, c.out_shape = n, d, out_shape
-    c.chunked = d == 1 and target is None and weight is None and chunked(
+    # rows of one element whose loss has the inputs' shape (margin_ranking_loss) stream
+    # like an element-wise loss; a loss that reduces a feature axis does not
+    c.chunked = shape == out_shape and target is None and weight is None and chunked(
         shape, dtype, tuple(inputs) + (y,))
     c.sum_scale = np.float64(1.0) / n if c.chunked and reduction == MEAN else None
-    if c.chunked:  # views: nothing is copied at the loss's size
-        c.xs = tuple([np.broadcast_to(x, shape) for x in inputs] + [None] * (3 - len(inputs)))
-        c.y = np.broadcast_to(y, shape)
-    else:
-        c.xs = tuple([flat(x, shape, dtype) for x in inputs] + [None] * (3 - len(inputs)))
-        c.y = None if y is None else flat(y, out_shape, dtype)
+    c.xs = tuple([operand(x, shape, dtype, c.chunked) for x in inputs]
+                 + [None] * (3 - len(inputs)))
+    c.y = operand(y, out_shape, dtype, c.chunked)
     c.user_target = target
     c.idx = None if target is None else index_array(target)
     c.index_low = index_low

@@ -287,3 +287,19 @@ def test_broadcast_target_is_not_materialised(name, target):
         tracemalloc.stop()
     assert peak < x.nbytes / 4, f"peak {peak / 2**20:.1f} MiB"
     np.testing.assert_allclose(value, expected, rtol=1e-12)
+
+
+def test_rows_that_reduce_a_feature_axis_of_one_do_not_stream():
+    """cosine_embedding_loss with D = 1 has rows of one element but a loss of the
+    rows' shape, not the inputs': above CHUNK elements with operands to convert it
+    takes the direct path (streaming it once broadcast the labels against (N, 1))."""
+    n = _api.CHUNK + 5
+    rng = np.random.default_rng(7)
+    x1 = rng.standard_normal((n, 1)).astype(np.float32)
+    x2 = rng.standard_normal((n, 1))
+    y = np.where(rng.standard_normal(n) > 0, 1.0, -1.0)
+    value = F.cosine_embedding_loss(x1, x2, y)
+    a, b = x1[:, 0].astype(np.float64), x2[:, 0]
+    cos = a * b / np.sqrt((a * a + 1e-12) * (b * b + 1e-12))  # torch's EPSILON on the norms
+    expected = np.where(y == 1, 1 - cos, np.maximum(cos, 0)).mean()
+    np.testing.assert_allclose(value, expected, rtol=1e-6, atol=1e-9)
