@@ -106,7 +106,7 @@ CLOSS_INLINE int CLOSS_FN(binary_cross_entropy_inside)(EW_POINT_ARGS)
 }
 CLOSS_INLINE EW_POINT CLOSS_FN(binary_cross_entropy_point)(EW_POINT_ARGS)
 {
-    const CLOSS_T lx = log(x[j]), l1x = CLOSS_NUM(log1p)(-x[j]), xx = (1 - x[j]) * x[j];
+    const CLOSS_T lx = log(x[j]), l1x = CLOSS_FN(closs_log1p)(-x[j]), xx = (1 - x[j]) * x[j];
     EW_POINT r;
     r.v = (y[j] - 1) * (l1x < -100 ? -100 : l1x) - y[j] * (lx < -100 ? -100 : lx);
     r.v = CLOSS_FN(binary_cross_entropy_inside)(x, y, j, a, p0, p1, p2) ? r.v : (CLOSS_T)NAN;
@@ -121,8 +121,8 @@ CLOSS_INLINE EW_POINT CLOSS_FN(binary_cross_entropy_point)(EW_POINT_ARGS)
 CLOSS_INLINE EW_POINT CLOSS_FN(binary_cross_entropy_with_logits_point)(EW_POINT_ARGS)
 {
     const CLOSS_T l = 1 + (a - 1) * y[j];
-    return (EW_POINT){.v = (1 - y[j]) * x[j] - l * CLOSS_NUM(log_sigmoid)(x[j]),
-                      .g = l * CLOSS_NUM(sigmoid)(x[j]) - a * y[j]};
+    return (EW_POINT){.v = (1 - y[j]) * x[j] - l * CLOSS_FN(closs_log_sigmoid)(x[j]),
+                      .g = l * CLOSS_FN(closs_sigmoid)(x[j]) - a * y[j]};
 }
 
 /* soft_margin_loss: log(1 + exp(-y x)) = softplus(-y x), for labels y (+-1 in
@@ -132,7 +132,7 @@ CLOSS_INLINE EW_POINT CLOSS_FN(binary_cross_entropy_with_logits_point)(EW_POINT_
 CLOSS_INLINE EW_POINT CLOSS_FN(soft_margin_loss_point)(EW_POINT_ARGS)
 {
     const CLOSS_T t = -y[j] * x[j];
-    return (EW_POINT){.v = CLOSS_NUM(softplus)(t), .g = -y[j] * CLOSS_NUM(sigmoid)(t)};
+    return (EW_POINT){.v = CLOSS_FN(closs_softplus)(t), .g = -y[j] * CLOSS_FN(closs_sigmoid)(t)};
 }
 
 /* hinge_embedding_loss, p0 = margin: max(0, margin - x) where y != 1, plus x
@@ -189,7 +189,7 @@ CLOSS_INLINE EW_POINT CLOSS_FN(kl_div_point)(EW_POINT_ARGS)
         r.v = ey * (y[j] - x[j]);
         r.g = -ey;
     } else {
-        r.v = CLOSS_NUM(xlogy)(y[j], y[j]) - y[j] * x[j];
+        r.v = CLOSS_FN(closs_xlogy)(y[j], y[j]) - y[j] * x[j];
         r.g = -y[j];
     }
     return r;

@@ -53,9 +53,6 @@ extern double (log)(double) CLOSS_SIMD_MATH;
 #define CLOSS_TEMPLATE "numerics_typed.h"
 #include "closs_instantiate.h"
 
-/* The helper `name` of the template's element type. */
-#define CLOSS_NUM(name) CLOSS_CAT3(closs_, name, CLOSS_CAT(_, CLOSS_SFX))
-
 /* 2^n for an integer-valued n in [-126, 127], and 0 for n = -127: n + 127
  * lands in the low bits of the mantissa of n + 1.5 * 2^23 + 127, and shifting
  * it by 23 makes it the exponent (the bits above fall off). */
