@@ -42,24 +42,32 @@ except ImportError as e:  # the source folder, not the built package
 from closs._errors import DTypeError, ParameterError, ShapeError
 
 
-__version__ = _core.version_string()  # meson.build's project version, the one place it is written
+__version__: str = _core.version_string()  # meson.build's project version, the one place it is written
 
 
-def get_num_threads():
+def get_num_threads() -> int:
     """Threads the kernels use (OMP_NUM_THREADS, else all cores, unless set)."""
-    return _core.get_num_threads()
+    return int(_core.get_num_threads())
 
 
-def set_num_threads(n):
+def set_num_threads(n: int) -> None:
     """Sets the threads the kernels use; n >= 1."""
     if int(n) != n or n < 1:
         raise ValueError(f"set_num_threads expects an integer >= 1, got {n!r}")
     _core.set_num_threads(int(n))
 
 
-def build_info():
-    """One line: compiler, OpenMP, SIMD level."""
-    return _core.build_info()
+def build_info() -> str:
+    """One line: compiler, OpenMP, SIMD dispatch and the level it runs."""
+    return str(_core.build_info())
+
+
+def simd_level() -> str:
+    """The SIMD level the kernels run: 'avx512', 'avx2' or 'baseline' (the best the
+    CPU and the build allow, capped by the environment variable CLOSS_SIMD)."""
+    info = build_info()
+    return info[info.rindex("running ") + len("running "):].split()[0] if "running " in info \
+        else "baseline"
 
 
 from closs import functional, nn  # noqa: E402
@@ -70,6 +78,7 @@ __all__ = [
     "get_num_threads",
     "set_num_threads",
     "build_info",
+    "simd_level",
     "ShapeError",
     "DTypeError",
     "ParameterError",

@@ -5,12 +5,16 @@ Each function returns the loss value: a NumPy scalar of the result dtype for
 from the ``*_call`` preparers in ``closs._api``.
 """
 
+from __future__ import annotations
+
 import math
 import warnings
+from typing import Callable, Literal, overload
 
 import numpy as np
 
 from closs import _api
+from closs._typing import Array, ArrayLike, Reduced, Scalar, Value
 from closs._errors import DomainError, DTypeError, ParameterError, ShapeError
 
 __all__ = [
@@ -64,7 +68,25 @@ def _huber_call(input, target, reduction="mean", delta=1.0, weight=None):
     return _api.pointwise("huber_loss", input, target, r, weight, (delta,))
 
 
-def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+@overload
+def l1_loss(
+    input: ArrayLike, target: ArrayLike, size_average: None = None, reduce: None = None,
+    reduction: Reduced = "mean", weight: ArrayLike | None = None,
+) -> Scalar: ...
+@overload
+def l1_loss(
+    input: ArrayLike, target: ArrayLike, size_average: None = None, reduce: None = None, *,
+    reduction: Literal["none"], weight: ArrayLike | None = None,
+) -> Array: ...
+@overload
+def l1_loss(
+    input: ArrayLike, target: ArrayLike, size_average: bool | None = None,
+    reduce: bool | None = None, reduction: str = "mean", weight: ArrayLike | None = None,
+) -> Value: ...
+def l1_loss(
+    input: ArrayLike, target: ArrayLike, size_average: bool | None = None,
+    reduce: bool | None = None, reduction: str = "mean", weight: ArrayLike | None = None,
+) -> Value:
     """Mean absolute error |input - target|, optionally weighted element-wise.
 
     A weighted 'mean' divides by the sum of the weights (as torch does).
@@ -72,7 +94,25 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
     return _l1_call(input, target, size_average, reduce, reduction, weight).value()
 
 
-def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+@overload
+def mse_loss(
+    input: ArrayLike, target: ArrayLike, size_average: None = None, reduce: None = None,
+    reduction: Reduced = "mean", weight: ArrayLike | None = None,
+) -> Scalar: ...
+@overload
+def mse_loss(
+    input: ArrayLike, target: ArrayLike, size_average: None = None, reduce: None = None, *,
+    reduction: Literal["none"], weight: ArrayLike | None = None,
+) -> Array: ...
+@overload
+def mse_loss(
+    input: ArrayLike, target: ArrayLike, size_average: bool | None = None,
+    reduce: bool | None = None, reduction: str = "mean", weight: ArrayLike | None = None,
+) -> Value: ...
+def mse_loss(
+    input: ArrayLike, target: ArrayLike, size_average: bool | None = None,
+    reduce: bool | None = None, reduction: str = "mean", weight: ArrayLike | None = None,
+) -> Value:
     """Mean squared error (input - target)^2, optionally weighted element-wise.
 
     A weighted 'mean' divides by the sum of the weights (as torch does).
@@ -80,12 +120,48 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     return _mse_call(input, target, size_average, reduce, reduction, weight).value()
 
 
-def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+@overload
+def smooth_l1_loss(
+    input: ArrayLike, target: ArrayLike, size_average: None = None, reduce: None = None,
+    reduction: Reduced = "mean", beta: float = 1.0,
+) -> Scalar: ...
+@overload
+def smooth_l1_loss(
+    input: ArrayLike, target: ArrayLike, size_average: None = None, reduce: None = None, *,
+    reduction: Literal["none"], beta: float = 1.0,
+) -> Array: ...
+@overload
+def smooth_l1_loss(
+    input: ArrayLike, target: ArrayLike, size_average: bool | None = None,
+    reduce: bool | None = None, reduction: str = "mean", beta: float = 1.0,
+) -> Value: ...
+def smooth_l1_loss(
+    input: ArrayLike, target: ArrayLike, size_average: bool | None = None,
+    reduce: bool | None = None, reduction: str = "mean", beta: float = 1.0,
+) -> Value:
     """0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta (d = input - target; beta=0 is L1)."""
     return _smooth_l1_call(input, target, size_average, reduce, reduction, beta).value()
 
 
-def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+@overload
+def huber_loss(
+    input: ArrayLike, target: ArrayLike, reduction: Reduced = "mean", delta: float = 1.0,
+    weight: ArrayLike | None = None,
+) -> Scalar: ...
+@overload
+def huber_loss(
+    input: ArrayLike, target: ArrayLike, *, reduction: Literal["none"], delta: float = 1.0,
+    weight: ArrayLike | None = None,
+) -> Array: ...
+@overload
+def huber_loss(
+    input: ArrayLike, target: ArrayLike, reduction: str = "mean", delta: float = 1.0,
+    weight: ArrayLike | None = None,
+) -> Value: ...
+def huber_loss(
+    input: ArrayLike, target: ArrayLike, reduction: str = "mean", delta: float = 1.0,
+    weight: ArrayLike | None = None,
+) -> Value:
     """0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta), optionally weighted.
 
     A weighted 'mean' divides by the element count (as torch does).
@@ -178,8 +254,29 @@ def _classification_call(name, input, target, reduction, weight=None, ignore_ind
                                label_smoothing)
 
 
-def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
-             reduction="mean"):
+@overload
+def nll_loss(
+    input: ArrayLike, target: ArrayLike, weight: ArrayLike | None = None,
+    size_average: None = None, ignore_index: int = -100, reduce: None = None,
+    reduction: Reduced = "mean",
+) -> Scalar: ...
+@overload
+def nll_loss(
+    input: ArrayLike, target: ArrayLike, weight: ArrayLike | None = None,
+    size_average: None = None, ignore_index: int = -100, reduce: None = None, *,
+    reduction: Literal["none"],
+) -> Array: ...
+@overload
+def nll_loss(
+    input: ArrayLike, target: ArrayLike, weight: ArrayLike | None = None,
+    size_average: bool | None = None, ignore_index: int = -100, reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Value: ...
+def nll_loss(
+    input: ArrayLike, target: ArrayLike, weight: ArrayLike | None = None,
+    size_average: bool | None = None, ignore_index: int = -100, reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Value:
     """Negative log likelihood -weight[t] * input[t] of log-probabilities input.
 
     input: (C,), (N, C) or (N, C, d1, ..., dK); target: class indices of any integer
@@ -194,8 +291,29 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
                      reduction).value()
 
 
-def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100,
-                  reduce=None, reduction="mean", label_smoothing=0.0):
+@overload
+def cross_entropy(
+    input: ArrayLike, target: ArrayLike, weight: ArrayLike | None = None,
+    size_average: None = None, ignore_index: int = -100, reduce: None = None,
+    reduction: Reduced = "mean", label_smoothing: float = 0.0,
+) -> Scalar: ...
+@overload
+def cross_entropy(
+    input: ArrayLike, target: ArrayLike, weight: ArrayLike | None = None,
+    size_average: None = None, ignore_index: int = -100, reduce: None = None, *,
+    reduction: Literal["none"], label_smoothing: float = 0.0,
+) -> Array: ...
+@overload
+def cross_entropy(
+    input: ArrayLike, target: ArrayLike, weight: ArrayLike | None = None,
+    size_average: bool | None = None, ignore_index: int = -100, reduce: bool | None = None,
+    reduction: str = "mean", label_smoothing: float = 0.0,
+) -> Value: ...
+def cross_entropy(
+    input: ArrayLike, target: ArrayLike, weight: ArrayLike | None = None,
+    size_average: bool | None = None, ignore_index: int = -100, reduce: bool | None = None,
+    reduction: str = "mean", label_smoothing: float = 0.0,
+) -> Value:
     """Cross entropy of log_softmax(input) over the class dimension (1, or 0 for (C,)).
 
     target: class indices (any integer dtype, shape of input without the class
@@ -272,34 +390,124 @@ def _hinge_embedding_call(input, target, margin=1.0, size_average=None, reduce=N
                           target_rule="broadcast")
 
 
-def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,
-                         reduction="mean"):
+@overload
+def binary_cross_entropy(
+    input: ArrayLike, target: ArrayLike, weight: ArrayLike | None = None,
+    size_average: None = None, reduce: None = None, reduction: Reduced = "mean",
+) -> Scalar: ...
+@overload
+def binary_cross_entropy(
+    input: ArrayLike, target: ArrayLike, weight: ArrayLike | None = None,
+    size_average: None = None, reduce: None = None, *, reduction: Literal["none"],
+) -> Array: ...
+@overload
+def binary_cross_entropy(
+    input: ArrayLike, target: ArrayLike, weight: ArrayLike | None = None,
+    size_average: bool | None = None, reduce: bool | None = None, reduction: str = "mean",
+) -> Value: ...
+def binary_cross_entropy(
+    input: ArrayLike, target: ArrayLike, weight: ArrayLike | None = None,
+    size_average: bool | None = None, reduce: bool | None = None, reduction: str = "mean",
+) -> Value:
     """-w (y log x + (1 - y) log(1 - x)) for probabilities x, y in [0, 1]; logs clamped at -100."""
     return _bce_call(input, target, weight, size_average, reduce, reduction).value()
 
 
-def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
-                                     reduction="mean", pos_weight=None):
+@overload
+def binary_cross_entropy_with_logits(
+    input: ArrayLike, target: ArrayLike, weight: ArrayLike | None = None,
+    size_average: None = None, reduce: None = None, reduction: Reduced = "mean",
+    pos_weight: ArrayLike | None = None,
+) -> Scalar: ...
+@overload
+def binary_cross_entropy_with_logits(
+    input: ArrayLike, target: ArrayLike, weight: ArrayLike | None = None,
+    size_average: None = None, reduce: None = None, *, reduction: Literal["none"],
+    pos_weight: ArrayLike | None = None,
+) -> Array: ...
+@overload
+def binary_cross_entropy_with_logits(
+    input: ArrayLike, target: ArrayLike, weight: ArrayLike | None = None,
+    size_average: bool | None = None, reduce: bool | None = None, reduction: str = "mean",
+    pos_weight: ArrayLike | None = None,
+) -> Value: ...
+def binary_cross_entropy_with_logits(
+    input: ArrayLike, target: ArrayLike, weight: ArrayLike | None = None,
+    size_average: bool | None = None, reduce: bool | None = None, reduction: str = "mean",
+    pos_weight: ArrayLike | None = None,
+) -> Value:
     """-w (p y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))), stable for any logit x;
     pos_weight p broadcasts along the last (class) dimension."""
     return _bce_logits_call(input, target, weight, size_average, reduce, reduction,
                             pos_weight).value()
 
 
-def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+@overload
+def soft_margin_loss(
+    input: ArrayLike, target: ArrayLike, size_average: None = None, reduce: None = None,
+    reduction: Reduced = "mean",
+) -> Scalar: ...
+@overload
+def soft_margin_loss(
+    input: ArrayLike, target: ArrayLike, size_average: None = None, reduce: None = None, *,
+    reduction: Literal["none"],
+) -> Array: ...
+@overload
+def soft_margin_loss(
+    input: ArrayLike, target: ArrayLike, size_average: bool | None = None,
+    reduce: bool | None = None, reduction: str = "mean",
+) -> Value: ...
+def soft_margin_loss(
+    input: ArrayLike, target: ArrayLike, size_average: bool | None = None,
+    reduce: bool | None = None, reduction: str = "mean",
+) -> Value:
     """log(1 + exp(-y x)) for labels y = +-1."""
     return _soft_margin_call(input, target, size_average, reduce, reduction).value()
 
 
-def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None,
-                                reduction="mean"):
+@overload
+def multilabel_soft_margin_loss(
+    input: ArrayLike, target: ArrayLike, weight: ArrayLike | None = None,
+    size_average: None = None, reduce: None = None, reduction: Reduced = "mean",
+) -> Scalar: ...
+@overload
+def multilabel_soft_margin_loss(
+    input: ArrayLike, target: ArrayLike, weight: ArrayLike | None = None,
+    size_average: None = None, reduce: None = None, *, reduction: Literal["none"],
+) -> Array: ...
+@overload
+def multilabel_soft_margin_loss(
+    input: ArrayLike, target: ArrayLike, weight: ArrayLike | None = None,
+    size_average: bool | None = None, reduce: bool | None = None, reduction: str = "mean",
+) -> Value: ...
+def multilabel_soft_margin_loss(
+    input: ArrayLike, target: ArrayLike, weight: ArrayLike | None = None,
+    size_average: bool | None = None, reduce: bool | None = None, reduction: str = "mean",
+) -> Value:
     """Binary cross-entropy of logits per class, weighted per class, averaged over classes."""
     return _multilabel_soft_margin_call(input, target, weight, size_average, reduce,
                                         reduction).value()
 
 
-def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None,
-                         reduction="mean"):
+@overload
+def hinge_embedding_loss(
+    input: ArrayLike, target: ArrayLike, margin: float = 1.0, size_average: None = None,
+    reduce: None = None, reduction: Reduced = "mean",
+) -> Scalar: ...
+@overload
+def hinge_embedding_loss(
+    input: ArrayLike, target: ArrayLike, margin: float = 1.0, size_average: None = None,
+    reduce: None = None, *, reduction: Literal["none"],
+) -> Array: ...
+@overload
+def hinge_embedding_loss(
+    input: ArrayLike, target: ArrayLike, margin: float = 1.0, size_average: bool | None = None,
+    reduce: bool | None = None, reduction: str = "mean",
+) -> Value: ...
+def hinge_embedding_loss(
+    input: ArrayLike, target: ArrayLike, margin: float = 1.0, size_average: bool | None = None,
+    reduce: bool | None = None, reduction: str = "mean",
+) -> Value:
     """x where y = 1, max(0, margin - x) where y = -1 (labels of other values get both)."""
     return _hinge_embedding_call(input, target, margin, size_average, reduce, reduction).value()
 
@@ -332,14 +540,53 @@ def _kl_div_call(input, target, size_average=None, reduce=None, reduction="mean"
                           target_rule="broadcast")
 
 
-def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8,
-                     reduce=None, reduction="mean"):
+@overload
+def poisson_nll_loss(
+    input: ArrayLike, target: ArrayLike, log_input: bool = True, full: bool = False,
+    size_average: None = None, eps: float = 1e-08, reduce: None = None,
+    reduction: Reduced = "mean",
+) -> Scalar: ...
+@overload
+def poisson_nll_loss(
+    input: ArrayLike, target: ArrayLike, log_input: bool = True, full: bool = False,
+    size_average: None = None, eps: float = 1e-08, reduce: None = None, *,
+    reduction: Literal["none"],
+) -> Array: ...
+@overload
+def poisson_nll_loss(
+    input: ArrayLike, target: ArrayLike, log_input: bool = True, full: bool = False,
+    size_average: bool | None = None, eps: float = 1e-08, reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Value: ...
+def poisson_nll_loss(
+    input: ArrayLike, target: ArrayLike, log_input: bool = True, full: bool = False,
+    size_average: bool | None = None, eps: float = 1e-08, reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Value:
     """exp(x) - y x (log_input) or x - y log(x + eps); full adds Stirling's term where y > 1."""
     return _poisson_nll_call(input, target, log_input, full, size_average, eps, reduce,
                              reduction).value()
 
 
-def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
+@overload
+def kl_div(
+    input: ArrayLike, target: ArrayLike, size_average: None = None, reduce: None = None,
+    reduction: Literal["mean", "sum", "batchmean"] = "mean", log_target: bool = False,
+) -> Scalar: ...
+@overload
+def kl_div(
+    input: ArrayLike, target: ArrayLike, size_average: None = None, reduce: None = None, *,
+    reduction: Literal["none"], log_target: bool = False,
+) -> Array: ...
+@overload
+def kl_div(
+    input: ArrayLike, target: ArrayLike, size_average: bool | None = None,
+    reduce: bool | None = None, reduction: str = "mean", log_target: bool = False,
+) -> Value: ...
+def kl_div(
+    input: ArrayLike, target: ArrayLike, size_average: bool | None = None,
+    reduce: bool | None = None, reduction: str = "mean", log_target: bool = False,
+) -> Value:
     """y (log y - x) for log-probabilities x (y log-probabilities too with log_target);
     'batchmean' divides the sum by the batch size."""
     return _kl_div_call(input, target, size_average, reduce, reduction, log_target).value()
@@ -375,7 +622,25 @@ def _gaussian_nll_call(input, target, var, full=False, eps=1e-6, reduction="mean
     return call
 
 
-def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
+@overload
+def gaussian_nll_loss(
+    input: ArrayLike, target: ArrayLike, var: ArrayLike, full: bool = False, eps: float = 1e-06,
+    reduction: Reduced = "mean",
+) -> Scalar: ...
+@overload
+def gaussian_nll_loss(
+    input: ArrayLike, target: ArrayLike, var: ArrayLike, full: bool = False, eps: float = 1e-06, *,
+    reduction: Literal["none"],
+) -> Array: ...
+@overload
+def gaussian_nll_loss(
+    input: ArrayLike, target: ArrayLike, var: ArrayLike, full: bool = False, eps: float = 1e-06,
+    reduction: str = "mean",
+) -> Value: ...
+def gaussian_nll_loss(
+    input: ArrayLike, target: ArrayLike, var: ArrayLike, full: bool = False, eps: float = 1e-06,
+    reduction: str = "mean",
+) -> Value:
     """0.5 (log v + (x - y)^2 / v) with v = max(var, eps) (+ 0.5 log(2 pi) when full);
     var has the input's shape, one dimension of size 1 or one dimension fewer, or is a float."""
     return _gaussian_nll_call(input, target, var, full, eps, reduction).value()
@@ -559,16 +824,50 @@ def _triplet_with_distance_call(anchor, positive, negative, *, distance_function
                                  _api.real(margin, "margin"), _api.flag(swap, "swap"), r)
 
 
-def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, reduce=None,
-                        reduction="mean"):
+@overload
+def margin_ranking_loss(
+    input1: ArrayLike, input2: ArrayLike, target: ArrayLike, margin: float = 0,
+    size_average: None = None, reduce: None = None, reduction: Reduced = "mean",
+) -> Scalar: ...
+@overload
+def margin_ranking_loss(
+    input1: ArrayLike, input2: ArrayLike, target: ArrayLike, margin: float = 0,
+    size_average: None = None, reduce: None = None, *, reduction: Literal["none"],
+) -> Array: ...
+@overload
+def margin_ranking_loss(
+    input1: ArrayLike, input2: ArrayLike, target: ArrayLike, margin: float = 0,
+    size_average: bool | None = None, reduce: bool | None = None, reduction: str = "mean",
+) -> Value: ...
+def margin_ranking_loss(
+    input1: ArrayLike, input2: ArrayLike, target: ArrayLike, margin: float = 0,
+    size_average: bool | None = None, reduce: bool | None = None, reduction: str = "mean",
+) -> Value:
     """max(0, -target (input1 - input2) + margin), element-wise on the broadcast shape
     (the three arrays need the same number of dimensions, as in torch)."""
     return _margin_ranking_call(input1, input2, target, margin, size_average, reduce,
                                 reduction).value()
 
 
-def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, reduce=None,
-                          reduction="mean"):
+@overload
+def cosine_embedding_loss(
+    input1: ArrayLike, input2: ArrayLike, target: ArrayLike, margin: float = 0,
+    size_average: None = None, reduce: None = None, reduction: Reduced = "mean",
+) -> Scalar: ...
+@overload
+def cosine_embedding_loss(
+    input1: ArrayLike, input2: ArrayLike, target: ArrayLike, margin: float = 0,
+    size_average: None = None, reduce: None = None, *, reduction: Literal["none"],
+) -> Array: ...
+@overload
+def cosine_embedding_loss(
+    input1: ArrayLike, input2: ArrayLike, target: ArrayLike, margin: float = 0,
+    size_average: bool | None = None, reduce: bool | None = None, reduction: str = "mean",
+) -> Value: ...
+def cosine_embedding_loss(
+    input1: ArrayLike, input2: ArrayLike, target: ArrayLike, margin: float = 0,
+    size_average: bool | None = None, reduce: bool | None = None, reduction: str = "mean",
+) -> Value:
     """1 - cos(x1, x2) where target == 1, max(0, cos(x1, x2) - margin) where target == -1,
     0 for other targets; rows (N, D) with target (N,), or (D,) with a scalar target.
     The squared norms get torch's 1e-12; input1 and input2 must have the same number of
@@ -577,8 +876,29 @@ def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, r
                                   reduction).value()
 
 
-def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None,
-                      reduce=None, reduction="mean"):
+@overload
+def multi_margin_loss(
+    input: ArrayLike, target: ArrayLike, p: float = 1, margin: float = 1.0,
+    weight: ArrayLike | None = None, size_average: None = None, reduce: None = None,
+    reduction: Reduced = "mean",
+) -> Scalar: ...
+@overload
+def multi_margin_loss(
+    input: ArrayLike, target: ArrayLike, p: float = 1, margin: float = 1.0,
+    weight: ArrayLike | None = None, size_average: None = None, reduce: None = None, *,
+    reduction: Literal["none"],
+) -> Array: ...
+@overload
+def multi_margin_loss(
+    input: ArrayLike, target: ArrayLike, p: float = 1, margin: float = 1.0,
+    weight: ArrayLike | None = None, size_average: bool | None = None, reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Value: ...
+def multi_margin_loss(
+    input: ArrayLike, target: ArrayLike, p: float = 1, margin: float = 1.0,
+    weight: ArrayLike | None = None, size_average: bool | None = None, reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Value:
     """weight[y] / C sum_{j != y} max(0, margin - x[y] + x[j])^p per row of (N, C) or (C,)
     input, class indices y of any integer dtype; p is 1 or 2. An index outside [0, C)
     raises IndexError naming it."""
@@ -591,7 +911,25 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
                               reduction).value()
 
 
-def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+@overload
+def multilabel_margin_loss(
+    input: ArrayLike, target: ArrayLike, size_average: None = None, reduce: None = None,
+    reduction: Reduced = "mean",
+) -> Scalar: ...
+@overload
+def multilabel_margin_loss(
+    input: ArrayLike, target: ArrayLike, size_average: None = None, reduce: None = None, *,
+    reduction: Literal["none"],
+) -> Array: ...
+@overload
+def multilabel_margin_loss(
+    input: ArrayLike, target: ArrayLike, size_average: bool | None = None,
+    reduce: bool | None = None, reduction: str = "mean",
+) -> Value: ...
+def multilabel_margin_loss(
+    input: ArrayLike, target: ArrayLike, size_average: bool | None = None,
+    reduce: bool | None = None, reduction: str = "mean",
+) -> Value:
     """1/C sum over targets t and non-targets j of max(0, 1 - x[t] + x[j]) per row; each
     target row (the input's shape, integer) lists class indices up to its first -1 (a
     repeated index counts twice). An index outside [-1, C) raises IndexError naming it."""
@@ -602,8 +940,29 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     return _multilabel_margin_call(input, target, size_average, reduce, reduction).value()
 
 
-def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False,
-                        size_average=None, reduce=None, reduction="mean"):
+@overload
+def triplet_margin_loss(
+    anchor: ArrayLike, positive: ArrayLike, negative: ArrayLike, margin: float = 1.0, p: float = 2,
+    eps: float = 1e-06, swap: bool = False, size_average: None = None, reduce: None = None,
+    reduction: Reduced = "mean",
+) -> Scalar: ...
+@overload
+def triplet_margin_loss(
+    anchor: ArrayLike, positive: ArrayLike, negative: ArrayLike, margin: float = 1.0, p: float = 2,
+    eps: float = 1e-06, swap: bool = False, size_average: None = None, reduce: None = None, *,
+    reduction: Literal["none"],
+) -> Array: ...
+@overload
+def triplet_margin_loss(
+    anchor: ArrayLike, positive: ArrayLike, negative: ArrayLike, margin: float = 1.0, p: float = 2,
+    eps: float = 1e-06, swap: bool = False, size_average: bool | None = None,
+    reduce: bool | None = None, reduction: str = "mean",
+) -> Value: ...
+def triplet_margin_loss(
+    anchor: ArrayLike, positive: ArrayLike, negative: ArrayLike, margin: float = 1.0, p: float = 2,
+    eps: float = 1e-06, swap: bool = False, size_average: bool | None = None,
+    reduce: bool | None = None, reduction: str = "mean",
+) -> Value:
     """max(0, margin + d(a, p) - d(a, n)) with d(x, y) = ||x - y + eps||_p over the last
     dimension (torch's pairwise_distance), any p > 0 including inf; swap uses
     min(d(a, n), d(p, n))."""
@@ -611,9 +970,33 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
                          reduction).value()
 
 
-def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None,
-                                      margin=1.0, swap=False, reduction="mean",
-                                      distance_grad=None):
+@overload
+def triplet_margin_with_distance_loss(
+    anchor: ArrayLike, positive: ArrayLike, negative: ArrayLike, *,
+    distance_function: Callable[[Array, Array], ArrayLike] | None = None, margin: float = 1.0,
+    swap: bool = False, reduction: Reduced = "mean",
+    distance_grad: Callable[[Array, Array, Array], tuple[ArrayLike, ArrayLike]] | None = None,
+) -> Scalar: ...
+@overload
+def triplet_margin_with_distance_loss(
+    anchor: ArrayLike, positive: ArrayLike, negative: ArrayLike, *,
+    distance_function: Callable[[Array, Array], ArrayLike] | None = None, margin: float = 1.0,
+    swap: bool = False, reduction: Literal["none"],
+    distance_grad: Callable[[Array, Array, Array], tuple[ArrayLike, ArrayLike]] | None = None,
+) -> Array: ...
+@overload
+def triplet_margin_with_distance_loss(
+    anchor: ArrayLike, positive: ArrayLike, negative: ArrayLike, *,
+    distance_function: Callable[[Array, Array], ArrayLike] | None = None, margin: float = 1.0,
+    swap: bool = False, reduction: str = "mean",
+    distance_grad: Callable[[Array, Array, Array], tuple[ArrayLike, ArrayLike]] | None = None,
+) -> Value: ...
+def triplet_margin_with_distance_loss(
+    anchor: ArrayLike, positive: ArrayLike, negative: ArrayLike, *,
+    distance_function: Callable[[Array, Array], ArrayLike] | None = None, margin: float = 1.0,
+    swap: bool = False, reduction: str = "mean",
+    distance_grad: Callable[[Array, Array, Array], tuple[ArrayLike, ArrayLike]] | None = None,
+) -> Value:
     """triplet_margin_loss with any distance: distance_function(x1, x2) on NumPy arrays
     (None: pairwise_distance, computed natively). For gradients with a distance_function,
     pass distance_grad(x1, x2, grad) -> (grad_x1, grad_x2), its vector-Jacobian product
@@ -685,8 +1068,25 @@ def _ctc_call(log_probs, targets, input_lengths, target_lengths, blank=0, reduct
                     lambda: _ctc_length_error(t, il, tl, tg, concatenated))
 
 
-def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction="mean",
-             zero_infinity=False):
+@overload
+def ctc_loss(
+    log_probs: ArrayLike, targets: ArrayLike, input_lengths: ArrayLike, target_lengths: ArrayLike,
+    blank: int = 0, reduction: Reduced = "mean", zero_infinity: bool = False,
+) -> Scalar: ...
+@overload
+def ctc_loss(
+    log_probs: ArrayLike, targets: ArrayLike, input_lengths: ArrayLike, target_lengths: ArrayLike,
+    blank: int = 0, *, reduction: Literal["none"], zero_infinity: bool = False,
+) -> Array: ...
+@overload
+def ctc_loss(
+    log_probs: ArrayLike, targets: ArrayLike, input_lengths: ArrayLike, target_lengths: ArrayLike,
+    blank: int = 0, reduction: str = "mean", zero_infinity: bool = False,
+) -> Value: ...
+def ctc_loss(
+    log_probs: ArrayLike, targets: ArrayLike, input_lengths: ArrayLike, target_lengths: ArrayLike,
+    blank: int = 0, reduction: str = "mean", zero_infinity: bool = False,
+) -> Value:
     """The connectionist temporal classification loss (Graves et al., 2006), as
     torch.nn.functional.ctc_loss on the CPU.
 

@@ -13,9 +13,17 @@ Each Module holds its constructor options and composes the functional
 preparer of its loss (closs.functional._<name>_call); it adds no numerics.
 """
 
+from __future__ import annotations
+
+from typing import Any, Callable, Generic, TypeVar, Union
+
 import numpy as np
 
 from closs import functional as F
+from closs._typing import Array, ArrayLike, Value
+
+# The gradient a Module returns: one array, or a tuple of arrays in argument order.
+G = TypeVar("G")
 
 __all__ = [
     "L1Loss",
@@ -42,10 +50,12 @@ __all__ = [
 ]
 
 
-class _Loss:
-    """Base of every loss Module: forward / backward / value_and_grad over a prepared call."""
+class _Loss(Generic[G]):
+    """Base of every loss Module: forward / backward / value_and_grad over a prepared call.
+    G: the type of the gradient (an array, or a tuple of arrays in argument order)."""
 
-    def __init__(self, size_average=None, reduce=None, reduction="mean"):
+    def __init__(self, size_average: bool | None = None, reduce: bool | None = None,
+                 reduction: str = "mean") -> None:
         if size_average is not None or reduce is not None:
             from closs._api import REDUCTION_NAMES, reduction_code
 
@@ -53,83 +63,89 @@ class _Loss:
                 reduction_code(reduction, size_average, reduce,
                                allowed=("none", "mean", "sum", "batchmean"))
             ]
-        self.reduction = reduction
-        self._last = None
+        self.reduction: str = reduction
+        self._last: Any = None
 
-    def _prepare(self, *args):
+    def _prepare(self, *args: Any) -> Any:
         raise NotImplementedError
 
-    def forward(self, *args, **kwargs):
+    def forward(self, *args: ArrayLike, **kwargs: Any) -> Value:
         call = self._prepare(*args, **kwargs)
         self._last = call
         return call.value()
 
     __call__ = forward
 
-    def backward(self, grad_output=None, out=None):
+    def backward(self, grad_output: ArrayLike | None = None, out: G | None = None) -> G:
         """Gradient of the last forward (vector-Jacobian product with grad_output)."""
         if self._last is None:
             raise RuntimeError(f"{type(self).__name__}.backward() called before forward()")
-        return self._last.grad(grad_output, out)
+        grad: G = self._last.grad(grad_output, out)
+        return grad
 
-    def value_and_grad(self, *args, out=None, **kwargs):
+    def value_and_grad(self, *args: ArrayLike, out: G | None = None,
+                       **kwargs: Any) -> tuple[Value, G]:
         """The loss and its gradient in one fused pass (grad_output = ones)."""
         call = self._prepare(*args, **kwargs)
         self._last = call
-        return call.value_and_grad(out)
+        result: tuple[Value, G] = call.value_and_grad(out)
+        return result
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"reduction={self.reduction!r}"
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"{type(self).__name__}({self.extra_repr()})"
 
 
-class L1Loss(_Loss):
+class L1Loss(_Loss[Array]):
     def _prepare(self, input, target, weight=None):
         return F._l1_call(input, target, reduction=self.reduction, weight=weight)
 
 
-class MSELoss(_Loss):
+class MSELoss(_Loss[Array]):
     def _prepare(self, input, target, weight=None):
         return F._mse_call(input, target, reduction=self.reduction, weight=weight)
 
 
-class SmoothL1Loss(_Loss):
-    def __init__(self, size_average=None, reduce=None, reduction="mean", beta=1.0):
+class SmoothL1Loss(_Loss[Array]):
+    def __init__(self, size_average: bool | None = None, reduce: bool | None = None,
+                 reduction: str = "mean", beta: float = 1.0) -> None:
         super().__init__(size_average, reduce, reduction)
         self.beta = beta
 
     def _prepare(self, input, target):
         return F._smooth_l1_call(input, target, reduction=self.reduction, beta=self.beta)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"reduction={self.reduction!r}, beta={self.beta}"
 
 
-class HuberLoss(_Loss):
-    def __init__(self, reduction="mean", delta=1.0):
+class HuberLoss(_Loss[Array]):
+    def __init__(self, reduction: str = "mean", delta: float = 1.0) -> None:
         super().__init__(reduction=reduction)
         self.delta = delta
 
     def _prepare(self, input, target, weight=None):
         return F._huber_call(input, target, reduction=self.reduction, delta=self.delta, weight=weight)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"reduction={self.reduction!r}, delta={self.delta}"
 
 
-class _WeightedLoss(_Loss):
+class _WeightedLoss(_Loss[Array]):
     """A loss whose constructor takes a weight array first (torch's _WeightedLoss)."""
 
-    def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean"):
+    def __init__(self, weight: ArrayLike | None = None, size_average: bool | None = None,
+                 reduce: bool | None = None, reduction: str = "mean") -> None:
         super().__init__(size_average, reduce, reduction)
         self.weight = weight
 
 
 class NLLLoss(_WeightedLoss):
-    def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None,
-                 reduction="mean"):
+    def __init__(self, weight: ArrayLike | None = None, size_average: bool | None = None,
+                 ignore_index: int = -100, reduce: bool | None = None,
+                 reduction: str = "mean") -> None:
         super().__init__(weight, size_average, reduce, reduction)
         self.ignore_index = ignore_index
 
@@ -137,13 +153,14 @@ class NLLLoss(_WeightedLoss):
         return F._nll_call(input, target, self.weight, ignore_index=self.ignore_index,
                            reduction=self.reduction)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"reduction={self.reduction!r}, ignore_index={self.ignore_index}"
 
 
 class CrossEntropyLoss(_WeightedLoss):
-    def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None,
-                 reduction="mean", label_smoothing=0.0):
+    def __init__(self, weight: ArrayLike | None = None, size_average: bool | None = None,
+                 ignore_index: int = -100, reduce: bool | None = None, reduction: str = "mean",
+                 label_smoothing: float = 0.0) -> None:
         super().__init__(weight, size_average, reduce, reduction)
         self.ignore_index = ignore_index
         self.label_smoothing = label_smoothing
@@ -153,7 +170,7 @@ class CrossEntropyLoss(_WeightedLoss):
                                      reduction=self.reduction,
                                      label_smoothing=self.label_smoothing)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return (f"reduction={self.reduction!r}, ignore_index={self.ignore_index}, "
                 f"label_smoothing={self.label_smoothing}")
 
@@ -164,8 +181,9 @@ class BCELoss(_WeightedLoss):
 
 
 class BCEWithLogitsLoss(_WeightedLoss):
-    def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean",
-                 pos_weight=None):
+    def __init__(self, weight: ArrayLike | None = None, size_average: bool | None = None,
+                 reduce: bool | None = None, reduction: str = "mean",
+                 pos_weight: ArrayLike | None = None) -> None:
         super().__init__(weight, size_average, reduce, reduction)
         self.pos_weight = pos_weight
 
@@ -174,7 +192,7 @@ class BCEWithLogitsLoss(_WeightedLoss):
                                   pos_weight=self.pos_weight)
 
 
-class SoftMarginLoss(_Loss):
+class SoftMarginLoss(_Loss[Array]):
     def _prepare(self, input, target):
         return F._soft_margin_call(input, target, reduction=self.reduction)
 
@@ -185,21 +203,22 @@ class MultiLabelSoftMarginLoss(_WeightedLoss):
                                               reduction=self.reduction)
 
 
-class HingeEmbeddingLoss(_Loss):
-    def __init__(self, margin=1.0, size_average=None, reduce=None, reduction="mean"):
+class HingeEmbeddingLoss(_Loss[Array]):
+    def __init__(self, margin: float = 1.0, size_average: bool | None = None,
+                 reduce: bool | None = None, reduction: str = "mean") -> None:
         super().__init__(size_average, reduce, reduction)
         self.margin = margin
 
     def _prepare(self, input, target):
         return F._hinge_embedding_call(input, target, self.margin, reduction=self.reduction)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"margin={self.margin}, reduction={self.reduction!r}"
 
 
-class PoissonNLLLoss(_Loss):
-    def __init__(self, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None,
-                 reduction="mean"):
+class PoissonNLLLoss(_Loss[Array]):
+    def __init__(self, log_input: bool = True, full: bool = False, size_average: bool | None = None,
+                 eps: float = 1e-8, reduce: bool | None = None, reduction: str = "mean") -> None:
         super().__init__(size_average, reduce, reduction)
         self.log_input, self.full, self.eps = log_input, full, eps
 
@@ -207,12 +226,13 @@ class PoissonNLLLoss(_Loss):
         return F._poisson_nll_call(input, target, self.log_input, self.full, eps=self.eps,
                                    reduction=self.reduction)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"log_input={self.log_input}, full={self.full}, eps={self.eps}, reduction={self.reduction!r}"
 
 
-class KLDivLoss(_Loss):
-    def __init__(self, size_average=None, reduce=None, reduction="mean", log_target=False):
+class KLDivLoss(_Loss[Array]):
+    def __init__(self, size_average: bool | None = None, reduce: bool | None = None,
+                 reduction: str = "mean", log_target: bool = False) -> None:
         super().__init__(size_average, reduce, reduction)
         self.log_target = log_target
 
@@ -220,35 +240,36 @@ class KLDivLoss(_Loss):
         return F._kl_div_call(input, target, reduction=self.reduction,
                               log_target=self.log_target)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"reduction={self.reduction!r}, log_target={self.log_target}"
 
 
-class GaussianNLLLoss(_Loss):
+class GaussianNLLLoss(_Loss[Union[Array, tuple[Array, Array]]]):
     """Gradients for (input, var), or for input alone when var is a Python float."""
 
-    def __init__(self, *, full=False, eps=1e-6, reduction="mean"):
+    def __init__(self, *, full: bool = False, eps: float = 1e-6, reduction: str = "mean") -> None:
         super().__init__(reduction=reduction)
         self.full, self.eps = full, eps
 
     def _prepare(self, input, target, var):
         return F._gaussian_nll_call(input, target, var, self.full, self.eps, self.reduction)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"full={self.full}, eps={self.eps}, reduction={self.reduction!r}"
 
 
-class MarginRankingLoss(_Loss):
+class MarginRankingLoss(_Loss[tuple[Array, Array]]):
     """Gradients: (d loss / d input1, d loss / d input2)."""
 
-    def __init__(self, margin=0.0, size_average=None, reduce=None, reduction="mean"):
+    def __init__(self, margin: float = 0.0, size_average: bool | None = None,
+                 reduce: bool | None = None, reduction: str = "mean") -> None:
         super().__init__(size_average, reduce, reduction)
         self.margin = margin
 
     def _prepare(self, input1, input2, target):
         return F._margin_ranking_call(input1, input2, target, self.margin, reduction=self.reduction)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"reduction={self.reduction!r}, margin={self.margin}"
 
 
@@ -260,9 +281,10 @@ class CosineEmbeddingLoss(MarginRankingLoss):
                                         reduction=self.reduction)
 
 
-class MultiMarginLoss(_Loss):
-    def __init__(self, p=1, margin=1.0, weight=None, size_average=None, reduce=None,
-                 reduction="mean"):
+class MultiMarginLoss(_Loss[Array]):
+    def __init__(self, p: float = 1, margin: float = 1.0, weight: ArrayLike | None = None,
+                 size_average: bool | None = None, reduce: bool | None = None,
+                 reduction: str = "mean") -> None:
         super().__init__(size_average, reduce, reduction)
         if p != 1 and p != 2:
             raise ValueError("only p == 1 and p == 2 supported")
@@ -277,20 +299,21 @@ class MultiMarginLoss(_Loss):
         return F._multi_margin_call(input, target, self.p, self.margin, self.weight,
                                     reduction=self.reduction)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"reduction={self.reduction!r}, p={self.p}, margin={self.margin}"
 
 
-class MultiLabelMarginLoss(_Loss):
+class MultiLabelMarginLoss(_Loss[Array]):
     def _prepare(self, input, target):
         return F._multilabel_margin_call(input, target, reduction=self.reduction)
 
 
-class TripletMarginLoss(_Loss):
+class TripletMarginLoss(_Loss[tuple[Array, Array, Array]]):
     """Gradients: (d loss / d anchor, d loss / d positive, d loss / d negative)."""
 
-    def __init__(self, margin=1.0, p=2.0, eps=1e-6, swap=False, size_average=None, reduce=None,
-                 reduction="mean"):
+    def __init__(self, margin: float = 1.0, p: float = 2.0, eps: float = 1e-6, swap: bool = False,
+                 size_average: bool | None = None, reduce: bool | None = None,
+                 reduction: str = "mean") -> None:
         super().__init__(size_average, reduce, reduction)
         if F._api.real(margin, "margin") <= 0:
             raise ValueError(
@@ -302,12 +325,12 @@ class TripletMarginLoss(_Loss):
         return F._triplet_call(anchor, positive, negative, self.margin, self.p, self.eps,
                                self.swap, reduction=self.reduction)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return (f"reduction={self.reduction!r}, margin={self.margin}, p={self.p}, "
                 f"eps={self.eps}, swap={self.swap}")
 
 
-class TripletMarginWithDistanceLoss(_Loss):
+class TripletMarginWithDistanceLoss(_Loss[tuple[Array, Array, Array]]):
     """Gradients: (d loss / d anchor, d loss / d positive, d loss / d negative).
 
     distance_function=None is pairwise_distance, computed natively. A Python
@@ -316,8 +339,9 @@ class TripletMarginWithDistanceLoss(_Loss):
     (a closs addition: NumPy has no autograd).
     """
 
-    def __init__(self, *, distance_function=None, margin=1.0, swap=False, reduction="mean",
-                 distance_grad=None):
+    def __init__(self, *, distance_function: Callable[[Array, Array], ArrayLike] | None = None,
+                 margin: float = 1.0, swap: bool = False, reduction: str = "mean",
+                 distance_grad: Callable[[Array, Array, Array], tuple[ArrayLike, ArrayLike]] | None = None) -> None:
         super().__init__(reduction=reduction)
         if F._api.real(margin, "margin") <= 0:
             raise ValueError(
@@ -334,15 +358,16 @@ class TripletMarginWithDistanceLoss(_Loss):
             distance_grad=self.distance_grad,
         )
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"reduction={self.reduction!r}, margin={self.margin}, swap={self.swap}"
 
 
-class CTCLoss(_Loss):
+class CTCLoss(_Loss[Array]):
     """forward(log_probs, targets, input_lengths, target_lengths). The gradient is
     torch's, with respect to log_probs' logits (see closs.functional.ctc_loss)."""
 
-    def __init__(self, blank=0, reduction="mean", zero_infinity=False):
+    def __init__(self, blank: int = 0, reduction: str = "mean",
+                 zero_infinity: bool = False) -> None:
         super().__init__(reduction=reduction)
         self.blank, self.zero_infinity = blank, zero_infinity
 
@@ -350,5 +375,5 @@ class CTCLoss(_Loss):
         return F._ctc_call(log_probs, targets, input_lengths, target_lengths, self.blank,
                            self.reduction, self.zero_infinity)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"blank={self.blank}, reduction={self.reduction!r}, zero_infinity={self.zero_infinity}"
