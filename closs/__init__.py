@@ -42,7 +42,8 @@ except ImportError as e:  # the source folder, not the built package
 from closs._errors import DTypeError, ParameterError, ShapeError
 
 
-__version__: str = _core.version_string()  # meson.build's project version, the one place it is written
+# meson.build's project version, the one place it is written
+__version__: str = _core.version_string()
 
 
 def get_num_threads() -> int:
@@ -63,11 +64,25 @@ def build_info() -> str:
 
 
 def simd_level() -> str:
-    """The SIMD level the kernels run: 'avx512', 'avx2' or 'baseline' (the best the
-    CPU and the build allow, capped by the environment variable CLOSS_SIMD)."""
-    info = build_info()
-    return info[info.rindex("running ") + len("running "):].split()[0] if "running " in info \
-        else "baseline"
+    """The SIMD level the kernels run: 'avx512' (x86-64-v4), 'avx2' (x86-64-v3) or
+    'baseline': the best the CPU has among those built, capped by the environment
+    variable CLOSS_SIMD=baseline|avx2|avx512 (read when closs is imported)."""
+    return str(_core.simd_level())
+
+
+def _check_simd_variable() -> None:
+    """Fixes the SIMD level now (the C library reads CLOSS_SIMD once) and warns
+    about a value it ignores."""
+    _core.simd_level()
+    want = os.environ.get("CLOSS_SIMD", "")
+    if want not in ("", "baseline", "avx2", "avx512"):
+        import warnings
+
+        warnings.warn(f"CLOSS_SIMD={want!r} is not baseline, avx2 or avx512: ignored "
+                      f"(running {simd_level()})", RuntimeWarning, stacklevel=3)
+
+
+_check_simd_variable()
 
 
 from closs import functional, nn  # noqa: E402

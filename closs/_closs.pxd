@@ -24,6 +24,7 @@ cdef extern from "closs.h" nogil:
     const char *closs_version_string()
     int closs_has_openmp()
     const char *closs_build_info()
+    const char *closs_simd_level()
     closs_status closs_set_num_threads(int n)
     int closs_get_num_threads()
 

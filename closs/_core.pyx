@@ -189,6 +189,10 @@ def build_info():
     return closs_build_info().decode()
 
 
+def simd_level():
+    return closs_simd_level().decode()
+
+
 def has_openmp():
     return bool(closs_has_openmp())
 

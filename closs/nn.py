@@ -339,9 +339,11 @@ class TripletMarginWithDistanceLoss(_Loss[tuple[Array, Array, Array]]):
     (a closs addition: NumPy has no autograd).
     """
 
-    def __init__(self, *, distance_function: Callable[[Array, Array], ArrayLike] | None = None,
-                 margin: float = 1.0, swap: bool = False, reduction: str = "mean",
-                 distance_grad: Callable[[Array, Array, Array], tuple[ArrayLike, ArrayLike]] | None = None) -> None:
+    def __init__(
+        self, *, distance_function: Callable[[Array, Array], ArrayLike] | None = None,
+        margin: float = 1.0, swap: bool = False, reduction: str = "mean",
+        distance_grad: Callable[[Array, Array, Array], tuple[ArrayLike, ArrayLike]] | None = None,
+    ) -> None:
         super().__init__(reduction=reduction)
         if F._api.real(margin, "margin") <= 0:
             raise ValueError(

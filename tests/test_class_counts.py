@@ -17,9 +17,9 @@ with d one above a whole tile of positions (CL_TILE_ELEMS / C, between 16 and 25
 
 GCC 12 at -O3 miscompiled a masked load of a 16-lane loop in an AVX2 clone
 (rowwise.h: a wrong multilabel_margin_loss for 16+ classes with several targets).
-These tests are the guard; .ci/run also runs them against a build for x86-64-v3 (the
-AVX2 clones' ISA, which an AVX-512 machine would not otherwise run), and meson test's
-masked_loads finds any masked load left in the clones themselves.
+These tests are the guard; .ci/run also runs them at CLOSS_SIMD=avx2 and baseline (the
+copies an AVX-512 machine would not otherwise run), and meson test's masked_loads finds
+any masked load left in the copies themselves.
 """
 
 import numpy as np

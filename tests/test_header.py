@@ -83,7 +83,7 @@ def test_every_loss_has_six_functions(prototypes):
     losses = {m.group(1) for name in prototypes
               for m in [re.fullmatch(r"closs_(\w+?)(_backward|_fused)?_f(32|64)", name)] if m}
     library = {"closs_version_string", "closs_version_number", "closs_status_string",
-               "closs_has_openmp", "closs_build_info", "closs_set_num_threads",
+               "closs_has_openmp", "closs_build_info", "closs_simd_level", "closs_set_num_threads",
                "closs_get_num_threads"}
     assert set(prototypes) - library == {f"closs_{loss}{op}_{sfx}" for loss in losses
                                          for op in ("", "_backward", "_fused") for sfx in DTYPES}

@@ -577,7 +577,7 @@ CLOSS_INLINE void CL_FN(nll)(const void *ctx, int64_t b, int64_t e, double *sums
 }
 
 /* Validates the class indices and sums the weights of the kept ones. */
-static CLOSS_KERNEL void CL_FN(targets)(const void *ctx, int64_t b, int64_t e, double *sums)
+CLOSS_INLINE void CL_FN(targets_body)(const void *ctx, int64_t b, int64_t e, double *sums)
 {
     const closs_cl_ctx *c = (const closs_cl_ctx *)ctx;
     double wsum = 0.0, bad = 0.0;
@@ -586,6 +586,7 @@ static CLOSS_KERNEL void CL_FN(targets)(const void *ctx, int64_t b, int64_t e, d
     sums[CL_SUM_WEIGHT] = wsum;
     sums[CL_SUM_BAD] = bad;
 }
+CLOSS_SUMS_KERNEL(CL_FN(targets), CL_FN(targets_body)(c, b, e, s);)
 
 /* Sums nothing: positions without classes (and probabilities) are 0. */
 static void CL_FN(nothing)(const void *ctx, int64_t b, int64_t e, double *sums)
@@ -596,11 +597,8 @@ static void CL_FN(nothing)(const void *ctx, int64_t b, int64_t e, double *sums)
 
 /* ---------------------------------------------------------------- kernels */
 
-#define CL_KERNEL(name, body, ...)                                                       \
-    static CLOSS_COMPUTE_KERNEL void CL_FN(name)(const void *c, int64_t b, int64_t e, double *s) \
-    {                                                                                    \
-        CL_FN(body)(c, b, e, s, __VA_ARGS__);                                            \
-    }
+#define CL_KERNEL(name, body, ...) \
+    CLOSS_COMPUTE_SUMS_KERNEL(CL_FN(name), CL_FN(body)(c, b, e, s, __VA_ARGS__);)
 /* value, gradient, fused of one variant and layout */
 #define CL_KERNELS(layout, variant, U)                   \
     CL_KERNEL(layout##_##variant##_v, layout, U, 1, 0)   \

@@ -142,6 +142,15 @@ CLOSS_API int closs_has_openmp(void);
  * compiled and SIMD level running. */
 CLOSS_API const char *closs_build_info(void);
 
+/* The SIMD level the kernels run, a static string: "avx512" (x86-64-v4),
+ * "avx2" (x86-64-v3) or "baseline". It is the best the CPU has among the
+ * levels the library was built with (x86-64 with GCC: all three; elsewhere
+ * "baseline", the build's own target), capped by the environment variable
+ * CLOSS_SIMD=baseline|avx2|avx512 as read when closs first needs the level
+ * (its first kernel, closs_build_info() or this call); an unknown value is
+ * ignored (closs_build_info() says so). */
+CLOSS_API const char *closs_simd_level(void);
+
 /* Threads used by the kernels. The default follows OMP_NUM_THREADS, else the
  * number of cores. n < 1 is CLOSS_ERR_INVALID_ARGUMENT. Without OpenMP the
  * count is recorded but kernels run serially.

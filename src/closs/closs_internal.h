@@ -32,24 +32,89 @@
 #define CLOSS_INLINE static inline
 #endif
 
-/* Runtime SIMD dispatch for hot array kernels: GCC emits an AVX2 clone and a
- * baseline clone and picks one at load time, so one binary runs on any x86-64.
- * Off (-Dsimd_dispatch=disabled) the baseline code alone is built. */
+/*
+ * Runtime SIMD dispatch. A hot block kernel is compiled once per SIMD level
+ * (GCC's target attribute on copies of one body) and reached through a small
+ * dispatcher that calls the copy of the process's level: the best the CPU
+ * has, capped by the environment variable CLOSS_SIMD=baseline|avx2|avx512,
+ * chosen once (closs_simd(), library.c). One binary runs on any x86-64, and
+ * each level can be run and tested on a machine that has a better one.
+ *
+ *   CLOSS_BLOCK_KERNEL(name, body...)         static closs_block_fn: (c, b, e) -> double
+ *   CLOSS_SUMS_KERNEL(name, body...)          static closs_sums_fn: (c, b, e, s)
+ *   CLOSS_COMPUTE_SUMS_KERNEL(name, body...)  the same, for compute-bound kernels
+ *
+ * Streaming kernels have an AVX2 copy (target "avx2": no FMA, so their
+ * rounding is the baseline's) and the baseline. Compute-bound kernels (an
+ * exponential per element: the softmax losses, ctc) also gain from FMA and
+ * AVX-512: copies for x86-64-v4 (level avx512), x86-64-v3 (level avx2) and the
+ * baseline where GCC knows the ISA levels (GCC >= 12, CLOSS_SIMD_ISA_LEVELS).
+ * Off (-Dsimd_dispatch=disabled, another compiler or another CPU family) each
+ * kernel is one plain function compiled for the build's target.
+ */
+#define CLOSS_SIMD_BASELINE 0
+#define CLOSS_SIMD_AVX2 1   /* x86-64-v3 (AVX2, FMA) where GCC knows the levels, else AVX2 */
+#define CLOSS_SIMD_AVX512 2 /* x86-64-v4 (AVX-512 F, BW, CD, DQ, VL) */
+
+#define CLOSS_BLOCK_PARAMS (const void *c, int64_t b, int64_t e)
+#define CLOSS_SUMS_PARAMS (const void *c, int64_t b, int64_t e, double *s)
+
 #if defined(CLOSS_SIMD_DISPATCH) && defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
-#define CLOSS_KERNEL __attribute__((target_clones("avx2", "default")))
+#define CLOSS_DISPATCHING 1
+
+/* The level the kernels run (CLOSS_SIMD_*), chosen at the first call. */
+extern int closs_simd_state_; /* library.c: -1 until chosen */
+int closs_simd_choose(void);
+CLOSS_INLINE int closs_simd(void)
+{
+    const int state = __atomic_load_n(&closs_simd_state_, __ATOMIC_RELAXED);
+    return (state >= 0 ? state : closs_simd_choose()) & 3;
+}
+
+#define CLOSS_AT_AVX2 __attribute__((target("avx2")))
+#define CLOSS_BLOCK_KERNEL(name, ...)                                                       \
+    static CLOSS_AT_AVX2 double CLOSS_CAT(name, _avx2) CLOSS_BLOCK_PARAMS { __VA_ARGS__ } \
+    static double CLOSS_CAT(name, _base) CLOSS_BLOCK_PARAMS { __VA_ARGS__ }               \
+    static double name CLOSS_BLOCK_PARAMS                                                 \
+    {                                                                                     \
+        return closs_simd() >= CLOSS_SIMD_AVX2 ? CLOSS_CAT(name, _avx2)(c, b, e)          \
+                                               : CLOSS_CAT(name, _base)(c, b, e);         \
+    }
+#define CLOSS_SUMS_KERNEL(name, ...)                                                      \
+    static CLOSS_AT_AVX2 void CLOSS_CAT(name, _avx2) CLOSS_SUMS_PARAMS { __VA_ARGS__ }  \
+    static void CLOSS_CAT(name, _base) CLOSS_SUMS_PARAMS { __VA_ARGS__ }                \
+    static void name CLOSS_SUMS_PARAMS                                                  \
+    {                                                                                   \
+        if (closs_simd() >= CLOSS_SIMD_AVX2)                                            \
+            CLOSS_CAT(name, _avx2)(c, b, e, s);                                         \
+        else                                                                            \
+            CLOSS_CAT(name, _base)(c, b, e, s);                                         \
+    }
+#if defined(CLOSS_SIMD_ISA_LEVELS)
+#define CLOSS_COMPUTE_SUMS_KERNEL(name, ...)                                            \
+    static __attribute__((target("arch=x86-64-v4"))) void CLOSS_CAT(name, _v4)         \
+        CLOSS_SUMS_PARAMS { __VA_ARGS__ }                                               \
+    static __attribute__((target("arch=x86-64-v3"))) void CLOSS_CAT(name, _v3)         \
+        CLOSS_SUMS_PARAMS { __VA_ARGS__ }                                               \
+    static void CLOSS_CAT(name, _base) CLOSS_SUMS_PARAMS { __VA_ARGS__ }                \
+    static void name CLOSS_SUMS_PARAMS                                                  \
+    {                                                                                   \
+        const int level_ = closs_simd();                                                \
+        if (level_ >= CLOSS_SIMD_AVX512)                                                \
+            CLOSS_CAT(name, _v4)(c, b, e, s);                                           \
+        else if (level_ == CLOSS_SIMD_AVX2)                                             \
+            CLOSS_CAT(name, _v3)(c, b, e, s);                                           \
+        else                                                                            \
+            CLOSS_CAT(name, _base)(c, b, e, s);                                         \
+    }
 #else
-#define CLOSS_KERNEL
+#define CLOSS_COMPUTE_SUMS_KERNEL CLOSS_SUMS_KERNEL
 #endif
 
-/* Compute-bound kernels (an exponential per element: the softmax losses) gain
- * from FMA and AVX-512 too: clones for x86-64-v4 (AVX-512), x86-64-v3 (AVX2,
- * FMA) and the baseline, where GCC knows the ISA levels (GCC >= 12). */
-#if defined(CLOSS_SIMD_DISPATCH) && defined(CLOSS_SIMD_ISA_LEVELS) && defined(__GNUC__) && \
-    defined(__x86_64__) && !defined(__clang__)
-#define CLOSS_COMPUTE_KERNEL \
-    __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define CLOSS_COMPUTE_KERNEL CLOSS_KERNEL
+#else /* no dispatch: one copy */
+#define CLOSS_BLOCK_KERNEL(name, ...) static double name CLOSS_BLOCK_PARAMS { __VA_ARGS__ }
+#define CLOSS_SUMS_KERNEL(name, ...) static void name CLOSS_SUMS_PARAMS { __VA_ARGS__ }
+#define CLOSS_COMPUTE_SUMS_KERNEL CLOSS_SUMS_KERNEL
 #endif
 
 /* Independent double accumulators per block: wide enough for AVX2 on float

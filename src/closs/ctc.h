@@ -269,15 +269,8 @@ CLOSS_INLINE void CTC_FN(body)(const void *ctx, int64_t b, int64_t e, double *su
     sums[0] = acc;
 }
 
-static CLOSS_COMPUTE_KERNEL void CTC_FN(value)(const void *c, int64_t b, int64_t e, double *s)
-{
-    CTC_FN(body)(c, b, e, s, 0);
-}
-
-static CLOSS_COMPUTE_KERNEL void CTC_FN(grad)(const void *c, int64_t b, int64_t e, double *s)
-{
-    CTC_FN(body)(c, b, e, s, 1);
-}
+CLOSS_COMPUTE_SUMS_KERNEL(CTC_FN(value), CTC_FN(body)(c, b, e, s, 0);)
+CLOSS_COMPUTE_SUMS_KERNEL(CTC_FN(grad), CTC_FN(body)(c, b, e, s, 1);)
 
 /* closs.h's functions: the arguments in a struct, then the family's entry. */
 #define CTC_ARGS(...)                                                                      \

@@ -291,12 +291,9 @@ CLOSS_INLINE double CLOSS_FN(ew_outside)(const int kind, const void *ctx, int64_
 /* The block kernels of one loss and aux choice A: (has_w, store_v, sum_v,
  * want_g, go_vec); the value kernels of a loss with a domain also sum, so that
  * a NaN sum makes the driver look for elements outside it. */
-#define EW_KERNEL(name, aux, traits, A, variant, ...)                                      \
-    static CLOSS_KERNEL double CLOSS_FN(name##_##variant##_a##A)(const void *c, int64_t b, \
-                                                                 int64_t e)                \
-    {                                                                                      \
-        return CLOSS_FN(ew_body)(EW_KIND(name), EW_DIFF_AUX(aux), c, b, e, A, __VA_ARGS__); \
-    }
+#define EW_KERNEL(name, aux, traits, A, variant, ...)                                       \
+    CLOSS_BLOCK_KERNEL(CLOSS_FN(name##_##variant##_a##A),                                   \
+        return CLOSS_FN(ew_body)(EW_KIND(name), EW_DIFF_AUX(aux), c, b, e, A, __VA_ARGS__);)
 #define EW_KERNELS(name, aux, traits, A)                                       \
     EW_KERNEL(name, aux, traits, A, value, 0, 1, EW_CHECKS(traits), 0, 0)       \
     EW_KERNEL(name, aux, traits, A, value_w, 1, 1, EW_CHECKS(traits), 0, 0)     \

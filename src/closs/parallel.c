@@ -175,8 +175,7 @@ double closs_blocks(int64_t n, int64_t parallel_min, closs_block_fn fn, const vo
 
 /* Sum of an array, in the blocked order above: used for weight sums. */
 #define CLOSS_DEFINE_SUM(T, SFX)                                                   \
-    static CLOSS_KERNEL double closs_sum_block_##SFX(const void *ctx, int64_t b,   \
-                                                     int64_t e)                    \
+    CLOSS_INLINE double closs_sum_body_##SFX(const void *ctx, int64_t b, int64_t e) \
     {                                                                              \
         const T *a = (const T *)ctx;                                               \
         double acc[CLOSS_LANES] = {0};                                             \
@@ -186,6 +185,7 @@ double closs_blocks(int64_t n, int64_t parallel_min, closs_block_fn fn, const vo
         for (; i < e; ++i) acc[0] += (double)a[i];                                 \
         return closs_lanes_sum(acc);                                               \
     }                                                                              \
+    CLOSS_BLOCK_KERNEL(closs_sum_block_##SFX, return closs_sum_body_##SFX(c, b, e);) \
     double closs_sum_##SFX(int64_t n, const T *a)                                  \
     {                                                                              \
         return closs_blocks(n, CLOSS_STREAM_PARALLEL_MIN, closs_sum_block_##SFX, a); \

@@ -404,12 +404,9 @@ CLOSS_INLINE void CLOSS_FN(rowwise_body)(const int kind, const int one_element, 
 }
 
 /* The block kernels of each loss: (store_v, sum_v, want_g, go_vec). */
-#define ROWWISE_KERNEL(name, one_element, part, ...)                                   \
-    static CLOSS_KERNEL void CLOSS_FN(name##_##part)(const void *c, int64_t b, int64_t e, \
-                                                    double *s)                         \
-    {                                                                                  \
-        CLOSS_FN(rowwise_body)(ROWWISE_KIND(name), one_element, c, b, e, s, __VA_ARGS__); \
-    }
+#define ROWWISE_KERNEL(name, one_element, part, ...) \
+    CLOSS_SUMS_KERNEL(CLOSS_FN(name##_##part),         \
+        CLOSS_FN(rowwise_body)(ROWWISE_KIND(name), one_element, c, b, e, s, __VA_ARGS__);)
 #define ROWWISE_KERNELS(name, layout, nx, needs_y, one_element) \
     ROWWISE_KERNEL(name, one_element, value, 1, 0, 0, 0)        \
     ROWWISE_KERNEL(name, one_element, sum, 0, 1, 0, 0)          \
