@@ -56,11 +56,12 @@ def plot(report, threads, out):
         ax.grid(axis="x", which="both", alpha=0.3)
     axes[0][0].set_yticks(range(len(losses)), losses)
     axes[0][0].invert_yaxis()
-    axes[0][-1].legend(loc="lower right", fontsize="small")
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=len(sizes), fontsize="small")
     m = report.get("machine", {})
     fig.suptitle(f"closs {m.get('closs', '?')} vs torch {m.get('torch', '?')}, float32, "
                  f"{threads} thread(s); right of 1: closs faster", fontsize="medium")
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
     fig.savefig(out, dpi=110)
     print(f"wrote {out}")
 
