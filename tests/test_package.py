@@ -43,3 +43,36 @@ def test_main_self_check_passes():
 
     checks, failures = self_check(np.random.default_rng(0))
     assert checks > 0 and failures == []
+
+
+def run_main(*args, tmp_path):
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "closs", *args], capture_output=True,
+                          text=True, cwd=tmp_path, timeout=300)
+
+
+def test_main_help_prints_usage_and_runs_nothing(tmp_path):
+    r = run_main("--help", tmp_path=tmp_path)
+    assert r.returncode == 0
+    assert r.stdout.startswith("usage: python -m closs") and "--quick" in r.stdout
+    assert "self-check" not in r.stdout.splitlines()[-1]
+
+
+def test_main_quick_json_threads(tmp_path):
+    import json
+
+    r = run_main("--quick", "--threads", "1", "--json", "out.json", tmp_path=tmp_path)
+    assert r.returncode == 0, r.stderr
+    report = json.loads((tmp_path / "out.json").read_text())
+    assert report["threads"] == 1 and report["self_check"]["failures"] == []
+    assert report["self_check"]["cases"] > 100 and "timing" not in report
+    assert report["simd_level"] in ("baseline", "avx2", "avx512")
+    assert f"SIMD level: {report['simd_level']}" in r.stdout
+
+
+@pytest.mark.parametrize("args", [["--threads", "0"], ["--bogus"]])
+def test_main_rejects_bad_arguments(args, tmp_path):
+    r = run_main(*args, tmp_path=tmp_path)
+    assert r.returncode == 2 and "usage:" in r.stderr
