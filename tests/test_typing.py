@@ -12,25 +12,33 @@ import pytest
 SAMPLE = pathlib.Path(__file__).with_name("typing_sample.py")
 
 
+def mypy_env():
+    """mypy finds an installed closs (a wheel) in site-packages by itself; an editable
+    build's closs is its source folder, named by MYPYPATH (mypy refuses
+    site-packages there)."""
+    import sysconfig
+
+    import closs
+
+    root = pathlib.Path(closs.__file__).resolve().parent.parent
+    site = {pathlib.Path(sysconfig.get_paths()[k]).resolve() for k in ("purelib", "platlib")}
+    return dict(os.environ) if root in site else dict(os.environ, MYPYPATH=str(root))
+
+
 def test_the_sample_runs():
     runpy.run_path(str(SAMPLE))
 
 
 def test_mypy_strict_accepts_the_sample(tmp_path):
     pytest.importorskip("mypy")
-    import closs
-
-    # mypy finds closs where Python does (site-packages, or the editable build's
-    # source folder); errors inside closs are not the user's and are not shown
-    # (follow_imports = silent), its hints are used all the same.
-    package_root = pathlib.Path(closs.__file__).resolve().parent.parent
+    # Errors inside closs are not the user's and are not shown (follow_imports =
+    # silent); its hints are used all the same.
     config = tmp_path / "mypy.ini"
     config.write_text("[mypy]\nstrict = True\n\n[mypy-closs.*]\nfollow_imports = silent\n")
-    env = dict(os.environ, MYPYPATH=str(package_root))
     run = subprocess.run(
         [sys.executable, "-m", "mypy", "--config-file", str(config), "--no-incremental",
          "--cache-dir", os.devnull, str(SAMPLE)],
-        capture_output=True, text=True, cwd=tmp_path, env=env,
+        capture_output=True, text=True, cwd=tmp_path, env=mypy_env(),
     )
     assert run.returncode == 0, run.stdout + run.stderr
     assert "Success" in run.stdout
@@ -39,9 +47,6 @@ def test_mypy_strict_accepts_the_sample(tmp_path):
 def test_mypy_strict_rejects_a_wrong_type(tmp_path):
     """The check can fail: a reduced loss is not an array."""
     pytest.importorskip("mypy")
-    import closs
-
-    package_root = pathlib.Path(closs.__file__).resolve().parent.parent
     bad = tmp_path / "bad.py"
     bad.write_text("import numpy as np\nfrom numpy.typing import NDArray\nimport closs.functional as F\n"
                    "a: NDArray[np.float64] = F.mse_loss(np.zeros(3), np.ones(3))\n")
@@ -50,6 +55,6 @@ def test_mypy_strict_rejects_a_wrong_type(tmp_path):
     run = subprocess.run(
         [sys.executable, "-m", "mypy", "--config-file", str(config), "--no-incremental",
          "--cache-dir", os.devnull, str(bad)],
-        capture_output=True, text=True, cwd=tmp_path, env=dict(os.environ, MYPYPATH=str(package_root)),
+        capture_output=True, text=True, cwd=tmp_path, env=mypy_env(),
     )
     assert run.returncode == 1 and "Incompatible types in assignment" in run.stdout, run.stdout

@@ -47,6 +47,6 @@ esac
 echo "-- a fresh virtual environment: the wheel and the test tools, binaries only"
 python -m venv "$out/venv"
 "$out/venv/bin/python" -m pip install -q --only-binary=:all: "$repaired" \
-    pytest hypothesis threadpoolctl torch==2.13.0
+    pytest hypothesis threadpoolctl mypy torch==2.13.0
 (cd "$out" && PATH="$out/venv/bin:$PATH" bash "$root/tools/wheel_test.sh" "$root")
 echo "-- wheel check passed: $(basename "$repaired")"
