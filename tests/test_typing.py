@@ -29,32 +29,29 @@ def test_the_sample_runs():
     runpy.run_path(str(SAMPLE))
 
 
-def test_mypy_strict_accepts_the_sample(tmp_path):
+def run_mypy(path, tmp_path):
+    """mypy --strict on one file. Errors inside closs are not the user's and are not
+    shown (follow_imports = silent); its hints are used all the same."""
     pytest.importorskip("mypy")
-    # Errors inside closs are not the user's and are not shown (follow_imports =
-    # silent); its hints are used all the same.
     config = tmp_path / "mypy.ini"
     config.write_text("[mypy]\nstrict = True\n\n[mypy-closs.*]\nfollow_imports = silent\n")
-    run = subprocess.run(
+    return subprocess.run(
         [sys.executable, "-m", "mypy", "--config-file", str(config), "--no-incremental",
-         "--cache-dir", os.devnull, str(SAMPLE)],
+         "--cache-dir", os.devnull, str(path)],
         capture_output=True, text=True, cwd=tmp_path, env=mypy_env(),
     )
+
+
+def test_mypy_strict_accepts_the_sample(tmp_path):
+    run = run_mypy(SAMPLE, tmp_path)
     assert run.returncode == 0, run.stdout + run.stderr
     assert "Success" in run.stdout
 
 
 def test_mypy_strict_rejects_a_wrong_type(tmp_path):
     """The check can fail: a reduced loss is not an array."""
-    pytest.importorskip("mypy")
     bad = tmp_path / "bad.py"
     bad.write_text("import numpy as np\nfrom numpy.typing import NDArray\nimport closs.functional as F\n"
                    "a: NDArray[np.float64] = F.mse_loss(np.zeros(3), np.ones(3))\n")
-    config = tmp_path / "mypy.ini"
-    config.write_text("[mypy]\nstrict = True\n\n[mypy-closs.*]\nfollow_imports = silent\n")
-    run = subprocess.run(
-        [sys.executable, "-m", "mypy", "--config-file", str(config), "--no-incremental",
-         "--cache-dir", os.devnull, str(bad)],
-        capture_output=True, text=True, cwd=tmp_path, env=mypy_env(),
-    )
+    run = run_mypy(bad, tmp_path)
     assert run.returncode == 1 and "Incompatible types in assignment" in run.stdout, run.stdout
