@@ -10,7 +10,7 @@
 
 #include "check.h"
 #include "closs.h"
-#include "numerics.h"
+#include "closs_internal.h" /* closs_exp, closs_log */
 
 static int all_close(const double *a, const double *b, int n, double rtol, double atol)
 {

@@ -11,7 +11,7 @@
 
 #include "check.h"
 #include "closs.h"
-#include "numerics.h"
+#include "closs_internal.h" /* closs_exp, closs_log */
 
 /* t = 2 frames, n = 2 samples, c = 2 classes (blank 0, label 1), target "1".
  * Probabilities p0 = (0.4, 0.6), p1 = (0.7, 0.3) for both samples.
