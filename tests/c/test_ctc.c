@@ -2,7 +2,7 @@
  * C unit tests of ctc_loss: a hand-computed two-frame case (value and
  * gradient), padded and concatenated targets, zero_infinity, status codes,
  * fused agreeing with forward + backward, thread-count determinism; and the
- * accuracy of numerics.h's closs_log and closs_exp_full that its recursions use.
+ * accuracy of closs_internal.h's closs_log and closs_exp_full that its recursions use.
  */
 #include <math.h>
 #include <stdio.h>
