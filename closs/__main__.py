@@ -61,7 +61,7 @@ def timing_table(rng, n=1_000_000):
         fn = getattr(closs.functional, loss.name)
         row = [median_time(lambda: fn(*args, **opts)),
                median_time(lambda: loss.numpy_forward(*args))]
-        if torch and hasattr(TF, loss.name):
+        if torch:
             tensor = lambda a: torch.from_numpy(a) if isinstance(a, np.ndarray) else a  # noqa: E731
             targs, tfn = [tensor(a) for a in args], getattr(TF, loss.name)
             topts = {k: tensor(v) for k, v in opts.items()}

@@ -303,11 +303,6 @@ LOSSES = {
             _labels, ({},), lambda x, y: np.mean(np.logaddexp(0, -y * x)),
         ),
         Loss(
-            "log_cosh", F._log_cosh_call, nn.LogCoshLoss,
-            R.pointwise(lambda x, y: (np.logaddexp(x - y, y - x) - np.log(2), np.tanh(x - y))),
-            _pair, ({},), lambda x, y: np.mean(np.log(np.cosh(x - y))),
-        ),
-        Loss(
             "multilabel_soft_margin_loss", F._multilabel_soft_margin_call,
             nn.MultiLabelSoftMarginLoss, R.multilabel_soft_margin_loss, _multilabel,
             ({}, {"weight": "class"}), _numpy_bce_logits, module_options=("weight",),

@@ -21,7 +21,6 @@ __all__ = [
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "soft_margin_loss",
-    "log_cosh",
     "multilabel_soft_margin_loss",
     "hinge_embedding_loss",
     "poisson_nll_loss",
@@ -258,10 +257,6 @@ def _soft_margin_call(input, target, size_average=None, reduce=None, reduction="
     return _api.pointwise("soft_margin_loss", input, target, r, target_rule="input")
 
 
-def _log_cosh_call(input, target, reduction="mean"):
-    return _api.pointwise("log_cosh", input, target, _api.reduction_code(reduction))
-
-
 def _multilabel_soft_margin_call(input, target, weight=None, size_average=None, reduce=None,
                                  reduction="mean"):
     r = _api.reduction_code(reduction, size_average, reduce)
@@ -294,11 +289,6 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """log(1 + exp(-y x)) for labels y = +-1."""
     return _soft_margin_call(input, target, size_average, reduce, reduction).value()
-
-
-def log_cosh(input, target, reduction="mean"):
-    """log(cosh(x - y)), computed without overflow."""
-    return _log_cosh_call(input, target, reduction).value()
 
 
 def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None,

@@ -25,7 +25,6 @@ __all__ = [
     "BCELoss",
     "BCEWithLogitsLoss",
     "SoftMarginLoss",
-    "LogCoshLoss",
     "MultiLabelSoftMarginLoss",
     "HingeEmbeddingLoss",
     "PoissonNLLLoss",
@@ -178,11 +177,6 @@ class BCEWithLogitsLoss(_WeightedLoss):
 class SoftMarginLoss(_Loss):
     def _prepare(self, input, target):
         return F._soft_margin_call(input, target, reduction=self.reduction)
-
-
-class LogCoshLoss(_Loss):
-    def _prepare(self, input, target):
-        return F._log_cosh_call(input, target, reduction=self.reduction)
 
 
 class MultiLabelSoftMarginLoss(_WeightedLoss):

@@ -323,26 +323,6 @@ CLOSS_API closs_status closs_soft_margin_loss_fused_f64(
     int64_t n, const double *input, const double *target, const double *weight,
     closs_reduction reduction, double *out, double *grad_input);
 
-/* log_cosh: log(cosh(x - y)), computed without overflow. */
-CLOSS_API closs_status closs_log_cosh_f32(
-    int64_t n, const float *input, const float *target, const float *weight,
-    closs_reduction reduction, float *out);
-CLOSS_API closs_status closs_log_cosh_backward_f32(
-    int64_t n, const float *input, const float *target, const float *weight,
-    closs_reduction reduction, const float *grad_output, float *grad_input);
-CLOSS_API closs_status closs_log_cosh_fused_f32(
-    int64_t n, const float *input, const float *target, const float *weight,
-    closs_reduction reduction, float *out, float *grad_input);
-CLOSS_API closs_status closs_log_cosh_f64(
-    int64_t n, const double *input, const double *target, const double *weight,
-    closs_reduction reduction, double *out);
-CLOSS_API closs_status closs_log_cosh_backward_f64(
-    int64_t n, const double *input, const double *target, const double *weight,
-    closs_reduction reduction, const double *grad_output, double *grad_input);
-CLOSS_API closs_status closs_log_cosh_fused_f64(
-    int64_t n, const double *input, const double *target, const double *weight,
-    closs_reduction reduction, double *out, double *grad_input);
-
 /* hinge_embedding_loss: max(0, margin - x) where y != 1, plus x where y != -1. */
 CLOSS_API closs_status closs_hinge_embedding_loss_f32(
     int64_t n, const float *input, const float *target, const float *weight, double margin,

@@ -56,8 +56,7 @@
     X(hinge_embedding_loss, NOAUX, P0, 0)                                    \
     X(poisson_nll_loss, NOAUX, POISSON, EW_EXP)                              \
     X(kl_div, NOAUX, FLAG0, EW_EXP)                                          \
-    X(gaussian_nll_loss, AUX_GRAD, FULL_EPS, EW_EXP | EW_DOMAIN)           \
-    X(log_cosh, NOAUX, NONE, EW_EXP)
+    X(gaussian_nll_loss, AUX_GRAD, FULL_EPS, EW_EXP | EW_DOMAIN)
 
 #define EW_MEAN_WSUM 1
 #define EW_EXP 2
@@ -308,15 +307,6 @@ CLOSS_INLINE EW_POINT CLOSS_FN(gaussian_nll_loss_point)(EW_POINT_ARGS)
     r.g = d / s;
     r.ga = (CLOSS_T)0.5 * (1 / s - d * d / (s * s));
     return r;
-}
-
-/* log_cosh: log(cosh(d)) = |d| + log1p(exp(-2 |d|)) - log 2, which never
- * overflows; dL/dx = tanh(d) = sign(d) (1 - e) / (1 + e), e = exp(-2 |d|). */
-CLOSS_INLINE EW_POINT CLOSS_FN(log_cosh_point)(EW_POINT_ARGS)
-{
-    const CLOSS_T d = x[j] - y[j], e = exp(-2 * fabs(d));
-    return (EW_POINT){.v = fabs(d) + CLOSS_FN(ew_log1p)(e) - (CLOSS_T)0.693147180559945309,
-                      .g = (d < 0 ? -1 : 1) * ((1 - e) / (1 + e))};
 }
 
 #pragma GCC diagnostic pop
