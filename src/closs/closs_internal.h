@@ -393,33 +393,10 @@ extern double (log)(double) CLOSS_SIMD_MATH;
 
 /* A float's bits (the unsigned integer of its width) and back, without
  * breaking aliasing rules: memcpy compiles to a register move. */
-CLOSS_INLINE uint32_t closs_bits_f32(float f)
-{
-    uint32_t u;
-    memcpy(&u, &f, sizeof u);
-    return u;
-}
-
-CLOSS_INLINE uint64_t closs_bits_f64(double f)
-{
-    uint64_t u;
-    memcpy(&u, &f, sizeof u);
-    return u;
-}
-
-CLOSS_INLINE float closs_from_bits_f32(uint32_t u)
-{
-    float f;
-    memcpy(&f, &u, sizeof f);
-    return f;
-}
-
-CLOSS_INLINE double closs_from_bits_f64(uint64_t u)
-{
-    double f;
-    memcpy(&f, &u, sizeof f);
-    return f;
-}
+CLOSS_INLINE uint32_t closs_bits_f32(float f) { uint32_t u; memcpy(&u, &f, sizeof u); return u; }
+CLOSS_INLINE uint64_t closs_bits_f64(double f) { uint64_t u; memcpy(&u, &f, sizeof u); return u; }
+CLOSS_INLINE float closs_from_bits_f32(uint32_t u) { float f; memcpy(&f, &u, sizeof f); return f; }
+CLOSS_INLINE double closs_from_bits_f64(uint64_t u) { double f; memcpy(&f, &u, sizeof f); return f; }
 
 /*
  * closs_exp_f32 / closs_exp_f64: e^x written so that GCC vectorises a loop that
