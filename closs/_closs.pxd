@@ -30,8 +30,8 @@ cdef extern from "closs.h" nogil:
 
 
 
-# The family entries (closs_families.h): one per family, (dtype, [kind,] op, arguments).
-cdef extern from "closs_families.h" nogil:
+# The family entries (closs_internal.h): one per family, (dtype, [kind,] op, arguments).
+cdef extern from "closs_internal.h" nogil:
     ctypedef enum closs_op:
         CLOSS_OP_FORWARD
         CLOSS_OP_BACKWARD

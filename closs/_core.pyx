@@ -3,7 +3,7 @@
 # Each loss family has one function that takes its arrays as flat-able ndarrays
 # (C-contiguous, of the kernel's dtype), checks every length (so no C call can
 # read or write past an array), takes the data pointers through NumPy's C API,
-# releases the GIL and calls the family's one C entry (closs_families.h) with
+# releases the GIL and calls the family's one C entry (closs_internal.h) with
 # (dtype, loss kind, operation) and an arguments struct built here. The dtype is
 # the first float array's: float32 or float64; the others must match it
 # (closs/_api.py converts them).

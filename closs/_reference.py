@@ -94,13 +94,6 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
     return _elementwise(point, input, target, reduction, weight)
 
 
-def soft_margin_loss(input, target, reduction="mean"):
-    def point(x, y):
-        return np.logaddexp(0.0, -y * x), -y * _sigmoid(-y * x)
-
-    return _elementwise(point, input, target, reduction)
-
-
 def multilabel_soft_margin_loss(input, target, weight=None, reduction="mean"):
     x = np.asarray(input, np.float64)
     y = np.asarray(target, np.float64)
@@ -169,6 +162,13 @@ def _elementwise(point, input, target, reduction, weight=None, denominator=None)
             w = np.broadcast_to(np.asarray(weight, np.float64), x.shape)
             loss, dloss = loss * w, dloss * w
     return _reduce(loss, dloss, reduction, x.size if denominator is None else denominator)
+
+
+def pointwise(point):
+    """The reference of a parameter-free element-wise loss from its point function
+    (x, y) -> (loss, d loss / dx) on float64 arrays, for a registry entry that
+    writes the point function inline (soft_margin_loss)."""
+    return lambda input, target, reduction="mean": _elementwise(point, input, target, reduction)
 
 
 def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):

@@ -3,7 +3,9 @@
 
 An entry says how to make arguments, which options the loss takes (a grid the
 parity tests walk), where its functional preparer, Module and NumPy reference
-live, and how a user would write its forward pass in plain NumPy.
+live (closs._reference; a parameter-free element-wise loss may write its point
+function inline, R.pointwise), and how a user would write its forward pass in
+plain NumPy.
 """
 
 from dataclasses import dataclass, field, replace
@@ -294,7 +296,10 @@ LOSSES = {
             _numpy_bce_logits, module_options=("weight", "pos_weight"),
         ),
         Loss(
-            "soft_margin_loss", F._soft_margin_call, nn.SoftMarginLoss, R.soft_margin_loss,
+            "soft_margin_loss", F._soft_margin_call, nn.SoftMarginLoss,
+            # log(1 + exp(-y x)), and -y sigmoid(-y x) = -y exp(-log(1 + exp(y x)))
+            R.pointwise(lambda x, y: (np.logaddexp(0.0, -y * x),
+                                      -y * np.exp(-np.logaddexp(0.0, y * x)))),
             _labels, ({},), lambda x, y: np.mean(np.logaddexp(0, -y * x)),
         ),
         Loss(

@@ -82,7 +82,7 @@ def assert_parity(lp, tg, il, tl, value, grad, grad_output=None, **opts):
     """closs's value and gradient of ctc_loss(lp, tg, il, tl, **opts) (times
     grad_output) against torch's.
 
-    closs's recursions use numerics.h's vectorised exp and log (1-2 ulp), not
+    closs's recursions use closs_internal.h's vectorised exp and log (1-2 ulp), not
     glibc's scalar ones as torch does, and add the terms of a class's gradient in
     linear rather than log space, so the results agree to rounding, not to the
     bit. The rule, per element, with `torch` torch's result in the input's dtype

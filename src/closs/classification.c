@@ -1,6 +1,6 @@
 /*
  * classification.c - nll_loss and cross_entropy (class indices or
- * probabilities): the family's entry closs_classification_call (closs_families.h)
+ * probabilities): the family's entry closs_classification_call (closs_internal.h)
  * with its driver, and classification.h instantiated per dtype (its kernels and
  * the public functions of closs.h, thin wrappers over the entry), from the
  * X-list CLOSS_CLASSIFICATION_LOSSES.
@@ -19,12 +19,10 @@
  * by the summed w_t of the kept positions (indices: nll_loss, and torch's
  * label-smoothing term alike) or by n s (probabilities).
  */
-#include <math.h>
 #include <string.h>
+#include <tgmath.h>
 
-#include "closs_families.h"
 #include "closs_internal.h"
-#include "numerics.h"
 
 /* The variants of the dense part of u, compile-time constants of the kernels. */
 enum {

@@ -1,15 +1,13 @@
 /*
  * ctc.c - ctc_loss (closs.h): the family's entry closs_ctc_call
- * (closs_families.h) with argument checks, scratch memory and the reduction;
+ * (closs_internal.h) with argument checks, scratch memory and the reduction;
  * the recursions of one sample, the kernels and the public functions are in
  * the template ctc.h, instantiated for float and double.
  */
 #include <stdlib.h>
 #include <tgmath.h>
 
-#include "closs_families.h"
 #include "closs_internal.h"
-#include "numerics.h"
 
 /* -inf cells before and after every row of alpha and beta: the recursions read
  * s - 2 .. s + 2 without a test. */

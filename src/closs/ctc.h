@@ -22,7 +22,7 @@
  *
  * Speed. Each frame's recursion is one branch-free loop over s (the s-1 and
  * s-2 terms read from two -inf cells padding every row, the s-2 term selected
- * by a precomputed mask), with numerics.h's polynomial exp and log, so GCC
+ * by a precomputed mask), with closs_internal.h's polynomial exp and log, so GCC
  * vectorises it (AVX-512 / AVX2 clones). The log-probabilities a frame needs
  * are gathered once into a row e[s] = lp[t][l'_s]. Alpha is kept for every
  * frame when a gradient is wanted (two rows otherwise); beta runs backwards in
@@ -31,7 +31,7 @@
  *
  * Where this is not torch's arithmetic (results agree to rounding, not to the
  * bit; tests/test_ctc.py's assert_parity states the rule):
- *   - exp and log are numerics.h's (1-2 ulp), not glibc's scalar expf / exp;
+ *   - exp and log are closs_internal.h's (1-2 ulp), not glibc's scalar expf / exp;
  *   - torch log-adds alpha + beta per class and then takes one exp; here each
  *     term's exp is summed (the same number: e^(log a + log b) = a b); the
  *     blank's terms are added first, then subtracted once.

@@ -1,61 +1,14 @@
 /*
  * elementwise.c - the element-wise family: every loss L(x_i, y_i[, a_i]) * w_i
- * (regression, binary targets, distributions). Here: the list of its losses,
- * their kernels (the template elementwise.h, once per dtype), the driver, the
- * family entry closs_elementwise_call (closs_families.h) and the public
- * per-loss functions of closs.h, thin wrappers over it.
+ * (regression, binary targets, distributions). Here: their kernels (the
+ * template elementwise.h, with the list of the losses CLOSS_ELEMENTWISE_LOSSES
+ * and their point functions, once per dtype), the driver, the family entry
+ * closs_elementwise_call (closs_internal.h) and the public per-loss functions
+ * of closs.h, thin wrappers over it.
  */
 #include <math.h>
 
-#include "closs_families.h"
-#include "numerics.h"
-
-/*
- * X(name, aux, params, traits), in kind order (the names table, Python's
- * _core.POINTWISE):
- *   aux     NOAUX; AUX: an optional second per-element input (pos_weight);
- *           AUX_GRAD: a required one with a gradient (var, into grad_aux)
- *   params  the loss's parameters in its public functions (EW_DECL_<params>)
- *           and their place in the args struct (EW_SET_<params>); ew_params
- *           checks them
- *   traits  EW_MEAN_WSUM: a weighted MEAN divides by the weight sum (else n);
- *           EW_EXP: an exp or log per element (a team of threads from
- *           CLOSS_COMPUTE_PARALLEL_MIN, else CLOSS_STREAM_PARALLEL_MIN);
- *           EW_DOMAIN: inputs have a domain (the point function's `outside`)
- */
-#define CLOSS_ELEMENTWISE_LOSSES(X)                                          \
-    X(l1_loss, NOAUX, NONE, EW_MEAN_WSUM)                                    \
-    X(mse_loss, NOAUX, NONE, EW_MEAN_WSUM)                                   \
-    X(smooth_l1_loss, NOAUX, P0, 0)                                          \
-    X(huber_loss, NOAUX, P0, 0)                                              \
-    X(binary_cross_entropy, NOAUX, NONE, EW_EXP | EW_DOMAIN)                 \
-    X(binary_cross_entropy_with_logits, AUX, NONE, EW_EXP)                   \
-    X(soft_margin_loss, NOAUX, NONE, EW_EXP)                                 \
-    X(hinge_embedding_loss, NOAUX, P0, 0)                                    \
-    X(poisson_nll_loss, NOAUX, POISSON, EW_EXP)                              \
-    X(kl_div, NOAUX, FLAG0, EW_EXP)                                          \
-    X(gaussian_nll_loss, AUX_GRAD, FULL_EPS, EW_EXP | EW_DOMAIN)
-
-#define EW_MEAN_WSUM 1
-#define EW_EXP 2
-#define EW_DOMAIN 4
-#define EW_CHECKS(traits) (((traits) & EW_DOMAIN) != 0)
-#define EW_AUX_NOAUX 0 /* the aux column as a number */
-#define EW_AUX_AUX 1
-#define EW_AUX_AUX_GRAD 2
-#define EW_DIFF_AUX(aux) (EW_AUX_##aux == 2)
-
-#define EW_KIND(name) EW_KIND_##name
-enum {
-#define EW_ENUM(name, aux, params, traits) EW_KIND(name),
-    CLOSS_ELEMENTWISE_LOSSES(EW_ENUM)
-#undef EW_ENUM
-    EW_COUNT
-};
-
-#define EW_NAME(name, aux, params, traits) #name,
-const char *const closs_elementwise_names[] = {CLOSS_ELEMENTWISE_LOSSES(EW_NAME)};
-const int closs_elementwise_count = EW_COUNT;
+#include "closs_internal.h"
 
 /* What a block kernel reads and writes; arrays are of the kernel's dtype. */
 typedef struct ew_ctx {
@@ -80,6 +33,10 @@ typedef struct ew_kernels {
 #include "closs_instantiate.h"
 
 static const ew_kernels *const ew_tables[2] = {ew_kernels_f32, ew_kernels_f64};
+
+#define EW_NAME(name, aux, params, traits) #name,
+const char *const closs_elementwise_names[] = {CLOSS_ELEMENTWISE_LOSSES(EW_NAME)};
+const int closs_elementwise_count = EW_COUNT;
 
 #define EW_TRAITS(name, aux, params, traits) traits,
 static const int ew_traits[] = {CLOSS_ELEMENTWISE_LOSSES(EW_TRAITS)};

@@ -1,9 +1,14 @@
 /*
  * elementwise.h - the element-wise family's template: L(x_i, y_i[, a_i]) * w_i.
  * elementwise.c includes it once per dtype through closs_instantiate.h
- * (CLOSS_T, CLOSS_SFX, CLOSS_FN: closs_internal.h).
+ * (CLOSS_T, CLOSS_SFX, CLOSS_FN: closs_internal.h). A loss is a point function
+ * here and a line in the list below: its kernels, its kind and names-table
+ * entry, its dispatch and its public functions (elementwise.c) follow.
  *
- * 1. Point functions: one per loss, CLOSS_FN(<name>_point)(x, y, j, a, p0, p1, p2),
+ * 0. The list of losses, CLOSS_ELEMENTWISE_LOSSES, and their kinds (defined
+ *    once, by the first inclusion; elementwise.c's driver uses them too).
+ * 1. Numerical helpers in CLOSS_T (softplus, sigmoid ...), with references.
+ * 2. Point functions: one per loss, CLOSS_FN(<name>_point)(x, y, j, a, p0, p1, p2),
  *    returning element j's value v, dL/dx g and, for a differentiable aux
  *    array, dL/da ga; outside a loss's input domain they set `outside` and v is
  *    NaN. a is the aux element (1 without an aux array), p0..p2 the loss's
@@ -18,13 +23,104 @@
  *    per-loss macros did, with bit-identical results
  *    (tools/outputs_digest.py). binary_cross_entropy's domain test is likewise
  *    inline at each use (its remainder loop vectorises only so).
- * 2. One block body, written once: every loop variant (aux or not, weight or
+ * 3. One block body, written once: every loop variant (aux or not, weight or
  *    not, per-element grad_output or scalar, value stored or summed) is a
  *    block kernel calling it with constant flags, so no hot loop tests a flag.
- * 3. The kernels of every loss of CLOSS_ELEMENTWISE_LOSSES and their table
+ * 4. The kernels of every loss of CLOSS_ELEMENTWISE_LOSSES and their table
  *    CLOSS_FN(ew_kernels)[kind].
  */
 #include <tgmath.h>
+
+#ifndef CLOSS_ELEMENTWISE_LOSSES
+/* ------------------------------------------------------------ the losses
+ * X(name, aux, params, traits), in kind order (the names table, Python's
+ * _core.POINTWISE); name_point below is the loss's point function.
+ *   aux     NOAUX; AUX: an optional second per-element input (pos_weight);
+ *           AUX_GRAD: a required one with a gradient (var, into grad_aux)
+ *   params  NONE, or the loss's parameters in its public functions
+ *           (EW_DECL_<params>, elementwise.c) and their place in the args
+ *           struct (EW_SET_<params>); ew_params checks them
+ *   traits  0, or EW_MEAN_WSUM: a weighted MEAN divides by the weight sum (else n);
+ *           EW_EXP: an exp or log per element (a team of threads from
+ *           CLOSS_COMPUTE_PARALLEL_MIN, else CLOSS_STREAM_PARALLEL_MIN);
+ *           EW_DOMAIN: inputs have a domain (the point function's `outside`)
+ */
+#define CLOSS_ELEMENTWISE_LOSSES(X)                                          \
+    X(l1_loss, NOAUX, NONE, EW_MEAN_WSUM)                                    \
+    X(mse_loss, NOAUX, NONE, EW_MEAN_WSUM)                                   \
+    X(smooth_l1_loss, NOAUX, P0, 0)                                          \
+    X(huber_loss, NOAUX, P0, 0)                                              \
+    X(binary_cross_entropy, NOAUX, NONE, EW_EXP | EW_DOMAIN)                 \
+    X(binary_cross_entropy_with_logits, AUX, NONE, EW_EXP)                   \
+    X(soft_margin_loss, NOAUX, NONE, EW_EXP)                                 \
+    X(hinge_embedding_loss, NOAUX, P0, 0)                                    \
+    X(poisson_nll_loss, NOAUX, POISSON, EW_EXP)                              \
+    X(kl_div, NOAUX, FLAG0, EW_EXP)                                          \
+    X(gaussian_nll_loss, AUX_GRAD, FULL_EPS, EW_EXP | EW_DOMAIN)
+
+#define EW_MEAN_WSUM 1
+#define EW_EXP 2
+#define EW_DOMAIN 4
+#define EW_CHECKS(traits) (((traits) & EW_DOMAIN) != 0)
+#define EW_AUX_NOAUX 0 /* the aux column as a number */
+#define EW_AUX_AUX 1
+#define EW_AUX_AUX_GRAD 2
+#define EW_DIFF_AUX(aux) (EW_AUX_##aux == 2)
+
+#define EW_KIND(name) EW_KIND_##name
+enum {
+#define EW_ENUM(name, aux, params, traits) EW_KIND(name),
+    CLOSS_ELEMENTWISE_LOSSES(EW_ENUM)
+#undef EW_ENUM
+    EW_COUNT
+};
+#endif /* CLOSS_ELEMENTWISE_LOSSES */
+
+/* ------------------------------------------------------------ numerical helpers
+ * Each calls exp and log (tgmath's, of CLOSS_T) unconditionally and ends in a
+ * select, so loops that use them vectorise; NaN propagates through each (max
+ * and min are written as selects that keep it).
+ *
+ *   log1p(z), z >= -1   from log alone: with u = 1 + z rounded, log(u) z / (u - 1)
+ *                       cancels u's rounding error (Goldberg, "What every computer
+ *                       scientist should know about floating-point arithmetic",
+ *                       1991, theorem 4); u == 1 means log1p(z) = z to rounding.
+ *   softplus(t)         log(1 + exp(t)) = max(t, 0) + log1p(exp(-|t|)): exact to
+ *                       rounding for every finite t and never overflows (Maechler,
+ *                       "Accurately computing log(1 - exp(-|a|))", 2012, sec. 3).
+ *   log_sigmoid(x)      -softplus(-x) = min(x, 0) - log1p(exp(-|x|)).
+ *   sigmoid(x)          from e = exp(-|x|) in (0, 1]: 1 / (1 + e) for x >= 0,
+ *                       e / (1 + e) below, so neither side overflows.
+ *   xlogy(x, y)         x log y, and 0 where x == 0 unless y is NaN (torch.xlogy,
+ *                       scipy.special.xlogy).
+ */
+static inline CLOSS_T CLOSS_FN(ew_log1p)(CLOSS_T z)
+{
+    const CLOSS_T u = 1 + z, l = log(u);
+    return u == 1 ? z : l * (z / (u - 1));
+}
+
+static inline CLOSS_T CLOSS_FN(ew_softplus)(CLOSS_T t)
+{
+    return (t > 0 ? t : 0) + CLOSS_FN(ew_log1p)(exp(-fabs(t)));
+}
+
+static inline CLOSS_T CLOSS_FN(ew_log_sigmoid)(CLOSS_T x)
+{
+    return (x < 0 ? x : 0) - CLOSS_FN(ew_log1p)(exp(-fabs(x)));
+}
+
+static inline CLOSS_T CLOSS_FN(ew_sigmoid)(CLOSS_T x)
+{
+    const CLOSS_T e = exp(-fabs(x));
+    return (x >= 0 ? 1 : e) / (1 + e);
+}
+
+static inline CLOSS_T CLOSS_FN(ew_xlogy)(CLOSS_T x, CLOSS_T y)
+{
+    const CLOSS_T l = log(y);
+    return x == 0 && y == y ? 0 * x : x * l;
+}
 
 typedef struct CLOSS_FN(ew_point) {
     CLOSS_T v, g, ga; /* value, dL/dx, dL/da */
@@ -90,7 +186,7 @@ CLOSS_INLINE EW_POINT CLOSS_FN(huber_loss_point)(EW_POINT_ARGS)
 }
 
 /* ------------------------------------------------------------ binary targets
- * (numerics.h has the helpers and their references): log-sigmoid and softplus
+ * (the helpers above, with their references): log-sigmoid and softplus
  * never overflow (log1p(exp(-|x|)) + max(.., 0)); sigmoid is evaluated from
  * exp(-|x|) on the side where it cannot overflow. */
 
@@ -106,7 +202,7 @@ CLOSS_INLINE int CLOSS_FN(binary_cross_entropy_inside)(EW_POINT_ARGS)
 }
 CLOSS_INLINE EW_POINT CLOSS_FN(binary_cross_entropy_point)(EW_POINT_ARGS)
 {
-    const CLOSS_T lx = log(x[j]), l1x = CLOSS_FN(closs_log1p)(-x[j]), xx = (1 - x[j]) * x[j];
+    const CLOSS_T lx = log(x[j]), l1x = CLOSS_FN(ew_log1p)(-x[j]), xx = (1 - x[j]) * x[j];
     EW_POINT r;
     r.v = (y[j] - 1) * (l1x < -100 ? -100 : l1x) - y[j] * (lx < -100 ? -100 : lx);
     r.v = CLOSS_FN(binary_cross_entropy_inside)(x, y, j, a, p0, p1, p2) ? r.v : (CLOSS_T)NAN;
@@ -121,8 +217,8 @@ CLOSS_INLINE EW_POINT CLOSS_FN(binary_cross_entropy_point)(EW_POINT_ARGS)
 CLOSS_INLINE EW_POINT CLOSS_FN(binary_cross_entropy_with_logits_point)(EW_POINT_ARGS)
 {
     const CLOSS_T l = 1 + (a - 1) * y[j];
-    return (EW_POINT){.v = (1 - y[j]) * x[j] - l * CLOSS_FN(closs_log_sigmoid)(x[j]),
-                      .g = l * CLOSS_FN(closs_sigmoid)(x[j]) - a * y[j]};
+    return (EW_POINT){.v = (1 - y[j]) * x[j] - l * CLOSS_FN(ew_log_sigmoid)(x[j]),
+                      .g = l * CLOSS_FN(ew_sigmoid)(x[j]) - a * y[j]};
 }
 
 /* soft_margin_loss: log(1 + exp(-y x)) = softplus(-y x), for labels y (+-1 in
@@ -132,7 +228,7 @@ CLOSS_INLINE EW_POINT CLOSS_FN(binary_cross_entropy_with_logits_point)(EW_POINT_
 CLOSS_INLINE EW_POINT CLOSS_FN(soft_margin_loss_point)(EW_POINT_ARGS)
 {
     const CLOSS_T t = -y[j] * x[j];
-    return (EW_POINT){.v = CLOSS_FN(closs_softplus)(t), .g = -y[j] * CLOSS_FN(closs_sigmoid)(t)};
+    return (EW_POINT){.v = CLOSS_FN(ew_softplus)(t), .g = -y[j] * CLOSS_FN(ew_sigmoid)(t)};
 }
 
 /* hinge_embedding_loss, p0 = margin: max(0, margin - x) where y != 1, plus x
@@ -189,7 +285,7 @@ CLOSS_INLINE EW_POINT CLOSS_FN(kl_div_point)(EW_POINT_ARGS)
         r.v = ey * (y[j] - x[j]);
         r.g = -ey;
     } else {
-        r.v = CLOSS_FN(closs_xlogy)(y[j], y[j]) - y[j] * x[j];
+        r.v = CLOSS_FN(ew_xlogy)(y[j], y[j]) - y[j] * x[j];
         r.g = -y[j];
     }
     return r;

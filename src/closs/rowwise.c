@@ -9,12 +9,11 @@
  * float and double) returns a row's value in double and, when asked, writes
  * the row's gradients scaled by s. Everything else - argument checks,
  * class-index validation, reductions, threads - is here, once for every loss
- * and both dtypes: the family entry closs_rowwise_call (closs_families.h) and
+ * and both dtypes: the family entry closs_rowwise_call (closs_internal.h) and
  * the per-loss public functions of closs.h, thin wrappers over it.
  */
 #include <tgmath.h>
 
-#include "closs_families.h"
 #include "closs_internal.h"
 
 /*

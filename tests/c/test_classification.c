@@ -1,7 +1,7 @@
 /*
  * C unit tests of nll_loss and cross_entropy: hand-computed values, status
  * codes, entry points agreeing with each other, thread-count determinism, and
- * the accuracy of the vectorisable exp of numerics.h.
+ * the accuracy of the vectorisable exp of closs_internal.h.
  */
 #include <math.h>
 #include <stdio.h>
@@ -10,7 +10,7 @@
 
 #include "check.h"
 #include "closs.h"
-#include "numerics.h"
+#include "closs_internal.h" /* closs_exp, closs_log */
 
 static int all_close(const double *a, const double *b, int n, double rtol, double atol)
 {

@@ -2,7 +2,7 @@
  * C unit tests of ctc_loss: a hand-computed two-frame case (value and
  * gradient), padded and concatenated targets, zero_infinity, status codes,
  * fused agreeing with forward + backward, thread-count determinism; and the
- * accuracy of numerics.h's closs_log and closs_exp_full that its recursions use.
+ * accuracy of closs_internal.h's closs_log and closs_exp_full that its recursions use.
  */
 #include <math.h>
 #include <stdio.h>
@@ -11,7 +11,7 @@
 
 #include "check.h"
 #include "closs.h"
-#include "numerics.h"
+#include "closs_internal.h" /* closs_exp, closs_log */
 
 /* t = 2 frames, n = 2 samples, c = 2 classes (blank 0, label 1), target "1".
  * Probabilities p0 = (0.4, 0.6), p1 = (0.7, 0.3) for both samples.
