@@ -15,7 +15,16 @@
 
 #include "closs.h"
 
-typedef enum closs_op { CLOSS_OP_FORWARD = 0, CLOSS_OP_BACKWARD = 1, CLOSS_OP_FUSED = 2 } closs_op;
+/* PARTIAL is a FORWARD of a reduced loss (MEAN or SUM, else
+ * CLOSS_ERR_INVALID_REDUCTION) whose out is two doubles, the partial pair of
+ * closs.h's closs_<loss>_partial functions: the sum S and MEAN's denominator D
+ * (1 for SUM). */
+typedef enum closs_op {
+    CLOSS_OP_FORWARD = 0,
+    CLOSS_OP_BACKWARD = 1,
+    CLOSS_OP_FUSED = 2,
+    CLOSS_OP_PARTIAL = 3
+} closs_op;
 typedef enum closs_dtype { CLOSS_F32 = 0, CLOSS_F64 = 1 } closs_dtype;
 
 /* ---- element-wise family (elementwise.c) ---- */
