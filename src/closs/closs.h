@@ -665,7 +665,7 @@ CLOSS_API closs_status closs_triplet_margin_loss_partial_f64(
  * max(target_length, 1), then averages over the batch: MEAN's partial pair is
  * (the sum of loss / max(target_length, 1), n), and a part's gradient of the
  * whole batch's MEAN is backward with NONE and grad_output
- * 1 / (sum(D) max(target_length, 1)) per sample.
+ * (1 / sum(D)) / max(target_length, 1) per sample.
  *
  * The gradient (grad_log_probs, t x n x c) is torch's: (exp(lp) - exp(log sum
  * of alpha beta - log p - lp)) times grad_output per (frame, class) for frames
