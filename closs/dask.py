@@ -134,7 +134,7 @@ class _Plan:
         self.split = {}  # parameter -> (dask array, index string)
         self.batch_index = ""  # the letters of the chunk grid
         self.none_index, self.none_chunks, self.new_axes = "", (), {}
-        self.broadcast_from = {}  # parameter -> the user's shape, where broadcast
+        self.broadcast_from = {}  # parameter -> (the shape broadcast, the user's), where broadcast
         self.float_params = _ELEMENTWISE.get(name) or _ROWS[name].floats
         arrays = {k: v for k, v in arguments.items() if k != "reduction" and _is_array(v)
                   and not (name == "gaussian_nll_loss" and k == "var" and np.ndim(v) == 0)}
@@ -161,7 +161,7 @@ class _Plan:
         if self.name == "gaussian_nll_loss" and "var" in arrays:
             v = arrays["var"]
             if v.shape != x.shape and v.shape == x.shape[:-1]:
-                self.broadcast_from["var"] = v.shape
+                self.broadcast_from["var"] = (v.shape + (1,), v.shape)
                 arrays["var"] = v[..., None]
         shape = _api.broadcast_shape(*(a.shape for a in arrays.values()))
         if (self.name in ("l1_loss", "mse_loss") and "weight" in arrays
@@ -174,7 +174,7 @@ class _Plan:
         index = "".join(_LETTERS[:len(shape)])
         for k, a in arrays.items():
             if a.shape != shape:
-                self.broadcast_from.setdefault(k, a.shape)
+                self.broadcast_from.setdefault(k, (a.shape, a.shape))
                 a = da.broadcast_to(a, shape)
             self.split[k] = (a.rechunk(reference.chunks), index)
         self.batch_index = index
@@ -200,7 +200,7 @@ class _Plan:
             shape = _api.broadcast_shape(*(arrays[k].shape for k in present))
             for k in present:
                 if arrays[k].shape != shape:
-                    self.broadcast_from[k] = arrays[k].shape
+                    self.broadcast_from[k] = (arrays[k].shape, arrays[k].shape)
                     arrays[k] = da.broadcast_to(arrays[k], shape)
             first = arrays[present[0]]
         batched = first.ndim >= (3 if self.name == "ctc_loss" else 2)
@@ -211,7 +211,8 @@ class _Plan:
             axis = layout.batch.get(k) if batched else None
             want = tuple(batch_chunks if d == axis else (n,) for d, n in enumerate(a.shape))
             if a.chunks != want:
-                rechunked |= any(len(c) > 1 for d, c in enumerate(a.chunks) if d != axis)
+                rechunked |= axis is not None and any(
+                    len(c) > 1 for d, c in enumerate(a.chunks) if d != axis)
                 a = a.rechunk(want)
             index = "".join(_LETTERS[0] if d == axis else next(letters) for d in range(a.ndim))
             self.split[k] = (a, index)
@@ -296,7 +297,8 @@ class _Plan:
                                       meta=np.empty((0,) * (len(index) + 1), gdtype))
             g = stacked[i].astype(_api.grad_dtype(a, self.dtype))
             if param in self.broadcast_from:
-                g = _unbroadcast(g, self.broadcast_from[param])
+                broadcast, user = self.broadcast_from[param]
+                g = _unbroadcast(g, broadcast).reshape(user)
             grads.append(g)
         return self._finish(pair), grads[0] if len(grads) == 1 else tuple(grads)
 
