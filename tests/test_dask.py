@@ -262,3 +262,18 @@ def test_errors():
     lazy = cd.cross_entropy(x.rechunk((2, 3)), np.array([0, 1, 7, 2]))
     with pytest.raises(IndexError, match="Target 7 is out of bounds"):
         lazy.compute(scheduler="sync")
+
+
+def test_the_readme_example_runs():
+    import pathlib
+    import re
+
+    readme = (pathlib.Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme[readme.index("## More than one machine"):]
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    namespace = {"print": lambda *a: None}
+    exec(compile(code, "README.md", "exec"), namespace)
+    loss, acc = namespace["loss"], namespace["acc"]
+    value = loss.compute(scheduler="threads")
+    assert value.tobytes() == np.asarray(acc.value()).tobytes()
+    assert namespace["grad"].chunks == namespace["logits"].chunks
