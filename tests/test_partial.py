@@ -218,5 +218,5 @@ def test_stream_errors_and_empty():
     acc.update(np.ones(2), np.zeros(2))
     acc.reset()
     assert acc.batches == 0
-    with pytest.raises(closs.ShapeError):
+    with pytest.raises(closs.ShapeError), pytest.warns(UserWarning, match="target size"):
         acc.update(np.ones((2, 3)), np.zeros((3, 3)))
