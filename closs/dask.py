@@ -75,7 +75,8 @@ class _Rows:
     """A row loss's layout: batch, the batch axis of each parameter split with the
     batch; broadcast, the parameters first broadcast to the first one's shape; tail,
     the 'none' output's shape after the batch axis, from the first parameter's shape;
-    floats, the parameters that set the result dtype."""
+    floats, the parameters whose float arrays set the result dtype (class indices
+    do not)."""
 
     __slots__ = ("batch", "broadcast", "tail", "floats")
 
@@ -86,7 +87,8 @@ class _Rows:
 _TRIPLET = _Rows({"anchor": 0, "positive": 0, "negative": 0},
                  ("anchor", "positive", "negative"), lambda s: s[1:-1],
                  ("anchor", "positive", "negative"))
-_CLASSIFICATION = _Rows({"input": 0, "target": 0}, ("input", "weight"), lambda s: s[2:])
+_CLASSIFICATION = _Rows({"input": 0, "target": 0}, ("input", "weight", "target"),
+                        lambda s: s[2:])
 _ROWS = {
     "cross_entropy": _CLASSIFICATION,
     "nll_loss": _CLASSIFICATION,
@@ -116,8 +118,11 @@ _LETTERS = [c for c in string.ascii_letters if c not in "pk"]
 
 
 def _is_array(v):
-    return isinstance(v, (da.Array, np.ndarray)) or (
-        isinstance(v, (list, tuple)) and len(v) > 0 and not callable(v[0]))
+    """An array argument (Dask, NumPy, a CPU torch tensor, a list): split or passed
+    whole as a chunk; scalars (0-d included) and callables are options."""
+    if isinstance(v, da.Array) or hasattr(v, "__array__"):
+        return np.ndim(v) > 0
+    return isinstance(v, (list, tuple)) and len(v) > 0 and not callable(v[0])
 
 
 def _as_dask(v):
@@ -136,20 +141,22 @@ class _Plan:
         self.none_index, self.none_chunks, self.new_axes = "", (), {}
         self.broadcast_from = {}  # parameter -> (the shape broadcast, the user's), where broadcast
         self.float_params = _ELEMENTWISE.get(name) or _ROWS[name].floats
-        arrays = {k: v for k, v in arguments.items() if k != "reduction" and _is_array(v)
-                  and not (name == "gaussian_nll_loss" and k == "var" and np.ndim(v) == 0)}
+        arrays = {k: v for k, v in arguments.items() if k != "reduction" and _is_array(v)}
         self.static = {k: v for k, v in arguments.items() if k not in arrays}
         if name in _ELEMENTWISE:
             self._elementwise(arrays)
         else:
             self._rows(_ROWS[name], arrays)
-        self.dtype = _api.float_dtype(*[np.empty(0, self._dtype_of(k, v))
-                                        for k, v in arrays.items() if k in self.float_params])
+        dtypes = [self._dtype_of(v) for k, v in arrays.items() if k in self.float_params
+                  # class indices are no float argument: a target is when it is probabilities
+                  and not (_ROWS.get(name) is _CLASSIFICATION and k == "target"
+                           and self._dtype_of(v).kind != "f")]
+        self.dtype = _api.float_dtype(*[np.empty(0, d) for d in dtypes])
         self.differentiable = tuple(k for k in _DIFFERENTIABLE.get(name, ("input",))
                                     if k in self.split)
 
     @staticmethod
-    def _dtype_of(name, v):
+    def _dtype_of(v):
         return v.dtype if hasattr(v, "dtype") else np.asarray(v).dtype
 
     # layouts -------------------------------------------------------------
@@ -237,8 +244,7 @@ class _Plan:
         args += list(extra)
         return da.blockwise(
             _block, out_index, *args, name_=self.name, names=tuple(self.split),
-            static=self.static, what=what, grid=len(self.batch_index), dtype=dtype,
-            concatenate=True, **kw)
+            static=self.static, what=what, grid=len(self.batch_index), dtype=dtype, **kw)
 
     def pairs(self, reduction):
         """Every chunk's pair: an array of the chunk grid's shape and 2, one block per chunk."""
@@ -307,6 +313,7 @@ def _block(*blocks, name_, names, static, what, grid):
     """One chunk's work (blockwise's function): what = ("pair", reduction), ("none", _)
     or ("grad", k) with the scale as the last block."""
     kind, detail = what
+    blocks = [_single(b) for b in blocks]
     arguments = dict(static)
     arguments.update(zip(names, blocks))
     if kind == "pair":
@@ -317,6 +324,15 @@ def _block(*blocks, name_, names, static, what, grid):
     g = _shard.grad(name_, arguments, float(scale))
     g = g if isinstance(g, tuple) else (g,)
     return np.stack([np.asarray(x) for x in g][:detail])
+
+
+def _single(block):
+    """The one block of an axis the chunk's task does not split (blockwise passes the
+    blocks of such an axis as a list: one, as every such axis is one chunk; taken as
+    it is, where concatenate=True would copy it)."""
+    while isinstance(block, list):
+        (block,) = block
+    return block
 
 
 def _finish_block(pair, reduction, dtype_):

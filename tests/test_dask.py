@@ -277,3 +277,23 @@ def test_the_readme_example_runs():
     value = loss.compute(scheduler="threads")
     assert value.tobytes() == np.asarray(acc.value()).tobytes()
     assert namespace["grad"].chunks == namespace["logits"].chunks
+
+
+def test_result_dtypes_follow_the_in_memory_call():
+    rng = np.random.default_rng(12)
+    x32 = rng.standard_normal((8, 4)).astype(np.float32)
+    probs = rng.dirichlet(np.ones(4), 8)  # float64 probabilities promote
+    labels = rng.integers(0, 2, (8, 4))  # integer labels of an element-wise loss: float64
+    cases = [("cross_entropy", (x32, probs)), ("cross_entropy", (x32, rng.integers(0, 4, 8))),
+             ("multilabel_soft_margin_loss", (x32, labels)), ("mse_loss", (x32, labels))]
+    for name, args in cases:
+        full = getattr(closs.functional, name)(*args)
+        lazy = getattr(cd, name)(da.from_array(args[0], chunks=(3, -1)), *args[1:])
+        assert lazy.dtype == full.dtype, name
+        assert lazy.compute(scheduler="sync").dtype == full.dtype, name
+        none = getattr(cd, name)(da.from_array(args[0], chunks=(3, -1)), *args[1:], reduction="none")
+        assert none.dtype == none.compute(scheduler="sync").dtype, name
+    # unbatched 'none': a 0-d array
+    u = cd.cross_entropy(x32[0], np.int64(1), reduction="none")
+    assert u.shape == () and u.compute(scheduler="sync") == closs.functional.cross_entropy(
+        x32[0], np.int64(1), reduction="none")
