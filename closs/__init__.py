@@ -85,11 +85,12 @@ def _check_simd_variable() -> None:
 _check_simd_variable()
 
 
-from closs import functional, nn  # noqa: E402
+from closs import functional, nn, stream  # noqa: E402  (closs.dask: import it, with Dask)
 
 __all__ = [
     "functional",
     "nn",
+    "stream",
     "get_num_threads",
     "set_num_threads",
     "build_info",

@@ -28,7 +28,7 @@ import numpy as np
 from closs import _core
 from closs._errors import DomainError, DTypeError, ParameterError, ShapeError
 
-FORWARD, BACKWARD, FUSED = (int(op) for op in _core.Op)
+FORWARD, BACKWARD, FUSED, PARTIAL = (int(op) for op in _core.Op)
 Reduction = _core.Reduction  # closs.h's codes; every layer compares with these names
 NONE, MEAN, SUM, BATCHMEAN = Reduction.NONE, Reduction.MEAN, Reduction.SUM, Reduction.BATCHMEAN
 REDUCTIONS = {"none": NONE, "mean": MEAN, "sum": SUM, "batchmean": BATCHMEAN}
@@ -276,7 +276,8 @@ class LossCall:
 
     Subclasses set ``dtype``, ``reduction``, ``out_shape`` (the shape of the
     'none' output), ``grads`` (GradSpecs in argument order) and implement
-    ``_run(op, out, grad_output, grad_inputs)`` on flat arrays.
+    ``_run(op, out, grad_output, grad_inputs)`` on flat arrays; op PARTIAL fills
+    out (two float64) with the partial pair of ``partial()``.
     """
 
     __slots__ = ("dtype", "reduction", "out_shape", "grads", "kernel")
@@ -289,7 +290,8 @@ class LossCall:
     # A call whose operands are to be streamed (chunked()) holds them as views of
     # out_shape and runs _run_chunks; its family gives the operands (_chunk_reads)
     # and the kernel call on one chunk of each (_chunk_kernel); sum_scale is the
-    # factor of a reduced loss's 'sum' (1 / n for 'mean').
+    # factor of a reduced loss's 'sum' (1 / n for 'mean'), denominator what it
+    # divides by (n), for the partial pair.
 
     def _chunk_reads(self):
         raise NotImplementedError
@@ -317,8 +319,9 @@ class LossCall:
         if reduced and op == BACKWARD:
             go = np.array([scale * (1.0 if grad_output is None else float(grad_output[0]))],
                           self.dtype)
-        if reduced and op != BACKWARD:
-            part, total = np.empty(1, self.dtype), 0.0
+        if reduced and op != BACKWARD:  # PARTIAL: the chunks' partial 'sum's, in double
+            part = np.empty(2, np.float64) if op == PARTIAL else np.empty(1, self.dtype)
+            total = 0.0
         with it:
             for ops in it:
                 rest = list(ops[len(arrays):])
@@ -331,7 +334,9 @@ class LossCall:
                     if op == FUSED and scale != 1.0:
                         for g in rest:
                             g *= scale
-        if part is not None:
+        if op == PARTIAL:
+            out[0], out[1] = total, (1.0 if self.reduction == SUM else self.denominator)
+        elif part is not None:
             out[0] = total * scale
 
     # value ----------------------------------------------------------------
@@ -347,6 +352,18 @@ class LossCall:
         out = self._value_buffer()
         self._run(FORWARD, out.reshape(-1), None, None)
         return self._wrap_value(out)
+
+    def partial(self):
+        """The partial reduction (closs.h's closs_<loss>_partial): float64 [S, D], the
+        sum of the loss terms and the denominator of 'mean' (the batch size for
+        'batchmean', 1 for 'sum'), so that any split of a batch combines into the
+        whole batch's value sum(S) / sum(D) (sum(S) for 'sum'). S is the 'sum' value,
+        but for ctc_loss's 'mean': the sum of loss / max(target length, 1)."""
+        if self.reduction == NONE:
+            raise ValueError("a partial reduction needs reduction 'mean', 'sum' or 'batchmean'")
+        out = np.empty(2, np.float64)
+        self._run(PARTIAL, out, None, None)
+        return out
 
     # gradient -------------------------------------------------------------
     def _grad_output(self, grad_output):
@@ -449,13 +466,14 @@ class PointwiseCall(LossCall):
 
     sum_scale: when not None, a reduced loss runs as the kernel's 'sum' times
     this factor (a weighted mean over a broadcast input, kl_div's 'batchmean',
-    the mean of a chunked call).
+    the mean of a chunked call): 1 / denominator, the partial pair's D.
     domain_error: when not None, makes the exception for a CLOSS_ERR_DOMAIN.
     chunked: x, y, w, aux are views of the loss's shape, read in chunks (see CHUNK);
     else they are flat kernel_ready arrays.
     """
 
-    __slots__ = ("kind", "x", "y", "w", "aux", "params", "sum_scale", "domain_error", "chunked")
+    __slots__ = ("kind", "x", "y", "w", "aux", "params", "sum_scale", "denominator",
+                 "domain_error", "chunked")
 
     def _kernel(self, op, reduction, out, grad_output, grads, arrays=None):
         x, y, w, aux = arrays or (self.x, self.y, self.w, self.aux)
@@ -480,7 +498,10 @@ class PointwiseCall(LossCall):
         if self.chunked:
             return self._run_chunks(op, out, grad_output, grad_inputs)
         scale = self.sum_scale
-        if scale is None or self.reduction == NONE:
+        if op == PARTIAL and scale is not None:  # a mean by a denominator of its own
+            self._kernel(PARTIAL, SUM, out, None, None)
+            out[1] = self.denominator
+        elif scale is None or self.reduction == NONE:
             self._kernel(op, self.reduction, out, grad_output, grad_inputs)
         elif op == BACKWARD:
             go = np.array([scale if grad_output is None else grad_output[0] * scale], self.dtype)
@@ -495,11 +516,17 @@ class PointwiseCall(LossCall):
 class RowMeanCall(PointwiseCall):
     """An element-wise loss averaged over the last axis (multilabel_soft_margin_loss):
     'none' gives one value per row; 'mean' and 'sum' are the element-wise loss's
-    mean and sum / C."""
+    mean and sum / C (row_scale: 1 / C). The partial pair is (the sum of the row
+    means, the row count)."""
 
-    __slots__ = ("row",)
+    __slots__ = ("row", "row_scale")
 
     def _run(self, op, out, grad_output, grad_inputs):
+        if op == PARTIAL:
+            self._kernel(PARTIAL, SUM, out, None, None)
+            out[0] *= self.row_scale
+            out[1] = math.prod(self.out_shape) if self.reduction == MEAN else 1.0
+            return None
         if self.reduction != NONE:
             return super()._run(op, out, grad_output, grad_inputs)
         if op != FORWARD:  # d/dx of row means: the element gradient over C, times go[row]
@@ -565,22 +592,25 @@ def pointwise(name, input, target, reduction, weight=None, params=(), *, aux=Non
     arrays = (x, y, w, a)
     c.chunked = not row_mean and chunked(shape, dtype, arrays)
     c.x, c.y, c.w, c.aux = (operand(v, shape, dtype, c.chunked) for v in arrays)
-    c.sum_scale, c.domain_error = None, domain_error
+    c.sum_scale, c.denominator, c.domain_error = None, None, domain_error
     weighted_mean = mean_by == "weight_sum" and w is not None and reduction == MEAN
     if weighted_mean and (shape != x.shape or c.chunked):
-        with np.errstate(divide="ignore"):
-            c.sum_scale = np.float64(1.0) / w.sum(dtype=np.float64)
+        c.denominator = w.sum(dtype=np.float64)
     elif reduction == BATCHMEAN:
-        c.sum_scale = np.float64(1.0) / (shape[0] if shape else 1)
+        c.denominator = np.float64(shape[0] if shape else 1)
     elif reduction == MEAN and c.chunked:
-        c.sum_scale = np.float64(1.0) / math.prod(shape)
+        c.denominator = np.float64(math.prod(shape))
+    if c.denominator is not None:
+        with np.errstate(divide="ignore"):
+            c.sum_scale = np.float64(1.0) / c.denominator
     if row_mean:
         c.row = shape[-1] if shape else 1
         c.out_shape = shape[:-1]
+        # torch sums row sums / C: NaN rows when C = 0, unless there is no row at all
+        c.row_scale = np.float64(1.0) / c.row if c.row else np.float64(
+            np.nan if math.prod(c.out_shape) else 0.0)
         if reduction == SUM:
-            # torch sums row sums / C: NaN rows when C = 0, unless there is no row at all
-            c.sum_scale = np.float64(1.0) / c.row if c.row else np.float64(
-                np.nan if math.prod(c.out_shape) else 0.0)
+            c.sum_scale = c.row_scale
     c.grads = (GradSpec(shape, x.shape, grad_dtype(x, dtype)),)
     return c
 
@@ -593,7 +623,7 @@ class RowwiseCall(LossCall):
     then xs and y are views of out_shape."""
 
     __slots__ = ("kind", "n", "d", "xs", "y", "idx", "w", "params", "user_target", "index_low",
-                 "chunked", "sum_scale")
+                 "chunked", "sum_scale", "denominator")
 
     def _kernel(self, op, reduction, out, grad_output, grads, n, xs, y):
         x0, x1, x2 = (*xs, None, None)[:3]
@@ -640,6 +670,7 @@ def rowwise(name, dtype, reduction, n, d, shape, out_shape, inputs, y=None, targ
     c.chunked = shape == out_shape and target is None and weight is None and chunked(
         shape, dtype, tuple(inputs) + (y,))
     c.sum_scale = np.float64(1.0) / n if c.chunked and reduction == MEAN else None
+    c.denominator = np.float64(n)
     c.xs = tuple([operand(x, shape, dtype, c.chunked) for x in inputs]
                  + [None] * (3 - len(inputs)))
     c.y = operand(y, out_shape, dtype, c.chunked)
@@ -724,6 +755,10 @@ class DistanceTripletCall(LossCall):
                 "needs distance_grad(x1, x2, grad) -> (grad_x1, grad_x2), the vector-Jacobian "
                 "product of the distance function (closs has no autograd)"
             )
+        if op == PARTIAL:
+            out[0] = np.where(self.pre < 0, 0.0, self.pre).sum()
+            out[1] = self.pre.size if self.reduction == MEAN else 1.0
+            return
         if op != BACKWARD:
             loss = np.where(self.pre < 0, 0.0, self.pre)
             if self.reduction == NONE:

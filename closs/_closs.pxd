@@ -36,6 +36,7 @@ cdef extern from "closs_internal.h" nogil:
         CLOSS_OP_FORWARD
         CLOSS_OP_BACKWARD
         CLOSS_OP_FUSED
+        CLOSS_OP_PARTIAL
 
     ctypedef enum closs_dtype:
         CLOSS_F32

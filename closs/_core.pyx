@@ -8,6 +8,9 @@
 # the first float array's: float32 or float64; the others must match it
 # (closs/_api.py converts them).
 #
+# Op PARTIAL (closs_internal.h's CLOSS_OP_PARTIAL) is a reduced forward whose out
+# is two float64 values: the sum and the mean's denominator (closs.h's partials).
+#
 # The `*_value` functions are the same calls' lane for the common forward call:
 # arguments already in the kernel's form (exact ndarrays, contiguous, of one
 # float dtype, int64 indices, one of the three plain reductions) go straight to
@@ -29,6 +32,7 @@ cpdef enum Op:
     FORWARD = 0
     BACKWARD = 1
     FUSED = 2
+    PARTIAL = 3  # a reduced FORWARD whose out is float64 (sum, mean's denominator)
 
 # The reductions: closs.h's closs_reduction, the one enum of every layer above it
 # (BATCHMEAN is the C library's reserved code: kl_div's is a scaled SUM).
@@ -107,9 +111,17 @@ cdef void *data(object a, int ty, Py_ssize_t want, str what, bint write=False) e
     return NULL if want == 0 else cnp.PyArray_DATA(arr)
 
 
+cdef void *out_data(object out, int op, int ty, Py_ssize_t nout) except? NULL:
+    """The value buffer of an operation: nout values of type ty, or PARTIAL's two
+    float64 values (the sum and the mean's denominator)."""
+    if op == PARTIAL:
+        return data(out, cnp.NPY_FLOAT64, 2, "out", True)
+    return data(out, ty, nout, "out", True)
+
+
 cdef int check_outputs(int op, object out, object grad) except -1:
     """The buffers an operation writes are there: out for the value, grad for the gradient."""
-    if (op != BACKWARD and out is None) or (op != FORWARD and grad is None):
+    if (op != BACKWARD and out is None) or ((op == BACKWARD or op == FUSED) and grad is None):
         raise ValueError("missing output buffer")
     return 0
 
@@ -223,7 +235,7 @@ def pointwise(int kind, int op, x, y, w, aux, double p0, double p1, double p2, i
     a.target = data(y, ty, a.n, "target")
     a.weight = data(w, ty, a.n, "weight")
     a.aux = data(aux, ty, a.n, "aux")
-    a.out = data(out, ty, nout, "out", True)
+    a.out = out_data(out, op, ty, nout)
     a.grad_output = data(go, ty, nout, "grad_output")
     a.grad_input = data(gx, ty, a.n, "grad_input", True)
     a.grad_aux = data(gaux, ty, a.n, "grad of aux", True)
@@ -254,7 +266,7 @@ def rowwise(int kind, int op, int64_t n, int64_t d, x0, x1, x2, y, idx, w,
     otherwise. Arrays a loss does not take may be None."""
     if not 0 <= kind < closs_rowwise_count:
         raise ValueError(f"unknown row-wise loss kind {kind}")
-    if not FORWARD <= op <= FUSED:
+    if not FORWARD <= op <= PARTIAL:
         raise ValueError(f"unknown operation {op}")
     if n < 0 or d < 0 or (d > 0 and n > (<int64_t>1 << 62) // d):
         raise ShapeError(f"invalid row-wise shape: {n} rows of {d} elements")
@@ -272,7 +284,7 @@ def rowwise(int kind, int op, int64_t n, int64_t d, x0, x1, x2, y, idx, w,
     a.w = data(w, ty, d, "weight")
     a.p0, a.p1, a.p2, a.p3 = p0, p1, p2, p3
     a.reduction = <closs_reduction>reduction
-    a.out = data(out, ty, nout, "out", True)
+    a.out = out_data(out, op, ty, nout)
     a.grad_output = data(go, ty, nout, "grad_output")
     a.g0 = data(g0, ty, nd, "gradient", True)
     a.g1 = data(g1, ty, nd, "gradient", True)
@@ -340,7 +352,7 @@ def ctc(int op, int64_t t, int64_t n, int64_t c, log_probs, targets, int64_t s,
                                                     "targets")
     cdef const int64_t *pil = <const int64_t *>data(input_lengths, I64, n, "input_lengths")
     cdef const int64_t *ptl = <const int64_t *>data(target_lengths, I64, n, "target_lengths")
-    cdef void *pout = data(out, ty, nout, "out", True)
+    cdef void *pout = out_data(out, op, ty, nout)
     cdef const void *pgo = data(go, ty, nout, "grad_output")
     cdef void *pg = data(grad, ty, t * n * c, "gradient", True)
     check_outputs(op, out, grad)
@@ -413,7 +425,7 @@ def classification(int kind, int op, int64_t n, int64_t c, int64_t s, x, t, tp, 
     cdef const int64_t *pt = <const int64_t *>data(t, I64, npos, "target")
     cdef const void *ptp = data(tp, ty, nel, "target")
     cdef const void *pw = data(w, ty, c, "weight")
-    cdef void *pout = data(out, ty, nout, "out", True)
+    cdef void *pout = out_data(out, op, ty, nout)
     cdef const void *pgo = data(go, ty, nout, "grad_output")
     cdef void *pgx = data(gx, ty, nel, "grad_input", True)
     check_outputs(op, out, gx)

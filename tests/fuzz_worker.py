@@ -7,8 +7,8 @@ Each example starts from valid arguments of the entry (its registry make_args at
 random shape, dtype and grid option), applies up to three mutations (layouts, byte
 orders, misaligned and broadcast views, dtypes, NaN/inf, bad class indices, hostile
 option scalars, wrong shapes, reductions, out= buffers) and calls every entry point:
-the functional, its preparer's value_and_grad, the Module's forward, backward and
-value_and_grad (with out= buffers). It asserts that
+the functional, its preparer's value_and_grad and partial pair, the Module's forward,
+backward and value_and_grad (with out= buffers). It asserts that
 
 (b) every exception is one of torch's categories as closs raises them (closs._errors,
     or exactly ValueError / IndexError / RuntimeError / TypeError with a message of
@@ -229,13 +229,20 @@ def entry_points(loss, args, opts, reduction, out_maker):
         v, g = module().value_and_grad(*args, out=out, **fwd)
         return v, g, out
 
+    def partial():  # the pair (S, D) of the whole batch, as the value it stands for
+        call = loss.prepare(*args, reduction=reduction, **opts)
+        s, d = call.partial()
+        with np.errstate(all="ignore"):
+            return np.asarray(s if reduction == "sum" else s / d, call.dtype)
+
     return {
         "functional": lambda: fn(*args, reduction=reduction, **opts),
+        "prepare.partial": partial,
         "prepare.value_and_grad": lambda: loss.prepare(*args, reduction=reduction,
                                                        **opts).value_and_grad(),
         "Module.forward+backward": forward_backward,
         "Module.backward(2)": backward_scaled,
-        "Module.value_and_grad(out=)": fused_out,
+        "Module.value_and_grad(out=)": fused_out,  # last: an aliased out= overwrites an input
     }
 
 
@@ -431,7 +438,7 @@ def check(loss, args, opts, reduction, out_kind, nonfinite=False):
     for name, (status, res) in results.items():
         if status != "ok":
             continue
-        if name == "functional":
+        if name in ("functional", "prepare.partial"):
             value, grad = res, None
         else:
             value, grad = res[0], res[1]

@@ -79,21 +79,44 @@ def test_every_prototype_is_written_out_with_its_name(header, prototypes):
     assert not re.search(r"#\s*define\s+\w+\(", header)
 
 
-def test_every_loss_has_six_functions(prototypes):
+OPS = ("", "_backward", "_fused", "_partial")
+
+
+def test_every_loss_has_eight_functions(prototypes):
     losses = {m.group(1) for name in prototypes
-              for m in [re.fullmatch(r"closs_(\w+?)(_backward|_fused)?_f(32|64)", name)] if m}
+              for m in [re.fullmatch(r"closs_(\w+?)(_backward|_fused|_partial)?_f(32|64)", name)]
+              if m}
     library = {"closs_version_string", "closs_version_number", "closs_status_string",
                "closs_has_openmp", "closs_build_info", "closs_simd_level", "closs_set_num_threads",
                "closs_get_num_threads"}
     assert set(prototypes) - library == {f"closs_{loss}{op}_{sfx}" for loss in losses
-                                         for op in ("", "_backward", "_fused") for sfx in DTYPES}
+                                         for op in OPS for sfx in DTYPES}
     assert library <= set(prototypes) and "cross_entropy" in losses
     for loss in losses:
-        for op in ("", "_backward", "_fused"):
+        for op in OPS:
             for sfx in DTYPES:
                 name = f"closs_{loss}{op}_{sfx}"
                 assert name in prototypes, name
                 assert prototypes[name].type.type.names == ["closs_status"], name
+
+
+def test_a_partial_takes_the_forward_arguments_and_two_doubles(prototypes):
+    """closs_<loss>_partial_<dtype>: the forward function's parameters, its out a double *."""
+    def params(name):
+        return [(p.name, type(p.type).__name__) for p in prototypes[name].args.params]
+
+    def pointee(name):
+        last = prototypes[name].args.params[-1].type
+        return last.type.type.names
+
+    forwards = [n for n in prototypes if re.fullmatch(r"closs_\w+_f(32|64)", n)
+                and not re.search(r"_(backward|fused|partial)_f(32|64)$", n)
+                and n.replace("_f32", "_partial_f32").replace("_f64", "_partial_f64") in prototypes]
+    assert len(forwards) >= 40
+    for name in forwards:
+        partial = re.sub(r"_(f32|f64)$", r"_partial_\1", name)
+        assert params(partial) == params(name), partial
+        assert pointee(partial) == ["double"], partial
 
 
 def test_the_header_declares_nothing_internal(header):

@@ -91,8 +91,11 @@ closs_status closs_classification_call(closs_dtype dtype, int kind, closs_op op,
     CLOSS_REQUIRE(a, CLOSS_ERR_NULL_POINTER);
     CLOSS_REQUIRE(dtype == CLOSS_F32 || dtype == CLOSS_F64, CLOSS_ERR_INVALID_ARGUMENT);
     CLOSS_REQUIRE(kind >= 0 && kind < CLOSS_CLASSIFICATION_COUNT, CLOSS_ERR_INVALID_ARGUMENT);
-    CLOSS_REQUIRE(op == CLOSS_OP_FORWARD || op == CLOSS_OP_BACKWARD || op == CLOSS_OP_FUSED,
+    CLOSS_REQUIRE(op == CLOSS_OP_FORWARD || op == CLOSS_OP_BACKWARD || op == CLOSS_OP_FUSED ||
+                      op == CLOSS_OP_PARTIAL,
                   CLOSS_ERR_INVALID_ARGUMENT);
+    const int partial = op == CLOSS_OP_PARTIAL; /* a FORWARD that stores the pair */
+    if (partial) op = CLOSS_OP_FORWARD;
     const closs_cl_kernels *k = dtype == CLOSS_F64 ? &cl_kernels_f64 : &cl_kernels_f32;
     const int want_v = op != CLOSS_OP_BACKWARD, want_g = op != CLOSS_OP_FORWARD;
     /* what the op uses; grad_output is a backward's alone */
@@ -104,7 +107,7 @@ closs_status closs_classification_call(closs_dtype dtype, int kind, closs_op op,
     const closs_reduction red = a->reduction;
     const int64_t np = closs_mul_size(a->n, a->s), ne = closs_mul_size(np, a->c);
     CLOSS_REQUIRE(ne >= 0, CLOSS_ERR_INVALID_SIZE); /* n, s, c and n s too */
-    CLOSS_REQUIRE(closs_reduction_valid(red), CLOSS_ERR_INVALID_REDUCTION);
+    CLOSS_REQUIRE(closs_reduction_valid(red, partial), CLOSS_ERR_INVALID_REDUCTION);
     CLOSS_REQUIRE(label_smoothing >= 0.0 && label_smoothing <= 1.0,
                   CLOSS_ERR_INVALID_ARGUMENT);
     CLOSS_REQUIRE(ne == 0 || a->x, CLOSS_ERR_NULL_POINTER);
@@ -179,6 +182,7 @@ closs_status closs_classification_call(closs_dtype dtype, int kind, closs_op op,
 
     if (want_v && red != CLOSS_REDUCTION_NONE)
         closs_store_reduced(out, sums[CL_SUM_LOSS], red,
-                            indices ? sums[CL_SUM_WEIGHT] : prob_denominator, k->is_f64);
+                            indices ? sums[CL_SUM_WEIGHT] : prob_denominator, k->is_f64,
+                            partial);
     return CLOSS_OK;
 }

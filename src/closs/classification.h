@@ -676,6 +676,17 @@ static const closs_cl_kernels CL_FN(kernels) = {
         CL_ARGS(tk, args, .out = out, .grad_input = grad_input);                            \
         return closs_classification_call(CL_DTYPE, CLOSS_CLASSIFICATION_##name,             \
                                          CLOSS_OP_FUSED, &a);                               \
+    }                                                                                       \
+    closs_status CLOSS_FN(closs_##name##_partial)(int64_t n, int64_t c, int64_t s,          \
+                                                  const CLOSS_T *input,                     \
+                                                  CL_TARGET_##tk target,                    \
+                                                  const CLOSS_T *weight,                    \
+                                                  CLOSS_UNPAREN params,                     \
+                                                  closs_reduction reduction, double *out)   \
+    {                                                                                       \
+        CL_ARGS(tk, args, .out = out);                                                      \
+        return closs_classification_call(CL_DTYPE, CLOSS_CLASSIFICATION_##name,             \
+                                         CLOSS_OP_PARTIAL, &a);                             \
     }
 #define CL_DTYPE (CLOSS_IS_F64 ? CLOSS_F64 : CLOSS_F32)
 CLOSS_CLASSIFICATION_LOSSES(CL_PUBLIC)

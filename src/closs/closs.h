@@ -12,14 +12,15 @@
  *   2. array kernels  one body per loss family, instantiated for float and
  *                     double, run in fixed blocks by one driver that owns
  *                     OpenMP and the deterministic reduction (internal).
- *   3. this API       forward, backward (vector-Jacobian product) and fused
- *                     forward + gradient, per loss and per dtype; statuses only.
+ *   3. this API       forward, backward (vector-Jacobian product), fused
+ *                     forward + gradient and the partial reduction (sum,
+ *                     denominator), per loss and per dtype; statuses only.
  *   4. Python         the closs package (Cython wrappers, then the torch-like
  *                     functional / Module layer that validates and allocates).
  *
- * Names: closs_<loss>_<dtype>, closs_<loss>_backward_<dtype> and
- * closs_<loss>_fused_<dtype>, with <dtype> f32 (float arrays) or f64 (double
- * arrays). Scalar parameters (beta, margin, eps, label_smoothing ...) are
+ * Names: closs_<loss>_<dtype>, closs_<loss>_backward_<dtype>,
+ * closs_<loss>_fused_<dtype> and closs_<loss>_partial_<dtype>, with <dtype>
+ * f32 (float arrays) or f64 (double arrays). Scalar parameters (beta, margin, eps, label_smoothing ...) are
  * double for both dtypes, flags are int (0 false), class indices and lengths
  * int64_t.
  *
@@ -38,6 +39,18 @@
  *     and SUM. `grad_output` follows the reduction the same way; NULL means
  *     ones. Fused functions use ones. Any other reduction value is
  *     CLOSS_ERR_INVALID_REDUCTION.
+ *   - Partial reductions, to shard a batch: closs_<loss>_partial_<dtype>
+ *     takes the forward function's arguments, with `out` two doubles: out[0]
+ *     the sum S of the loss terms, out[1] MEAN's denominator D (the element,
+ *     row or position count, or the weight sum the loss's block names), so
+ *     that MEAN is S / D; for SUM, S is the sum and D is 1. Split the batch
+ *     anyhow, call it on each part, add the S's and the D's (in double, in an
+ *     order of your choosing: the result then depends on that order alone):
+ *     MEAN is sum(S) / sum(D), equal to the whole batch's value within double
+ *     rounding. S is always SUM's value, except ctc_loss's MEAN (see its
+ *     block). A part's gradient of the whole batch's MEAN is its SUM
+ *     gradient times 1 / sum(D): backward with reduction SUM and grad_output
+ *     1 / sum(D). NONE is CLOSS_ERR_INVALID_REDUCTION.
  *   - Gradients have the shape of their input; backward and fused take one
  *     gradient array per differentiable input, in argument order.
  *   - Sizes (n, d, c, s, t ...) are in [0, CLOSS_MAX_ELEMENTS], and so is the
@@ -201,6 +214,12 @@ CLOSS_API closs_status closs_l1_loss_backward_f64(
 CLOSS_API closs_status closs_l1_loss_fused_f64(
     int64_t n, const double *input, const double *target, const double *weight,
     closs_reduction reduction, double *out, double *grad_input);
+CLOSS_API closs_status closs_l1_loss_partial_f32(
+    int64_t n, const float *input, const float *target, const float *weight,
+    closs_reduction reduction, double *out);
+CLOSS_API closs_status closs_l1_loss_partial_f64(
+    int64_t n, const double *input, const double *target, const double *weight,
+    closs_reduction reduction, double *out);
 
 /* mse_loss: (x - y)^2. With a weight, MEAN divides by the sum of the weights. */
 CLOSS_API closs_status closs_mse_loss_f32(
@@ -221,6 +240,12 @@ CLOSS_API closs_status closs_mse_loss_backward_f64(
 CLOSS_API closs_status closs_mse_loss_fused_f64(
     int64_t n, const double *input, const double *target, const double *weight,
     closs_reduction reduction, double *out, double *grad_input);
+CLOSS_API closs_status closs_mse_loss_partial_f32(
+    int64_t n, const float *input, const float *target, const float *weight,
+    closs_reduction reduction, double *out);
+CLOSS_API closs_status closs_mse_loss_partial_f64(
+    int64_t n, const double *input, const double *target, const double *weight,
+    closs_reduction reduction, double *out);
 
 /* smooth_l1_loss: 0.5 (x - y)^2 / beta where |x - y| < beta, else
  * |x - y| - 0.5 beta. beta >= 0 (else CLOSS_ERR_INVALID_ARGUMENT); beta == 0
@@ -243,6 +268,12 @@ CLOSS_API closs_status closs_smooth_l1_loss_backward_f64(
 CLOSS_API closs_status closs_smooth_l1_loss_fused_f64(
     int64_t n, const double *input, const double *target, const double *weight, double beta,
     closs_reduction reduction, double *out, double *grad_input);
+CLOSS_API closs_status closs_smooth_l1_loss_partial_f32(
+    int64_t n, const float *input, const float *target, const float *weight, double beta,
+    closs_reduction reduction, double *out);
+CLOSS_API closs_status closs_smooth_l1_loss_partial_f64(
+    int64_t n, const double *input, const double *target, const double *weight, double beta,
+    closs_reduction reduction, double *out);
 
 /* huber_loss: 0.5 (x - y)^2 where |x - y| < delta, else
  * delta (|x - y| - 0.5 delta). delta > 0 (else CLOSS_ERR_INVALID_ARGUMENT). */
@@ -264,6 +295,12 @@ CLOSS_API closs_status closs_huber_loss_backward_f64(
 CLOSS_API closs_status closs_huber_loss_fused_f64(
     int64_t n, const double *input, const double *target, const double *weight, double delta,
     closs_reduction reduction, double *out, double *grad_input);
+CLOSS_API closs_status closs_huber_loss_partial_f32(
+    int64_t n, const float *input, const float *target, const float *weight, double delta,
+    closs_reduction reduction, double *out);
+CLOSS_API closs_status closs_huber_loss_partial_f64(
+    int64_t n, const double *input, const double *target, const double *weight, double delta,
+    closs_reduction reduction, double *out);
 
 /* binary_cross_entropy: -(y log x + (1 - y) log(1 - x)), logs clamped at
  * -100. x and y in [0, 1], else CLOSS_ERR_DOMAIN from the forward and fused
@@ -287,6 +324,12 @@ CLOSS_API closs_status closs_binary_cross_entropy_backward_f64(
 CLOSS_API closs_status closs_binary_cross_entropy_fused_f64(
     int64_t n, const double *input, const double *target, const double *weight,
     closs_reduction reduction, double *out, double *grad_input);
+CLOSS_API closs_status closs_binary_cross_entropy_partial_f32(
+    int64_t n, const float *input, const float *target, const float *weight,
+    closs_reduction reduction, double *out);
+CLOSS_API closs_status closs_binary_cross_entropy_partial_f64(
+    int64_t n, const double *input, const double *target, const double *weight,
+    closs_reduction reduction, double *out);
 
 /* binary_cross_entropy_with_logits: (1 - y) x - (1 + (p - 1) y) log sigmoid(x)
  * with p = pos_weight[i] (n values, already broadcast; NULL: 1), computed
@@ -311,6 +354,12 @@ CLOSS_API closs_status closs_binary_cross_entropy_with_logits_backward_f64(
 CLOSS_API closs_status closs_binary_cross_entropy_with_logits_fused_f64(
     int64_t n, const double *input, const double *target, const double *weight,
     const double *pos_weight, closs_reduction reduction, double *out, double *grad_input);
+CLOSS_API closs_status closs_binary_cross_entropy_with_logits_partial_f32(
+    int64_t n, const float *input, const float *target, const float *weight,
+    const float *pos_weight, closs_reduction reduction, double *out);
+CLOSS_API closs_status closs_binary_cross_entropy_with_logits_partial_f64(
+    int64_t n, const double *input, const double *target, const double *weight,
+    const double *pos_weight, closs_reduction reduction, double *out);
 
 /* soft_margin_loss: log(1 + exp(-y x)), computed without overflow. */
 CLOSS_API closs_status closs_soft_margin_loss_f32(
@@ -331,6 +380,12 @@ CLOSS_API closs_status closs_soft_margin_loss_backward_f64(
 CLOSS_API closs_status closs_soft_margin_loss_fused_f64(
     int64_t n, const double *input, const double *target, const double *weight,
     closs_reduction reduction, double *out, double *grad_input);
+CLOSS_API closs_status closs_soft_margin_loss_partial_f32(
+    int64_t n, const float *input, const float *target, const float *weight,
+    closs_reduction reduction, double *out);
+CLOSS_API closs_status closs_soft_margin_loss_partial_f64(
+    int64_t n, const double *input, const double *target, const double *weight,
+    closs_reduction reduction, double *out);
 
 /* hinge_embedding_loss: max(0, margin - x) where y != 1, plus x where y != -1. */
 CLOSS_API closs_status closs_hinge_embedding_loss_f32(
@@ -351,6 +406,12 @@ CLOSS_API closs_status closs_hinge_embedding_loss_backward_f64(
 CLOSS_API closs_status closs_hinge_embedding_loss_fused_f64(
     int64_t n, const double *input, const double *target, const double *weight, double margin,
     closs_reduction reduction, double *out, double *grad_input);
+CLOSS_API closs_status closs_hinge_embedding_loss_partial_f32(
+    int64_t n, const float *input, const float *target, const float *weight, double margin,
+    closs_reduction reduction, double *out);
+CLOSS_API closs_status closs_hinge_embedding_loss_partial_f64(
+    int64_t n, const double *input, const double *target, const double *weight, double margin,
+    closs_reduction reduction, double *out);
 
 /* poisson_nll_loss: with log_input, exp(x) - y x; else x - y log(x + eps).
  * full != 0 adds Stirling's y log y - y + log(2 pi y) / 2 where y > 1. */
@@ -372,6 +433,12 @@ CLOSS_API closs_status closs_poisson_nll_loss_backward_f64(
 CLOSS_API closs_status closs_poisson_nll_loss_fused_f64(
     int64_t n, const double *input, const double *target, const double *weight, int log_input,
     int full, double eps, closs_reduction reduction, double *out, double *grad_input);
+CLOSS_API closs_status closs_poisson_nll_loss_partial_f32(
+    int64_t n, const float *input, const float *target, const float *weight, int log_input,
+    int full, double eps, closs_reduction reduction, double *out);
+CLOSS_API closs_status closs_poisson_nll_loss_partial_f64(
+    int64_t n, const double *input, const double *target, const double *weight, int log_input,
+    int full, double eps, closs_reduction reduction, double *out);
 
 /* kl_div: y log y - y x (0 where y == 0); with log_target, exp(y) (y - x).
  * 'batchmean' is SUM divided by the batch size, by the caller. */
@@ -393,6 +460,12 @@ CLOSS_API closs_status closs_kl_div_backward_f64(
 CLOSS_API closs_status closs_kl_div_fused_f64(
     int64_t n, const double *input, const double *target, const double *weight, int log_target,
     closs_reduction reduction, double *out, double *grad_input);
+CLOSS_API closs_status closs_kl_div_partial_f32(
+    int64_t n, const float *input, const float *target, const float *weight, int log_target,
+    closs_reduction reduction, double *out);
+CLOSS_API closs_status closs_kl_div_partial_f64(
+    int64_t n, const double *input, const double *target, const double *weight, int log_target,
+    closs_reduction reduction, double *out);
 
 /* gaussian_nll_loss: 0.5 (log v + (x - y)^2 / v) [+ 0.5 log(2 pi) when full],
  * v = max(var[i], eps). var (n values, already broadcast) is required and
@@ -421,6 +494,12 @@ CLOSS_API closs_status closs_gaussian_nll_loss_fused_f64(
     int64_t n, const double *input, const double *target, const double *weight, const double *var,
     int full, double eps, closs_reduction reduction, double *out, double *grad_input,
     double *grad_var);
+CLOSS_API closs_status closs_gaussian_nll_loss_partial_f32(
+    int64_t n, const float *input, const float *target, const float *weight, const float *var,
+    int full, double eps, closs_reduction reduction, double *out);
+CLOSS_API closs_status closs_gaussian_nll_loss_partial_f64(
+    int64_t n, const double *input, const double *target, const double *weight, const double *var,
+    int full, double eps, closs_reduction reduction, double *out);
 
 /* ===========================================================================
  * Row-wise losses: n rows of d elements each, stored row after row (an (n, d)
@@ -451,6 +530,12 @@ CLOSS_API closs_status closs_margin_ranking_loss_backward_f64(
 CLOSS_API closs_status closs_margin_ranking_loss_fused_f64(
     int64_t n, const double *input1, const double *input2, const double *target, double margin,
     closs_reduction reduction, double *out, double *grad_input1, double *grad_input2);
+CLOSS_API closs_status closs_margin_ranking_loss_partial_f32(
+    int64_t n, const float *input1, const float *input2, const float *target, double margin,
+    closs_reduction reduction, double *out);
+CLOSS_API closs_status closs_margin_ranking_loss_partial_f64(
+    int64_t n, const double *input1, const double *input2, const double *target, double margin,
+    closs_reduction reduction, double *out);
 
 /* cosine_embedding_loss: cos = x1.x2 / sqrt((|x1|^2 + e)(|x2|^2 + e)),
  * e = 1e-12f; 1 - cos where y == 1, max(0, cos - margin) where y == -1, 0 for
@@ -476,6 +561,12 @@ CLOSS_API closs_status closs_cosine_embedding_loss_fused_f64(
     int64_t n, int64_t d, const double *input1, const double *input2, const double *target,
     double margin, closs_reduction reduction, double *out, double *grad_input1,
     double *grad_input2);
+CLOSS_API closs_status closs_cosine_embedding_loss_partial_f32(
+    int64_t n, int64_t d, const float *input1, const float *input2, const float *target,
+    double margin, closs_reduction reduction, double *out);
+CLOSS_API closs_status closs_cosine_embedding_loss_partial_f64(
+    int64_t n, int64_t d, const double *input1, const double *input2, const double *target,
+    double margin, closs_reduction reduction, double *out);
 
 /* multi_margin_loss: d = c classes, target t (n indices) in [0, c), p 1 or 2:
  * w[t] / c sum_{j != t} max(0, margin - x_t + x_j)^p (weight: c values or
@@ -498,6 +589,12 @@ CLOSS_API closs_status closs_multi_margin_loss_backward_f64(
 CLOSS_API closs_status closs_multi_margin_loss_fused_f64(
     int64_t n, int64_t c, const double *input, const int64_t *target, const double *weight, int p,
     double margin, closs_reduction reduction, double *out, double *grad_input);
+CLOSS_API closs_status closs_multi_margin_loss_partial_f32(
+    int64_t n, int64_t c, const float *input, const int64_t *target, const float *weight, int p,
+    double margin, closs_reduction reduction, double *out);
+CLOSS_API closs_status closs_multi_margin_loss_partial_f64(
+    int64_t n, int64_t c, const double *input, const int64_t *target, const double *weight, int p,
+    double margin, closs_reduction reduction, double *out);
 
 /* multilabel_margin_loss: d = c classes; target: n x c indices in [-1, c), a
  * row's targets end at its first -1; 1/c times the sum over targets t and
@@ -520,6 +617,12 @@ CLOSS_API closs_status closs_multilabel_margin_loss_backward_f64(
 CLOSS_API closs_status closs_multilabel_margin_loss_fused_f64(
     int64_t n, int64_t c, const double *input, const int64_t *target, closs_reduction reduction,
     double *out, double *grad_input);
+CLOSS_API closs_status closs_multilabel_margin_loss_partial_f32(
+    int64_t n, int64_t c, const float *input, const int64_t *target, closs_reduction reduction,
+    double *out);
+CLOSS_API closs_status closs_multilabel_margin_loss_partial_f64(
+    int64_t n, int64_t c, const double *input, const int64_t *target, closs_reduction reduction,
+    double *out);
 
 /* triplet_margin_loss: max(0, margin + |a - p + eps|_p - |a - n + eps|_p)
  * (margin > 0, p > 0, INFINITY for the max norm); swap != 0 uses
@@ -546,6 +649,12 @@ CLOSS_API closs_status closs_triplet_margin_loss_fused_f64(
     int64_t n, int64_t d, const double *anchor, const double *positive, const double *negative,
     double margin, double p, double eps, int swap, closs_reduction reduction, double *out,
     double *grad_anchor, double *grad_positive, double *grad_negative);
+CLOSS_API closs_status closs_triplet_margin_loss_partial_f32(
+    int64_t n, int64_t d, const float *anchor, const float *positive, const float *negative,
+    double margin, double p, double eps, int swap, closs_reduction reduction, double *out);
+CLOSS_API closs_status closs_triplet_margin_loss_partial_f64(
+    int64_t n, int64_t d, const double *anchor, const double *positive, const double *negative,
+    double margin, double p, double eps, int swap, closs_reduction reduction, double *out);
 
 /* ===========================================================================
  * ctc_loss: connectionist temporal classification (Graves et al., ICML 2006),
@@ -562,7 +671,10 @@ CLOSS_API closs_status closs_triplet_margin_loss_fused_f64(
  * Sample b's loss is -log p(target | log_probs[0 .. input_lengths[b]), b); inf
  * where no alignment exists, replaced by 0 when zero_infinity != 0. `out` and
  * `grad_output` hold n values for NONE; MEAN divides each loss by
- * max(target_length, 1), then averages over the batch.
+ * max(target_length, 1), then averages over the batch: MEAN's partial pair is
+ * (the sum of loss / max(target_length, 1), n), and a part's gradient of the
+ * whole batch's MEAN is backward with NONE and grad_output
+ * (1 / sum(D)) / max(target_length, 1) per sample.
  *
  * The gradient (grad_log_probs, t x n x c) is torch's: (exp(lp) - exp(log sum
  * of alpha beta - log p - lp)) times grad_output per (frame, class) for frames
@@ -606,6 +718,14 @@ CLOSS_API closs_status closs_ctc_loss_fused_f64(
     int64_t t, int64_t n, int64_t c, const double *log_probs, const int64_t *targets, int64_t s,
     int concatenated, const int64_t *input_lengths, const int64_t *target_lengths, int64_t blank,
     int zero_infinity, closs_reduction reduction, double *out, double *grad_log_probs);
+CLOSS_API closs_status closs_ctc_loss_partial_f32(
+    int64_t t, int64_t n, int64_t c, const float *log_probs, const int64_t *targets, int64_t s,
+    int concatenated, const int64_t *input_lengths, const int64_t *target_lengths, int64_t blank,
+    int zero_infinity, closs_reduction reduction, double *out);
+CLOSS_API closs_status closs_ctc_loss_partial_f64(
+    int64_t t, int64_t n, int64_t c, const double *log_probs, const int64_t *targets, int64_t s,
+    int concatenated, const int64_t *input_lengths, const int64_t *target_lengths, int64_t blank,
+    int zero_infinity, closs_reduction reduction, double *out);
 
 /* ===========================================================================
  * Classification losses: input of shape (n, c, s) - n samples, c classes and
@@ -644,6 +764,12 @@ CLOSS_API closs_status closs_nll_loss_fused_f64(
     int64_t n, int64_t c, int64_t s, const double *input, const int64_t *target,
     const double *weight, int64_t ignore_index, closs_reduction reduction, double *out,
     double *grad_input);
+CLOSS_API closs_status closs_nll_loss_partial_f32(
+    int64_t n, int64_t c, int64_t s, const float *input, const int64_t *target, const float *weight,
+    int64_t ignore_index, closs_reduction reduction, double *out);
+CLOSS_API closs_status closs_nll_loss_partial_f64(
+    int64_t n, int64_t c, int64_t s, const double *input, const int64_t *target,
+    const double *weight, int64_t ignore_index, closs_reduction reduction, double *out);
 
 /* cross_entropy: (1 - e) w[t] (lse - x[t]) + (e / c) sum_j w[j] (lse - x[j]),
  * lse = log sum_j exp(x[j]). */
@@ -670,6 +796,13 @@ CLOSS_API closs_status closs_cross_entropy_fused_f64(
     int64_t n, int64_t c, int64_t s, const double *input, const int64_t *target,
     const double *weight, int64_t ignore_index, double label_smoothing, closs_reduction reduction,
     double *out, double *grad_input);
+CLOSS_API closs_status closs_cross_entropy_partial_f32(
+    int64_t n, int64_t c, int64_t s, const float *input, const int64_t *target, const float *weight,
+    int64_t ignore_index, double label_smoothing, closs_reduction reduction, double *out);
+CLOSS_API closs_status closs_cross_entropy_partial_f64(
+    int64_t n, int64_t c, int64_t s, const double *input, const int64_t *target,
+    const double *weight, int64_t ignore_index, double label_smoothing, closs_reduction reduction,
+    double *out);
 
 /* cross_entropy_prob: sum_j w[j] t'[j] (lse - x[j]), t' = (1 - e) t + e / c;
  * target: probabilities of the input's shape and dtype. */
@@ -693,6 +826,12 @@ CLOSS_API closs_status closs_cross_entropy_prob_fused_f64(
     int64_t n, int64_t c, int64_t s, const double *input, const double *target,
     const double *weight, double label_smoothing, closs_reduction reduction, double *out,
     double *grad_input);
+CLOSS_API closs_status closs_cross_entropy_prob_partial_f32(
+    int64_t n, int64_t c, int64_t s, const float *input, const float *target, const float *weight,
+    double label_smoothing, closs_reduction reduction, double *out);
+CLOSS_API closs_status closs_cross_entropy_prob_partial_f64(
+    int64_t n, int64_t c, int64_t s, const double *input, const double *target,
+    const double *weight, double label_smoothing, closs_reduction reduction, double *out);
 
 #ifdef __cplusplus
 }

@@ -29,7 +29,16 @@
  * kind indexes the family's X-list (CLOSS_<FAMILY>_LOSSES), whose names table
  * (closs_<family>_names) the extension reads; op is a closs_op. */
 
-typedef enum closs_op { CLOSS_OP_FORWARD = 0, CLOSS_OP_BACKWARD = 1, CLOSS_OP_FUSED = 2 } closs_op;
+/* PARTIAL is a FORWARD of a reduced loss (MEAN or SUM, else
+ * CLOSS_ERR_INVALID_REDUCTION) whose out is two doubles, the partial pair of
+ * closs.h's closs_<loss>_partial functions: the sum S and MEAN's denominator D
+ * (1 for SUM). */
+typedef enum closs_op {
+    CLOSS_OP_FORWARD = 0,
+    CLOSS_OP_BACKWARD = 1,
+    CLOSS_OP_FUSED = 2,
+    CLOSS_OP_PARTIAL = 3
+} closs_op;
 typedef enum closs_dtype { CLOSS_F32 = 0, CLOSS_F64 = 1 } closs_dtype;
 
 /* ---- element-wise family (elementwise.c) ---- */
@@ -386,7 +395,8 @@ CLOSS_INLINE void closs_store_scalar(void *p, double v, int is_f64)
 
 /* The reduced results every family's driver computes the same way: the scale of
  * a gradient (grad_output, 1 when NULL, over the mean's denominator for MEAN)
- * and the stored value (the sum, over the denominator for MEAN). */
+ * and the stored value (the sum, over the denominator for MEAN; with partial,
+ * CLOSS_OP_PARTIAL's pair in double). */
 CLOSS_INLINE double closs_grad_scale(const void *grad_output, int is_f64, closs_reduction r,
                                      double denominator)
 {
@@ -396,15 +406,22 @@ CLOSS_INLINE double closs_grad_scale(const void *grad_output, int is_f64, closs_
 }
 
 CLOSS_INLINE void closs_store_reduced(void *out, double sum, closs_reduction r,
-                                      double denominator, int is_f64)
+                                      double denominator, int is_f64, int partial)
 {
+    if (partial) { /* CLOSS_OP_PARTIAL: two doubles, the sum and MEAN's denominator */
+        ((double *)out)[0] = sum;
+        ((double *)out)[1] = r == CLOSS_REDUCTION_MEAN ? denominator : 1.0;
+        return;
+    }
     closs_store_scalar(out, r == CLOSS_REDUCTION_MEAN ? sum / denominator : sum, is_f64);
 }
 
 /* Argument checks shared by every entry point. */
-CLOSS_INLINE int closs_reduction_valid(closs_reduction r)
+/* r is a reduction the entries take; a partial call's (CLOSS_OP_PARTIAL) reduces. */
+CLOSS_INLINE int closs_reduction_valid(closs_reduction r, int partial)
 {
-    return r == CLOSS_REDUCTION_NONE || r == CLOSS_REDUCTION_MEAN || r == CLOSS_REDUCTION_SUM;
+    return (r == CLOSS_REDUCTION_NONE && !partial) || r == CLOSS_REDUCTION_MEAN ||
+           r == CLOSS_REDUCTION_SUM;
 }
 
 #define CLOSS_REQUIRE(cond, status) \

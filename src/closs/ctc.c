@@ -114,8 +114,11 @@ closs_status closs_ctc_call(closs_dtype dtype, closs_op op, const closs_ctc_args
 {
     CLOSS_REQUIRE(a, CLOSS_ERR_NULL_POINTER);
     CLOSS_REQUIRE(dtype == CLOSS_F32 || dtype == CLOSS_F64, CLOSS_ERR_INVALID_ARGUMENT);
-    CLOSS_REQUIRE(op == CLOSS_OP_FORWARD || op == CLOSS_OP_BACKWARD || op == CLOSS_OP_FUSED,
+    CLOSS_REQUIRE(op == CLOSS_OP_FORWARD || op == CLOSS_OP_BACKWARD || op == CLOSS_OP_FUSED ||
+                      op == CLOSS_OP_PARTIAL,
                   CLOSS_ERR_INVALID_ARGUMENT);
+    const int partial = op == CLOSS_OP_PARTIAL; /* a FORWARD that stores the pair */
+    if (partial) op = CLOSS_OP_FORWARD;
     const int is_f64 = dtype == CLOSS_F64;
     const int want_g = op != CLOSS_OP_FORWARD, want_out = op != CLOSS_OP_BACKWARD;
     const closs_sums_fn kernel = ctc_kernels[is_f64][want_g];
@@ -128,7 +131,7 @@ closs_status closs_ctc_call(closs_dtype dtype, closs_op op, const closs_ctc_args
     const int64_t elements = closs_mul_size(closs_mul_size(a->t, a->n), a->c);
     const int64_t n_targets = a->concatenated ? closs_size(a->s) : closs_mul_size(a->n, a->s);
     CLOSS_REQUIRE(elements >= 0 && n_targets >= 0, CLOSS_ERR_INVALID_SIZE);
-    CLOSS_REQUIRE(closs_reduction_valid(a->reduction), CLOSS_ERR_INVALID_REDUCTION);
+    CLOSS_REQUIRE(closs_reduction_valid(a->reduction, partial), CLOSS_ERR_INVALID_REDUCTION);
     CLOSS_REQUIRE(a->n == 0 || (a->blank >= 0 && a->blank < a->c), CLOSS_ERR_INVALID_ARGUMENT);
     const int none = a->reduction == CLOSS_REDUCTION_NONE;
     CLOSS_REQUIRE(a->n == 0 || (a->input_lengths && a->target_lengths),
@@ -207,6 +210,6 @@ closs_status closs_ctc_call(closs_dtype dtype, closs_op op, const closs_ctc_args
     free(toff);
     CLOSS_REQUIRE(sums[1] == 0, CLOSS_ERR_INVALID_ARGUMENT); /* threads changed mid-call */
     if (want_out && !none)
-        closs_store_reduced(out, sums[0], a->reduction, (double)a->n, is_f64);
+        closs_store_reduced(out, sums[0], a->reduction, (double)a->n, is_f64, partial);
     return CLOSS_OK;
 }

@@ -300,6 +300,13 @@ closs_status CLOSS_FN(closs_ctc_loss_fused)(CLOSS_CTC_ARGS(CLOSS_T), closs_reduc
     return closs_ctc_call(CTC_DTYPE, CLOSS_OP_FUSED, &a);
 }
 
+closs_status CLOSS_FN(closs_ctc_loss_partial)(CLOSS_CTC_ARGS(CLOSS_T), closs_reduction reduction,
+                                              double *out)
+{
+    CTC_ARGS(out, NULL, NULL);
+    return closs_ctc_call(CTC_DTYPE, CLOSS_OP_PARTIAL, &a);
+}
+
 #undef CTC_ARGS
 #undef CTC_DTYPE
 #undef CTC_FN

@@ -65,7 +65,7 @@ static closs_status ew_params(int kind, const closs_elementwise_args *a, double 
 /* One call as the driver sees it: the loss's kernels and traits, the work. */
 typedef struct ew_call {
     const ew_kernels *k;
-    int ha, hw, traits, is_f64;
+    int ha, hw, traits, is_f64, partial;
     int64_t n, parallel_min;
     closs_reduction r;
     ew_ctx c;
@@ -98,7 +98,7 @@ static closs_status ew_forward(ew_call *e, void *out)
     const closs_status st = domain_status(e, s);
     if (st != CLOSS_OK) return st;
     const double denom = e->r == CLOSS_REDUCTION_MEAN ? mean_denominator(e) : 1.0;
-    closs_store_reduced(out, s, e->r, denom, e->is_f64);
+    closs_store_reduced(out, s, e->r, denom, e->is_f64, e->partial);
     return CLOSS_OK;
 }
 
@@ -126,7 +126,7 @@ static closs_status ew_fused(ew_call *e, void *out, void *grad_input)
     const double s = closs_blocks(e->n, e->parallel_min, e->k->fused_sum[e->ha][e->hw], &e->c);
     const closs_status st = domain_status(e, s);
     if (st != CLOSS_OK) return st;
-    closs_store_reduced(out, s, e->r, denom, e->is_f64);
+    closs_store_reduced(out, s, e->r, denom, e->is_f64, 0);
     return CLOSS_OK;
 }
 
@@ -134,8 +134,11 @@ closs_status closs_elementwise_call(closs_dtype dtype, int kind, closs_op op,
                                     const closs_elementwise_args *a)
 {
     CLOSS_REQUIRE(a && kind >= 0 && kind < EW_COUNT && (dtype == CLOSS_F32 || dtype == CLOSS_F64) &&
-                      (op == CLOSS_OP_FORWARD || op == CLOSS_OP_BACKWARD || op == CLOSS_OP_FUSED),
+                      (op == CLOSS_OP_FORWARD || op == CLOSS_OP_BACKWARD ||
+                       op == CLOSS_OP_FUSED || op == CLOSS_OP_PARTIAL),
                   CLOSS_ERR_INVALID_ARGUMENT);
+    const int partial = op == CLOSS_OP_PARTIAL; /* a FORWARD that stores the pair */
+    if (partial) op = CLOSS_OP_FORWARD;
     const int aux = ew_aux[kind];
     CLOSS_REQUIRE(a->n <= 0 || aux != 2 || a->aux, CLOSS_ERR_NULL_POINTER);
     double p[3];
@@ -147,7 +150,7 @@ closs_status closs_elementwise_call(closs_dtype dtype, int kind, closs_op op,
     const int per_element = op == CLOSS_OP_BACKWARD || a->reduction == CLOSS_REDUCTION_NONE;
     void *const first_out = op == CLOSS_OP_BACKWARD ? a->grad_input : a->out;
     CLOSS_REQUIRE(closs_size(a->n) >= 0, CLOSS_ERR_INVALID_SIZE);
-    CLOSS_REQUIRE(closs_reduction_valid(a->reduction), CLOSS_ERR_INVALID_REDUCTION);
+    CLOSS_REQUIRE(closs_reduction_valid(a->reduction, partial), CLOSS_ERR_INVALID_REDUCTION);
     CLOSS_REQUIRE(a->n == 0 || (a->input && a->target), CLOSS_ERR_NULL_POINTER);
     CLOSS_REQUIRE(first_out || (a->n == 0 && per_element), CLOSS_ERR_NULL_POINTER);
     CLOSS_REQUIRE(op != CLOSS_OP_FUSED || a->grad_input || a->n == 0, CLOSS_ERR_NULL_POINTER);
@@ -159,6 +162,7 @@ closs_status closs_elementwise_call(closs_dtype dtype, int kind, closs_op op,
         .hw = a->weight != NULL,
         .traits = ew_traits[kind],
         .is_f64 = dtype == CLOSS_F64,
+        .partial = partial,
         .n = a->n,
         .parallel_min = ew_traits[kind] & EW_EXP ? CLOSS_COMPUTE_PARALLEL_MIN
                                                  : CLOSS_STREAM_PARALLEL_MIN,
@@ -172,7 +176,7 @@ closs_status closs_elementwise_call(closs_dtype dtype, int kind, closs_op op,
 }
 
 /* ------------------------------------------------------------ public functions
- * closs_<name>[_backward|_fused]_<sfx> of closs.h: the arguments into the args
+ * closs_<name>[_backward|_fused|_partial]_<sfx> of closs.h: the arguments into the args
  * struct, one call of the family entry. */
 
 /* The loss's parameters after the weight (and the aux array), and their place. */
@@ -231,6 +235,16 @@ closs_status closs_elementwise_call(closs_dtype dtype, int kind, closs_op op,
                                           EW_SET_GAUX_##aux .reduction = reduction, .out = out,  \
                                           .grad_input = grad_input};                             \
         return closs_elementwise_call(DTYPE, EW_KIND(name), CLOSS_OP_FUSED, &a);                 \
+    }                                                                                            \
+    closs_status closs_##name##_partial_##SFX(int64_t n, const T *input, const T *target,        \
+                                              const T *weight, EW_DECL_AUX_##aux(T)              \
+                                              EW_DECL_##params closs_reduction reduction,        \
+                                              double *out)                                       \
+    {                                                                                            \
+        const closs_elementwise_args a = {.n = n, .input = input, .target = target,              \
+                                          .weight = weight, EW_SET_AUX_##aux EW_SET_##params     \
+                                          .reduction = reduction, .out = out};                   \
+        return closs_elementwise_call(DTYPE, EW_KIND(name), CLOSS_OP_PARTIAL, &a);               \
     }
 #define EW_PUBLIC_BOTH(name, aux, params, traits)      \
     EW_PUBLIC(name, aux, params, float, f32, CLOSS_F32) \

@@ -128,13 +128,13 @@ static double run_rows(closs_sums_fn fn, const closs_rowwise_args *a, const roww
  * array may be NULL.
  */
 static closs_status prepare(int kind, const closs_rowwise_args *a, int out_given, int want_g,
-                            rowwise_ctx *c)
+                            int partial, rowwise_ctx *c)
 {
     const rowwise_traits *t = &rowwise_traits_of[kind];
     const int indexed = t->layout != CLOSS_ROWWISE_NO_INDICES;
     CLOSS_REQUIRE(closs_mul_size(a->n, a->d) >= 0, CLOSS_ERR_INVALID_SIZE); /* n, d too */
     CLOSS_REQUIRE(!t->one_element || a->d == 1, CLOSS_ERR_INVALID_SIZE);
-    CLOSS_REQUIRE(closs_reduction_valid(a->reduction), CLOSS_ERR_INVALID_REDUCTION);
+    CLOSS_REQUIRE(closs_reduction_valid(a->reduction, partial), CLOSS_ERR_INVALID_REDUCTION);
     CLOSS_REQUIRE(params_ok(kind, a), CLOSS_ERR_INVALID_ARGUMENT);
     CLOSS_REQUIRE(!indexed || a->n == 0 || a->d >= 1, CLOSS_ERR_INVALID_SIZE);
     const int rows = a->n > 0, elements = a->n > 0 && a->d > 0;
@@ -163,13 +163,14 @@ static closs_status prepare(int kind, const closs_rowwise_args *a, int out_given
 
 /* FORWARD, and FUSED (want_g; grad_output = ones): the value kernel stores or
  * sums the rows, the fused one also writes their gradients, scaled by the
- * mean's 1 / n. out holds n values for NONE, else one; with n == 0 NONE takes NULL. */
+ * mean's 1 / n. out holds n values for NONE, else one (PARTIAL, partial: the
+ * pair); with n == 0 NONE takes NULL. */
 static closs_status value_pass(int kind, const rowwise_kernels *k, const closs_rowwise_args *a,
-                               int is_f64, int want_g)
+                               int is_f64, int want_g, int partial)
 {
     rowwise_ctx c;
     const int out_given = a->out || (a->n == 0 && a->reduction == CLOSS_REDUCTION_NONE);
-    closs_status st = prepare(kind, a, out_given, want_g, &c);
+    closs_status st = prepare(kind, a, out_given, want_g, partial, &c);
     if (st != CLOSS_OK) return st;
     if (a->reduction == CLOSS_REDUCTION_NONE) {
         c.out = a->out;
@@ -178,7 +179,7 @@ static closs_status value_pass(int kind, const rowwise_kernels *k, const closs_r
     }
     c.gscale = closs_grad_scale(NULL, is_f64, a->reduction, (double)a->n);
     const double sum = run_rows(want_g ? k->fused_sum : k->sum, a, &c);
-    closs_store_reduced(a->out, sum, a->reduction, (double)a->n, is_f64);
+    closs_store_reduced(a->out, sum, a->reduction, (double)a->n, is_f64, partial);
     return CLOSS_OK;
 }
 
@@ -188,7 +189,7 @@ static closs_status backward(int kind, const rowwise_kernels *k, const closs_row
                              int is_f64)
 {
     rowwise_ctx c;
-    closs_status st = prepare(kind, a, 1, 1, &c);
+    closs_status st = prepare(kind, a, 1, 1, 0, &c);
     if (st != CLOSS_OK) return st;
     const int go_vec = a->reduction == CLOSS_REDUCTION_NONE && a->grad_output != NULL;
     if (go_vec)
@@ -208,9 +209,10 @@ closs_status closs_rowwise_call(closs_dtype dtype, int kind, closs_op op,
     const int is_f64 = dtype == CLOSS_F64;
     const rowwise_kernels *k = is_f64 ? &rowwise_kernels_f64[kind] : &rowwise_kernels_f32[kind];
     switch (op) {
-    case CLOSS_OP_FORWARD: return value_pass(kind, k, a, is_f64, 0);
+    case CLOSS_OP_FORWARD: return value_pass(kind, k, a, is_f64, 0, 0);
     case CLOSS_OP_BACKWARD: return backward(kind, k, a, is_f64);
-    case CLOSS_OP_FUSED: return value_pass(kind, k, a, is_f64, 1);
+    case CLOSS_OP_FUSED: return value_pass(kind, k, a, is_f64, 1, 0);
+    case CLOSS_OP_PARTIAL: return value_pass(kind, k, a, is_f64, 0, 1);
     }
     return CLOSS_ERR_INVALID_ARGUMENT;
 }
@@ -218,7 +220,7 @@ closs_status closs_rowwise_call(closs_dtype dtype, int kind, closs_op op,
 /* ------------------------------------------------------------ public functions */
 
 /*
- * closs.h's three functions of loss NAME for one dtype T (suffix SFX, closs
+ * closs.h's four functions of loss NAME for one dtype T (suffix SFX, closs
  * dtype DT): ARGS its parameters before the reduction, GRADS its gradient
  * arrays, FILL and GFILL the closs_rowwise_args fields they give.
  */
@@ -242,6 +244,12 @@ closs_status closs_rowwise_call(closs_dtype dtype, int kind, closs_op op,
         const closs_rowwise_args a = {ROWWISE_LIST FILL, .reduction = reduction, .out = out, \
                                       ROWWISE_LIST GFILL};                                  \
         return closs_rowwise_call(DT, ROWWISE_KIND(NAME), CLOSS_OP_FUSED, &a);              \
+    }                                                                                       \
+    closs_status closs_##NAME##_partial_##SFX(ROWWISE_LIST ARGS, closs_reduction reduction, \
+                                              double *out)                                  \
+    {                                                                                       \
+        const closs_rowwise_args a = {ROWWISE_LIST FILL, .reduction = reduction, .out = out}; \
+        return closs_rowwise_call(DT, ROWWISE_KIND(NAME), CLOSS_OP_PARTIAL, &a);            \
     }
 
 #define MARGIN_RANKING(T, SFX, DT)                                                      \

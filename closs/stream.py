@@ -1,0 +1,99 @@
+"""closs.stream - a loss over a stream of batches, exact at the end, in constant memory.
+
+    acc = closs.stream.Loss("cross_entropy", weight=class_weights, ignore_index=-1)
+    for logits, labels in batches:          # any iterator: a data loader, memmap slices
+        acc.update(logits, labels)
+    acc.value()                             # torch's 'mean' over every batch at once
+
+``update`` takes the arguments of closs.functional.<name> that vary per batch (the
+positional ones, or any by keyword); the options given to the constructor are
+fixed for the stream. Each batch adds its partial pair (the C core's partial
+reduction: the sum of its loss terms and its share of the 'mean' denominator: the
+element count, the summed class weights of the kept targets, the rows, the batch
+size for 'batchmean'), so the value is exact whatever the batch sizes, weights or
+ignored targets. Pairs combine in float64 in the fixed tree of closs._shard (as
+closs.dask combines chunks): the result depends on the batches and their order
+alone, and the same batches as Dask chunks give the same bits.
+
+Batches split the batch axis (axis 0; axis 1 of ctc_loss's (T, N, C) log_probs).
+
+Gradients of the whole stream's mean need its denominator before any batch's
+gradient: ``grad(*args)`` gives a batch's share once the stream is complete (a
+second pass over the batches: its 'sum' gradient over the stream's denominator).
+"""
+
+import numpy as np
+
+from closs import _shard
+
+__all__ = ["Loss", "Mean"]
+
+
+class Loss:
+    """The loss `name` of closs.functional over a stream of batches.
+
+    reduction: 'mean' (default), 'sum', or 'batchmean' (kl_div); options: the
+    function's keyword arguments that are the same for every batch.
+    """
+
+    def __init__(self, name, *, reduction="mean", **options):
+        _shard.function(name)  # the name is a loss
+        if reduction == "none":
+            raise ValueError("a stream reduces: reduction is 'mean', 'sum' or 'batchmean'")
+        self.name, self.reduction, self.options = name, reduction, options
+        self._combiner = _shard.Combiner()
+        self._dtype = None
+
+    def _arguments(self, args, kwargs):
+        arguments = _shard.bind(self.name, args, {**self.options, **kwargs,
+                                                  "reduction": self.reduction})
+        if arguments["reduction"] == "none":
+            raise ValueError("a stream reduces: reduction is 'mean', 'sum' or 'batchmean'")
+        return arguments
+
+    def update(self, *args, **kwargs):
+        """Adds one batch: the loss's per-batch arguments (as closs.functional takes them)."""
+        arguments = self._arguments(args, kwargs)
+        call = _shard.prepare(self.name, arguments, arguments["reduction"])
+        if self._dtype is None:
+            self._dtype = call.dtype
+        self._combiner.push(call.partial())
+        return self
+
+    @property
+    def batches(self):
+        """How many batches were added."""
+        return self._combiner.count
+
+    def pair(self):
+        """The combined pair [S, D] (float64) of every batch so far."""
+        return self._combiner.total()
+
+    def value(self):
+        """The loss of every batch so far, as one call on their concatenation would give
+        it (within float64 rounding of the combine): a NumPy scalar of the result dtype
+        (NaN for 'mean' over no element, as torch)."""
+        return _shard.finish(self.reduction, self.pair(), self._dtype or np.float32)
+
+    def grad(self, *args, **kwargs):
+        """One batch's gradient of the whole stream's loss (its 'sum' gradient times
+        1 / D of every batch added): call after the stream is complete, on each batch
+        again. Returns what closs.nn's backward returns for the loss."""
+        arguments = self._arguments(args, kwargs)
+        pair = self.pair()
+        scale = 1.0 if self.reduction == "sum" else 1.0 / pair[1]
+        return _shard.grad(self.name, arguments, scale)
+
+    def reset(self):
+        """Forgets every batch."""
+        self._combiner = _shard.Combiner()
+        self._dtype = None
+
+    def __repr__(self):
+        return (f"closs.stream.Loss({self.name!r}, reduction={self.reduction!r}, "
+                f"batches={self.batches})")
+
+
+def Mean(name, **options):  # noqa: N802 - a class-like factory
+    """Loss(name, reduction='mean', **options): the stream's mean."""
+    return Loss(name, reduction="mean", **options)
