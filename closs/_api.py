@@ -822,14 +822,20 @@ def classification(name, x, t, w, reduction, out_shape, ignore_index=-100,
     call.s = int(np.prod(x.shape[2:], dtype=np.int64)) if x.ndim > 2 else 1
     call.out_shape = out_shape
     call.x = contiguous(x, dtype).reshape(-1)
+    _class_targets(call, probabilities, t, w, ignore_index, label_smoothing)
+    call.grads = (GradSpec(x.shape, x.shape, grad_dtype(x, dtype)),)
+    return call
+
+
+def _class_targets(call, probabilities, t, w, ignore_index, label_smoothing):
+    """The target (int64 class indices t or probabilities tp, flat), class weight and
+    options of a classification or linear call, in the call's dtype."""
     call.t = None if probabilities else contiguous(t, np.dtype(np.int64)).reshape(-1)
-    call.tp = contiguous(t, dtype).reshape(-1) if probabilities else None
-    call.w = None if w is None else contiguous(w, dtype)
+    call.tp = contiguous(t, call.dtype).reshape(-1) if probabilities else None
+    call.w = None if w is None else contiguous(w, call.dtype)
     call.ignore_index = int(ignore_index)
     call.label_smoothing = label_smoothing
     call.user_target = t
-    call.grads = (GradSpec(x.shape, x.shape, grad_dtype(x, dtype)),)
-    return call
 
 
 class LinearCall(LossCall):
@@ -869,12 +875,7 @@ def linear(name, x, lw, lb, t, w, reduction, out_shape, ignore_index=-100, label
     call.x = contiguous(x, dtype).reshape(-1)
     call.lw = contiguous(lw, dtype).reshape(-1)
     call.lb = None if lb is None else contiguous(lb, dtype).reshape(-1)
-    call.t = None if probabilities else contiguous(t, np.dtype(np.int64)).reshape(-1)
-    call.tp = contiguous(t, dtype).reshape(-1) if probabilities else None
-    call.w = None if w is None else contiguous(w, dtype)
-    call.ignore_index = int(ignore_index)
-    call.label_smoothing = label_smoothing
-    call.user_target = t
+    _class_targets(call, probabilities, t, w, ignore_index, label_smoothing)
     call.grads = tuple(GradSpec(a.shape, a.shape, grad_dtype(a, dtype))
                        for a in (x, lw, lb) if a is not None)
     return call

@@ -87,6 +87,19 @@ const char *const closs_classification_names[CLOSS_CLASSIFICATION_COUNT] = {
 
 /* ---------------------------------------------------------------- driver */
 
+/* The context's sizes, arrays and target of a call's arguments (the rest 0). */
+static void cl_ctx_of(closs_cl_ctx *c, const closs_classification_args *a, int indices)
+{
+    memset(c, 0, sizeof *c);
+    c->c = a->c;
+    c->s = a->s;
+    c->x = a->x;
+    c->w = a->w;
+    c->t = indices ? a->t : NULL;
+    c->tp = indices ? NULL : a->tp;
+    c->ignore = indices ? a->ignore_index : 0;
+}
+
 /* MEAN's denominator with class indices: the summed weight of the kept
  * positions' targets, in a pass of its own (validating them: 0 when an index is
  * out of range, before any output is written). */
@@ -134,16 +147,9 @@ static closs_status cl_run(closs_dtype dtype, int kind, closs_op op,
     CLOSS_REQUIRE(!want_g || grad_input || ne == 0, CLOSS_ERR_NULL_POINTER);
 
     closs_cl_ctx c;
-    memset(&c, 0, sizeof c);
-    c.c = a->c;
-    c.s = a->s;
-    c.x = a->x;
-    c.w = a->w;
-    c.t = indices ? a->t : NULL;
-    c.tp = indices ? NULL : a->tp;
+    cl_ctx_of(&c, a, indices);
     c.gx = want_g ? grad_input : NULL;
     c.out = want_v && red == CLOSS_REDUCTION_NONE ? out : NULL;
-    c.ignore = indices ? a->ignore_index : 0;
     c.keep = 1.0 - label_smoothing;
     c.eps_c = a->c > 0 ? label_smoothing / (double)a->c : 0.0;
     c.gscale = 1.0;
@@ -236,12 +242,7 @@ closs_status closs_classification_denominator(closs_dtype dtype, int kind,
     }
     CLOSS_REQUIRE(np == 0 || a->t, CLOSS_ERR_NULL_POINTER);
     closs_cl_ctx c;
-    memset(&c, 0, sizeof c);
-    c.c = a->c;
-    c.s = a->s;
-    c.w = a->w;
-    c.t = a->t;
-    c.ignore = a->ignore_index;
+    cl_ctx_of(&c, a, 1);
     const closs_cl_kernels *k = dtype == CLOSS_F64 ? &cl_kernels_f64 : &cl_kernels_f32;
     CLOSS_REQUIRE(cl_kept_weight(k, &c, np, denominator), CLOSS_ERR_INDEX_OUT_OF_RANGE);
     return CLOSS_OK;

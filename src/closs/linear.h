@@ -81,92 +81,67 @@ static const lin_kernels CLOSS_FN(lin_kernels) = {
 /* ---------------------------------------------------------------- public */
 
 #define LIN_DTYPE (CLOSS_IS_F64 ? CLOSS_F64 : CLOSS_F32)
-/* the arguments every function takes, then its target's and its options' */
-#define LIN_ARGS(target_field, ignore)                                                         \
-    closs_linear_args a;                                                                       \
-    memset(&a, 0, sizeof a);                                                                   \
-    a.n = n, a.in_features = in_features, a.c = c, a.s = s, a.input = input;                   \
-    a.linear_weight = linear_weight, a.linear_bias = linear_bias, a.target_field = target;     \
-    a.w = weight, a.ignore_index = ignore, a.label_smoothing = label_smoothing;                \
-    a.reduction = reduction
-#define LIN_GRADS()                                                                            \
-    a.grad_input = grad_input, a.grad_weight = grad_linear_weight, a.grad_bias = grad_linear_bias
+/* The three functions of closs.h for one kind of target: `target` of type
+ * TARGET, stored in the arguments' field FIELD; (PARAMS) the options between
+ * weight and label_smoothing, IGNORE the ignore_index they give. */
+#define LIN_PUBLIC(name, KIND, TARGET, FIELD, PARAMS, IGNORE)                                  \
+    static closs_status CLOSS_FN(lin_##name)(                                                 \
+        int64_t n, int64_t in_features, int64_t c, int64_t s, const CLOSS_T *input,            \
+        const CLOSS_T *linear_weight, const CLOSS_T *linear_bias, TARGET target,               \
+        const CLOSS_T *weight, int64_t ignore_index, double label_smoothing,                   \
+        closs_reduction reduction, closs_op op, const CLOSS_T *grad_output, CLOSS_T *out,      \
+        CLOSS_T *grad_input, CLOSS_T *grad_linear_weight, CLOSS_T *grad_linear_bias)           \
+    {                                                                                          \
+        closs_linear_args a;                                                                   \
+        memset(&a, 0, sizeof a);                                                               \
+        a.n = n, a.in_features = in_features, a.c = c, a.s = s, a.input = input;               \
+        a.linear_weight = linear_weight, a.linear_bias = linear_bias, a.FIELD = target;        \
+        a.w = weight, a.ignore_index = ignore_index, a.label_smoothing = label_smoothing;      \
+        a.reduction = reduction, a.grad_output = grad_output, a.out = out;                     \
+        a.grad_input = grad_input, a.grad_weight = grad_linear_weight;                         \
+        a.grad_bias = grad_linear_bias;                                                        \
+        return closs_linear_call(LIN_DTYPE, KIND, op, &a);                                     \
+    }                                                                                          \
+    closs_status CLOSS_FN(closs_##name)(                                                       \
+        int64_t n, int64_t in_features, int64_t c, int64_t s, const CLOSS_T *input,            \
+        const CLOSS_T *linear_weight, const CLOSS_T *linear_bias, TARGET target,               \
+        const CLOSS_T *weight, CLOSS_UNPAREN PARAMS double label_smoothing,                    \
+        closs_reduction reduction, CLOSS_T *out)                                               \
+    {                                                                                          \
+        return CLOSS_FN(lin_##name)(n, in_features, c, s, input, linear_weight, linear_bias,   \
+                                    target, weight, IGNORE, label_smoothing, reduction,        \
+                                    CLOSS_OP_FORWARD, NULL, out, NULL, NULL, NULL);            \
+    }                                                                                          \
+    closs_status CLOSS_FN(closs_##name##_backward)(                                            \
+        int64_t n, int64_t in_features, int64_t c, int64_t s, const CLOSS_T *input,            \
+        const CLOSS_T *linear_weight, const CLOSS_T *linear_bias, TARGET target,               \
+        const CLOSS_T *weight, CLOSS_UNPAREN PARAMS double label_smoothing,                    \
+        closs_reduction reduction, const CLOSS_T *grad_output, CLOSS_T *grad_input,            \
+        CLOSS_T *grad_linear_weight, CLOSS_T *grad_linear_bias)                                \
+    {                                                                                          \
+        return CLOSS_FN(lin_##name)(n, in_features, c, s, input, linear_weight, linear_bias,   \
+                                    target, weight, IGNORE, label_smoothing, reduction,        \
+                                    CLOSS_OP_BACKWARD, grad_output, NULL, grad_input,          \
+                                    grad_linear_weight, grad_linear_bias);                     \
+    }                                                                                          \
+    closs_status CLOSS_FN(closs_##name##_fused)(                                               \
+        int64_t n, int64_t in_features, int64_t c, int64_t s, const CLOSS_T *input,            \
+        const CLOSS_T *linear_weight, const CLOSS_T *linear_bias, TARGET target,               \
+        const CLOSS_T *weight, CLOSS_UNPAREN PARAMS double label_smoothing,                    \
+        closs_reduction reduction, CLOSS_T *out, CLOSS_T *grad_input,                          \
+        CLOSS_T *grad_linear_weight, CLOSS_T *grad_linear_bias)                                \
+    {                                                                                          \
+        return CLOSS_FN(lin_##name)(n, in_features, c, s, input, linear_weight, linear_bias,   \
+                                    target, weight, IGNORE, label_smoothing, reduction,        \
+                                    CLOSS_OP_FUSED, NULL, out, grad_input, grad_linear_weight, \
+                                    grad_linear_bias);                                         \
+    }
 
-closs_status CLOSS_FN(closs_linear_cross_entropy)(
-    int64_t n, int64_t in_features, int64_t c, int64_t s, const CLOSS_T *input,
-    const CLOSS_T *linear_weight, const CLOSS_T *linear_bias, const int64_t *target,
-    const CLOSS_T *weight, int64_t ignore_index, double label_smoothing, closs_reduction reduction,
-    CLOSS_T *out)
-{
-    LIN_ARGS(t, ignore_index);
-    a.out = out;
-    return closs_linear_call(LIN_DTYPE, CLOSS_CLASSIFICATION_cross_entropy, CLOSS_OP_FORWARD, &a);
-}
+LIN_PUBLIC(linear_cross_entropy, CLOSS_CLASSIFICATION_cross_entropy, const int64_t *, t,
+           (int64_t ignore_index,), ignore_index)
+LIN_PUBLIC(linear_cross_entropy_prob, CLOSS_CLASSIFICATION_cross_entropy_prob, const CLOSS_T *,
+           tp, (), 0)
 
-closs_status CLOSS_FN(closs_linear_cross_entropy_backward)(
-    int64_t n, int64_t in_features, int64_t c, int64_t s, const CLOSS_T *input,
-    const CLOSS_T *linear_weight, const CLOSS_T *linear_bias, const int64_t *target,
-    const CLOSS_T *weight, int64_t ignore_index, double label_smoothing, closs_reduction reduction,
-    const CLOSS_T *grad_output, CLOSS_T *grad_input, CLOSS_T *grad_linear_weight,
-    CLOSS_T *grad_linear_bias)
-{
-    LIN_ARGS(t, ignore_index);
-    a.grad_output = grad_output;
-    LIN_GRADS();
-    return closs_linear_call(LIN_DTYPE, CLOSS_CLASSIFICATION_cross_entropy, CLOSS_OP_BACKWARD, &a);
-}
-
-closs_status CLOSS_FN(closs_linear_cross_entropy_fused)(
-    int64_t n, int64_t in_features, int64_t c, int64_t s, const CLOSS_T *input,
-    const CLOSS_T *linear_weight, const CLOSS_T *linear_bias, const int64_t *target,
-    const CLOSS_T *weight, int64_t ignore_index, double label_smoothing, closs_reduction reduction,
-    CLOSS_T *out, CLOSS_T *grad_input, CLOSS_T *grad_linear_weight, CLOSS_T *grad_linear_bias)
-{
-    LIN_ARGS(t, ignore_index);
-    a.out = out;
-    LIN_GRADS();
-    return closs_linear_call(LIN_DTYPE, CLOSS_CLASSIFICATION_cross_entropy, CLOSS_OP_FUSED, &a);
-}
-
-closs_status CLOSS_FN(closs_linear_cross_entropy_prob)(
-    int64_t n, int64_t in_features, int64_t c, int64_t s, const CLOSS_T *input,
-    const CLOSS_T *linear_weight, const CLOSS_T *linear_bias, const CLOSS_T *target,
-    const CLOSS_T *weight, double label_smoothing, closs_reduction reduction, CLOSS_T *out)
-{
-    LIN_ARGS(tp, 0);
-    a.out = out;
-    return closs_linear_call(LIN_DTYPE, CLOSS_CLASSIFICATION_cross_entropy_prob, CLOSS_OP_FORWARD,
-                             &a);
-}
-
-closs_status CLOSS_FN(closs_linear_cross_entropy_prob_backward)(
-    int64_t n, int64_t in_features, int64_t c, int64_t s, const CLOSS_T *input,
-    const CLOSS_T *linear_weight, const CLOSS_T *linear_bias, const CLOSS_T *target,
-    const CLOSS_T *weight, double label_smoothing, closs_reduction reduction,
-    const CLOSS_T *grad_output, CLOSS_T *grad_input, CLOSS_T *grad_linear_weight,
-    CLOSS_T *grad_linear_bias)
-{
-    LIN_ARGS(tp, 0);
-    a.grad_output = grad_output;
-    LIN_GRADS();
-    return closs_linear_call(LIN_DTYPE, CLOSS_CLASSIFICATION_cross_entropy_prob,
-                             CLOSS_OP_BACKWARD, &a);
-}
-
-closs_status CLOSS_FN(closs_linear_cross_entropy_prob_fused)(
-    int64_t n, int64_t in_features, int64_t c, int64_t s, const CLOSS_T *input,
-    const CLOSS_T *linear_weight, const CLOSS_T *linear_bias, const CLOSS_T *target,
-    const CLOSS_T *weight, double label_smoothing, closs_reduction reduction, CLOSS_T *out,
-    CLOSS_T *grad_input, CLOSS_T *grad_linear_weight, CLOSS_T *grad_linear_bias)
-{
-    LIN_ARGS(tp, 0);
-    a.out = out;
-    LIN_GRADS();
-    return closs_linear_call(LIN_DTYPE, CLOSS_CLASSIFICATION_cross_entropy_prob, CLOSS_OP_FUSED,
-                             &a);
-}
-
-#undef LIN_ARGS
-#undef LIN_GRADS
+#undef LIN_PUBLIC
 #undef LIN_DTYPE
 #undef LIN_GEMM
