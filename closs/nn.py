@@ -371,7 +371,7 @@ class LinearCrossEntropyOptions:
     """torch.nn.LinearCrossEntropyOptions's fields and checks, for compatibility.
 
     closs always computes linear_cross_entropy a block of rows at a time, the blocks
-    fixed by the number of classes (closs.h: about 2^23 logits a block), so that its
+    fixed by the number of classes (closs.h: about 2^24 logits a block), so that its
     results do not depend on any chunking: batch_chunk_size and chunking_method are
     checked as torch checks them but change neither the numbers nor closs's
     memory. acc_policy and acc_dtype concern

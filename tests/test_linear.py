@@ -191,7 +191,7 @@ def test_entry_points_and_out_buffers():
 
 
 def test_any_chunking_and_thread_count_give_the_same_bits():
-    """Several blocks (600 rows of 40000 logits: 208 rows a block); options'
+    """Several blocks (600 rows of 40000 logits: 416 rows a block); options'
     batch_chunk_size changes nothing; 1 and 2 threads agree to the bit, and with the
     float64 reference."""
     rng = np.random.default_rng(7)
@@ -316,7 +316,7 @@ def test_dtypes_promote():
 
 def test_fused_call_does_not_grow_memory_by_the_logits():
     """(8192, 64, 32000) float32: the logits alone would be 1 GB; the fused call's peak
-    resident memory grows by its blocks (two of 256 x 32000 floats, 65 MB) and the
+    resident memory grows by its blocks (two of 512 x 32000 floats, 131 MB) and the
     gradient buffers given, measured in a fresh process (ru_maxrss sees C's malloc)."""
     script = textwrap.dedent("""
         import resource, numpy as np, closs
@@ -336,4 +336,4 @@ def test_fused_call_does_not_grow_memory_by_the_logits():
     """)
     grown = int(subprocess.run([sys.executable, "-c", script], check=True, capture_output=True,
                                text=True).stdout)
-    assert grown < 150 * 2**20, f"peak memory grew by {grown / 2**20:.0f} MiB"
+    assert grown < 256 * 2**20, f"peak memory grew by {grown / 2**20:.0f} MiB"

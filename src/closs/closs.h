@@ -699,7 +699,7 @@ CLOSS_API closs_status closs_cross_entropy_prob_fused_f64(
  *
  * The logits never exist whole: they are computed, consumed and their
  * gradient G used a block of R rows at a time (R chosen from c * s alone,
- * about 2^23 logits a block; scratch: two blocks of logits, allocated once per
+ * about 2^24 logits a block; scratch: two blocks of logits, allocated once per
  * call), with a BLAS GEMM for each of input W^T, G W and G^T input. Backward
  * computes the logits again. Results are bit-identical for any thread count.
  *

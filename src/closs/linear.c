@@ -3,7 +3,7 @@
  * input linear_weight^T + linear_bias, fused and taken a block of rows at a
  * time, so that the (n, c s) logits and their gradient never exist whole.
  *
- * Per block of R rows (R from closs_linear_block_rows: about 2^23 logits, so
+ * Per block of R rows (R from closs_linear_block_rows: about 2^24 logits, so
  * the two block buffers L and G are closs's whole scratch, allocated once per
  * call):
  *   L  = X_b W^T (+ b)                  GEMM, R x v x in  (v = c s logits a row)
@@ -66,11 +66,11 @@ typedef struct lin_kernels {
 #define CLOSS_TEMPLATE "linear.h"
 #include "closs_instantiate.h"
 
-/* Logits per block: 2^23 (32 MiB of float, the L and G buffers 64 MiB
- * together), at least 64 rows (the grad_weight GEMM's k: below that, reading
- * and writing grad_weight once per block costs more than its flops) and at
+/* Logits per block: 2^24 (64 MiB of float; the L and G buffers 128 MiB
+ * together), at least 64 rows (the grad_weight GEMM's k: grad_weight is read
+ * and written once per block; with 2^23, (512, 4096, 32000) paid for it) and at
  * most 4096. */
-#define LIN_BLOCK_ELEMENTS ((int64_t)1 << 23)
+#define LIN_BLOCK_ELEMENTS ((int64_t)1 << 24)
 #define LIN_BLOCK_MIN 64
 #define LIN_BLOCK_MAX 4096
 
@@ -80,7 +80,7 @@ int64_t closs_linear_block_rows(int64_t v)
     return r < LIN_BLOCK_MIN ? LIN_BLOCK_MIN : r > LIN_BLOCK_MAX ? LIN_BLOCK_MAX : r;
 }
 
-/* Tiles of a GEMM: at most LIN_TILES, first along the dimension whose split
+/* Tiles of a GEMM: at most `most`, first along the dimension whose split
  * re-reads the smaller operand (`first`, at least first_min wide), then
  * along the other; shapes depend on the sizes alone. */
 #define LIN_TILES 16
@@ -94,11 +94,12 @@ static void lin_split(int64_t size, int64_t min, int64_t most, int64_t *tile, in
     *count = size > 0 ? closs_ceil_div(size, *tile) : 0;
 }
 
-static void lin_plan(lin_gemm *g, int first_is_n, int64_t first_min, int64_t second_min)
+static void lin_plan(lin_gemm *g, int first_is_n, int64_t first_min, int64_t second_min,
+                     int64_t most)
 {
     int64_t t1, c1, t2, c2;
-    lin_split(first_is_n ? g->n : g->m, first_min, LIN_TILES, &t1, &c1);
-    lin_split(first_is_n ? g->m : g->n, second_min, c1 > 0 ? LIN_TILES / c1 : 1, &t2, &c2);
+    lin_split(first_is_n ? g->n : g->m, first_min, most, &t1, &c1);
+    lin_split(first_is_n ? g->m : g->n, second_min, c1 > 0 ? most / c1 : 1, &t2, &c2);
     g->tn = first_is_n ? t1 : t2;
     g->tiles_n = first_is_n ? c1 : c2;
     g->tm = first_is_n ? t2 : t1;
@@ -192,7 +193,7 @@ closs_status closs_linear_call(closs_dtype dtype, int kind, closs_op op, const c
         /* L = X_b W^T + b: tiles along v (each reads its rows of W once) */
         lin_gemm g = {0, 1, rows, v, in, x + (size_t)(r0 * in) * k->size, a->linear_weight, in,
                       in, L, v, 0.0, a->linear_bias, 0, 0, 0, 0};
-        lin_plan(&g, 1, 256, 64);
+        lin_plan(&g, 1, 256, 64, LIN_TILES);
         lin_run_gemm(k, &g);
 
         ca.n = rows;
@@ -214,13 +215,13 @@ closs_status closs_linear_call(closs_dtype dtype, int kind, closs_op op, const c
         if (gi) { /* grad_input_b = G W: tiles along in (each packs G), then rows */
             lin_gemm p = {0, 0, rows, in, v, G, a->linear_weight, v, in,
                           (char *)gi + (size_t)(r0 * in) * k->size, in, 0.0, NULL, 0, 0, 0, 0};
-            lin_plan(&p, 1, 192, 64);
+            lin_plan(&p, 1, 256, 128, LIN_TILES / 2); /* each tile packs G */
             lin_run_gemm(k, &p);
         }
         if (gw) { /* grad_weight (+)= G^T X_b: tiles along v, then in */
             lin_gemm p = {1, 0, v, in, rows, G, x + (size_t)(r0 * in) * k->size, v, in, gw, in,
                           r0 == 0 ? 0.0 : 1.0, NULL, 0, 0, 0, 0};
-            lin_plan(&p, 0, 256, 128);
+            lin_plan(&p, 0, 256, 128, LIN_TILES);
             lin_run_gemm(k, &p);
         }
         if (gb && v > 0) {

@@ -278,10 +278,10 @@ static void test_statuses(void)
     release(&p);
 }
 
-/* 1 and 2 threads give the same bits (two blocks: 300 rows of 40000 logits, 208 a block). */
+/* 1 and 2 threads give the same bits (two blocks: 300 rows of 80000 logits, 208 a block). */
 static void test_threads(void)
 {
-    const int64_t n = 300, in = 16, c = 40000;
+    const int64_t n = 300, in = 16, c = 80000;
     problem p = make(n, in, c, 1, 1, 0, 1, 0.1, CLOSS_REDUCTION_MEAN, 5);
     float *x = to_f32(p.x, n * in), *W = to_f32(p.W, c * in), *b = to_f32(p.b, c);
     float *w = to_f32(p.w, c);
