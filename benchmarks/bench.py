@@ -478,10 +478,14 @@ def linear_contenders(torch, x, w, b, t):
     """Fused value + the three gradients (input, weight, bias), each from scratch as a
     training step takes them: closs's value_and_grad (fresh gradient arrays), torch's
     reference path (options=None: linear, then cross_entropy) and its chunked path
-    (options=LinearCrossEntropyOptions()), both through autograd."""
+    (options=LinearCrossEntropyOptions()), both through autograd; and closs into
+    gradient buffers reused from call to call (out=), as a training loop would."""
     from closs.functional import _linear_cross_entropy_call
 
-    fns = {"closs": lambda: _linear_cross_entropy_call(x, w, t, linear_bias=b).value_and_grad()}
+    out = tuple(np.zeros_like(a) for a in (x, w, b))
+    fns = {"closs": lambda: _linear_cross_entropy_call(x, w, t, linear_bias=b).value_and_grad(),
+           "closs out=": lambda: _linear_cross_entropy_call(
+               x, w, t, linear_bias=b).value_and_grad(out=out)}
     if torch is not None:
         tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
         tt = torch.tensor(t)
@@ -532,15 +536,17 @@ def gemm_floor(x, w, threads):
 
 def linear_peak(contender, n, d, c):
     """Peak resident memory growth (bytes) of one call of `contender`, in a fresh
-    process (ru_maxrss: C's malloc and torch's allocator included), the problem's
-    arrays allocated before."""
+    process, after the problem's arrays exist: the kernel's peak-RSS mark (VmHWM) is
+    reset (/proc/self/clear_refs) before the call, so the setup's own transients do
+    not hide it; C's malloc and torch's allocator are both seen."""
     import subprocess
 
-    code = (f"import resource, bench; from bench import *; torch = import_torch(False); "
+    code = (f"import re, bench; from bench import *; torch = import_torch(False); "
             f"fns = linear_contenders(torch, *linear_problem({n}, {d}, {c})); "
-            f"before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss; "
-            f"fns[{contender!r}](); "
-            f"print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before)")
+            f"status = lambda k: int(re.search(k + r':\\s+(\\d+)', "
+            f"open('/proc/self/status').read()).group(1)); "
+            f"open('/proc/self/clear_refs', 'w').write('5'); before = status('VmRSS'); "
+            f"fns[{contender!r}](); print(status('VmHWM') - before)")
     out = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).parent, check=True,
                          capture_output=True, text=True, env=dict(os.environ, OMP_NUM_THREADS="1"))
     return int(out.stdout.split()[-1]) * 1024
@@ -550,18 +556,18 @@ def linear_table(torch, opts):
     """closs vs torch's two paths at LINEAR_SHAPES, float32, 1 and 2 threads: medians
     of LINEAR_REPS interleaved rounds (rotating order) after a warm-up call; the GEMM
     floor and its share of closs's time; peak memory growth of one call beside."""
-    columns = (("N, in, C", 18), ("thr", 4), ("closs", 12), ("torch ref", 12),
+    columns = (("N, in, C", 18), ("thr", 4), ("closs", 12), ("closs out=", 12), ("torch ref", 12),
                ("torch chunked", 14), ("speedup", 8), ("GEMMs", 12), ("GEMM share", 11),
                ("peak MB closs / ref / chunked", 30))
     print_header(columns, "\nlinear_cross_entropy, fused value + 3 gradients, float32; speedup: "
                  "torch's better path / closs;\nGEMMs: the three products by closs's OpenBLAS alone (the "
-                 "floor), GEMM share: their time over closs's")
+                 "floor), GEMM share: their time over closs's; closs out=: gradients into reused buffers")
     shapes = LINEAR_QUICK_SHAPES if opts.quick else LINEAR_SHAPES
     records = []
     for n, d, c in shapes:
         x, w, b, t = linear_problem(n, d, c)
         fns = linear_contenders(torch, x, w, b, t)
-        peaks = {name: linear_peak(name, n, d, c) for name in fns}
+        peaks = {name: linear_peak(name, n, d, c) for name in fns if name != "closs out="}
         for threads in opts.threads:
             set_threads(threads, torch)
             cells = dict(fns, GEMMs=gemm_floor(x, w, threads))
@@ -577,9 +583,10 @@ def linear_table(torch, opts):
             med = {name: float(np.median(v)) for name, v in samples.items()}
             torch_best = min((med[k] for k in ("torch ref", "torch chunked") if k in med),
                              default=None)
-            mb = " / ".join(f"{peaks[k] / 2**20:.0f}" for k in fns)
+            mb = " / ".join(f"{peaks[k] / 2**20:.0f}" for k in fns if k != "closs out=")
             print_row([wd for _, wd in columns],
                       [f"{n}, {d}, {c}", str(threads), fmt_time(med["closs"]),
+                       fmt_time(med["closs out="]),
                        fmt_time(med.get("torch ref")), fmt_time(med.get("torch chunked")),
                        f"{torch_best / med['closs']:.2f}" if torch_best else "-",
                        fmt_time(med["GEMMs"]), f"{med['GEMMs'] / med['closs']:.0%}", mb])
