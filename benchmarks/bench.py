@@ -4,6 +4,7 @@
     python benchmarks/bench.py --quick         # CI smoke run, well under a minute
     python benchmarks/bench.py --busy          # 2-thread cells with a busy neighbour
     python benchmarks/bench.py --threshold     # where a second thread starts to pay
+    python benchmarks/bench.py --linear        # linear_cross_entropy at LM-head shapes (minutes)
 
 What is timed, for every loss of closs._registry.LOSSES, float32, reduction='mean':
 
@@ -454,6 +455,146 @@ def threshold_table(bench, losses, opts):
     return records
 
 
+# ------------------------------------------------------------ linear_cross_entropy
+
+# (N, in_features, C): language-model heads, the logits (N, C) 131-524 MB of float32
+LINEAR_SHAPES = ((2048, 256, 16000), (4096, 768, 32000), (512, 4096, 32000))
+LINEAR_QUICK_SHAPES = ((256, 64, 2000),)
+LINEAR_REPS = 3
+
+
+def linear_problem(n, d, c, seed=0):
+    """float32 input, linear weight and bias, class indices (a tenth ignored)."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, d), dtype=np.float32)
+    w = rng.standard_normal((c, d), dtype=np.float32) * np.float32(d ** -0.5)
+    b = rng.standard_normal(c, dtype=np.float32) * np.float32(0.1)
+    t = rng.integers(0, c, n)
+    t[::10] = -100
+    return x, w, b, t
+
+
+def linear_contenders(torch, x, w, b, t):
+    """Fused value + the three gradients (input, weight, bias), each from scratch as a
+    training step takes them: closs's value_and_grad (fresh gradient arrays), torch's
+    reference path (options=None: linear, then cross_entropy) and its chunked path
+    (options=LinearCrossEntropyOptions()), both through autograd; and closs into
+    gradient buffers reused from call to call (out=), as a training loop would."""
+    from closs.functional import _linear_cross_entropy_call
+
+    out = tuple(np.zeros_like(a) for a in (x, w, b))
+    fns = {"closs": lambda: _linear_cross_entropy_call(x, w, t, linear_bias=b).value_and_grad(),
+           "closs out=": lambda: _linear_cross_entropy_call(
+               x, w, t, linear_bias=b).value_and_grad(out=out)}
+    if torch is not None:
+        tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
+        tt = torch.tensor(t)
+
+        def step(options):
+            v = torch.nn.functional.linear_cross_entropy(tx, tw, tt, linear_bias=tb,
+                                                         options=options)
+            return torch.autograd.grad(v, (tx, tw, tb))
+
+        fns["torch ref"] = lambda: step(None)
+        fns["torch chunked"] = lambda: step(torch.nn.LinearCrossEntropyOptions())
+    return fns
+
+
+def gemm_floor(x, w, threads):
+    """The three GEMMs of a fused call at full size (x W^T, G W, G^T x for a random G)
+    into preallocated outputs, by the OpenBLAS closs links (scipy-openblas32's, called
+    through ctypes) with its own threading on `threads` threads: the BLAS time any
+    implementation of the three products pays, without closs's tiling."""
+    import ctypes
+
+    import scipy_openblas32
+
+    lib = ctypes.CDLL(os.path.join(scipy_openblas32.get_lib_dir(),
+                                   f"lib{scipy_openblas32.get_library()}.so"))
+    sgemm = lib.scipy_cblas_sgemm
+    sgemm.restype = None
+    sgemm.argtypes = [ctypes.c_int] * 6 + [ctypes.c_float, ctypes.c_void_p, ctypes.c_int,
+                                           ctypes.c_void_p, ctypes.c_int, ctypes.c_float,
+                                           ctypes.c_void_p, ctypes.c_int]
+    (n, d), c = x.shape, w.shape[0]
+    g = np.random.default_rng(1).standard_normal((n, c), dtype=np.float32)
+    logits, gx, gw = np.empty_like(g), np.empty_like(x), np.empty_like(w)
+    row, no, tr = 101, 111, 112  # CblasRowMajor, CblasNoTrans, CblasTrans
+
+    def run():
+        lib.scipy_openblas_set_num_threads(threads)
+        sgemm(row, no, tr, n, c, d, 1.0, x.ctypes.data, d, w.ctypes.data, d, 0.0,
+              logits.ctypes.data, c)
+        sgemm(row, no, no, n, d, c, 1.0, g.ctypes.data, c, w.ctypes.data, d, 0.0,
+              gx.ctypes.data, d)
+        sgemm(row, tr, no, c, d, n, 1.0, g.ctypes.data, c, x.ctypes.data, d, 0.0,
+              gw.ctypes.data, d)
+        lib.scipy_openblas_set_num_threads(1)  # as closs leaves it
+
+    return run
+
+
+def linear_peak(contender, n, d, c):
+    """Peak resident memory growth (bytes) of one call of `contender`, in a fresh
+    process, after the problem's arrays exist: the kernel's peak-RSS mark (VmHWM) is
+    reset (/proc/self/clear_refs) before the call, so the setup's own transients do
+    not hide it; C's malloc and torch's allocator are both seen."""
+    import subprocess
+
+    code = (f"import re, bench; from bench import *; torch = import_torch(False); "
+            f"fns = linear_contenders(torch, *linear_problem({n}, {d}, {c})); "
+            f"status = lambda k: int(re.search(k + r':\\s+(\\d+)', "
+            f"open('/proc/self/status').read()).group(1)); "
+            f"open('/proc/self/clear_refs', 'w').write('5'); before = status('VmRSS'); "
+            f"fns[{contender!r}](); print(status('VmHWM') - before)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).parent, check=True,
+                         capture_output=True, text=True, env=dict(os.environ, OMP_NUM_THREADS="1"))
+    return int(out.stdout.split()[-1]) * 1024
+
+
+def linear_table(torch, opts):
+    """closs vs torch's two paths at LINEAR_SHAPES, float32, 1 and 2 threads: medians
+    of LINEAR_REPS interleaved rounds (rotating order) after a warm-up call; the GEMM
+    floor and its share of closs's time; peak memory growth of one call beside."""
+    columns = (("N, in, C", 18), ("thr", 4), ("closs", 12), ("closs out=", 12), ("torch ref", 12),
+               ("torch chunked", 14), ("speedup", 8), ("GEMMs", 12), ("GEMM share", 11),
+               ("peak MB closs / ref / chunked", 30))
+    print_header(columns, "\nlinear_cross_entropy, fused value + 3 gradients, float32; speedup: "
+                 "torch's better path / closs;\nGEMMs: the three products by closs's OpenBLAS alone (the "
+                 "floor), GEMM share: their time over closs's; closs out=: gradients into reused buffers")
+    shapes = LINEAR_QUICK_SHAPES if opts.quick else LINEAR_SHAPES
+    records = []
+    for n, d, c in shapes:
+        x, w, b, t = linear_problem(n, d, c)
+        fns = linear_contenders(torch, x, w, b, t)
+        peaks = {name: linear_peak(name, n, d, c) for name in fns if name != "closs out="}
+        for threads in opts.threads:
+            set_threads(threads, torch)
+            cells = dict(fns, GEMMs=gemm_floor(x, w, threads))
+            samples = {name: [] for name in cells}
+            for fn in cells.values():
+                fn()  # warm-up
+            for rnd in range(LINEAR_REPS):
+                names = list(cells)[rnd % len(cells):] + list(cells)[:rnd % len(cells)]
+                for name in names:
+                    t0 = time.perf_counter()
+                    cells[name]()
+                    samples[name].append(time.perf_counter() - t0)
+            med = {name: float(np.median(v)) for name, v in samples.items()}
+            torch_best = min((med[k] for k in ("torch ref", "torch chunked") if k in med),
+                             default=None)
+            mb = " / ".join(f"{peaks[k] / 2**20:.0f}" for k in fns if k != "closs out=")
+            print_row([wd for _, wd in columns],
+                      [f"{n}, {d}, {c}", str(threads), fmt_time(med["closs"]),
+                       fmt_time(med["closs out="]),
+                       fmt_time(med.get("torch ref")), fmt_time(med.get("torch chunked")),
+                       f"{torch_best / med['closs']:.2f}" if torch_best else "-",
+                       fmt_time(med["GEMMs"]), f"{med['GEMMs'] / med['closs']:.0%}", mb])
+            records.append(dict(shape=(n, d, c), threads=threads, median_s=med,
+                                peak_bytes=peaks))
+    return records
+
+
 # ------------------------------------------------------------------------ main
 
 
@@ -475,6 +616,8 @@ def parse_args(argv):
                         "ctc_loss's large shapes)")
     p.add_argument("--busy", action="store_true", help="only the busy-neighbour scenario")
     p.add_argument("--threshold", action="store_true", help="only the 1 vs 2 thread sweep")
+    p.add_argument("--linear", action="store_true",
+                   help="only linear_cross_entropy at language-model-head shapes")
     p.add_argument("--json", default=str(Path(__file__).with_name("results.json")),
                    help="where to save the results (default benchmarks/results.json)")
     opts = p.parse_args(argv)
@@ -512,7 +655,8 @@ def main(argv=None):
     start = time.perf_counter()
     report = dict(machine=machine, options=dict(vars(opts)))
     bandwidth = None
-    if not (opts.busy or opts.threshold) and any(s >= BW_MIN_SIZE for s in opts.sizes):
+    if not (opts.busy or opts.threshold or opts.linear) and any(s >= BW_MIN_SIZE
+                                                                for s in opts.sizes):
         nbytes = BW_BYTES // 4 if opts.quick else BW_BYTES
         bandwidth = {t: stream_bandwidth(t, nbytes, BW_REPS) for t in opts.threads}
         print(f"read bandwidth (np.maximum.reduce, {nbytes >> 20} MB): " + ", ".join(
@@ -523,6 +667,8 @@ def main(argv=None):
         report["busy"] = busy_table(bench, losses, opts)
     elif opts.threshold:
         report["threshold"] = threshold_table(bench, losses, opts)
+    elif opts.linear:
+        report["linear"] = linear_table(torch, opts)
     else:
         report["cells"] = main_table(bench, losses, opts)
         if 100 in opts.sizes:

@@ -857,11 +857,60 @@ def classification(name, x, t, w, reduction, out_shape, ignore_index=-100,
     call.s = int(np.prod(x.shape[2:], dtype=np.int64)) if x.ndim > 2 else 1
     call.out_shape = out_shape
     call.x = contiguous(x, dtype).reshape(-1)
+    _class_targets(call, probabilities, t, w, ignore_index, label_smoothing)
+    call.grads = (GradSpec(x.shape, x.shape, grad_dtype(x, dtype)),)
+    return call
+
+
+def _class_targets(call, probabilities, t, w, ignore_index, label_smoothing):
+    """The target (int64 class indices t or probabilities tp, flat), class weight and
+    options of a classification or linear call, in the call's dtype."""
     call.t = None if probabilities else contiguous(t, np.dtype(np.int64)).reshape(-1)
-    call.tp = contiguous(t, dtype).reshape(-1) if probabilities else None
-    call.w = None if w is None else contiguous(w, dtype)
+    call.tp = contiguous(t, call.dtype).reshape(-1) if probabilities else None
+    call.w = None if w is None else contiguous(w, call.dtype)
     call.ignore_index = int(ignore_index)
     call.label_smoothing = label_smoothing
     call.user_target = t
-    call.grads = (GradSpec(x.shape, x.shape, grad_dtype(x, dtype)),)
+
+
+class LinearCall(LossCall):
+    """linear_cross_entropy: cross entropy of the logits x W^T + b, (n, c, s), which the
+    C core computes and consumes a block of rows at a time; x (n, in_features), W
+    (c*s, in_features), b (c*s,) or None, flat. Gradients: input, linear_weight and,
+    with a bias, linear_bias."""
+
+    __slots__ = ("kind", "n", "in_features", "c", "s", "x", "lw", "lb", "t", "tp", "w",
+                 "ignore_index", "label_smoothing", "user_target")
+
+    def _run(self, op, out, grad_output, grad_inputs):
+        gx, gw, gb = (tuple(grad_inputs) + (None, None, None))[:3] if grad_inputs else (None,) * 3
+        try:
+            _core.linear(self.kind, op, self.n, self.in_features, self.c, self.s, self.x,
+                         self.lw, self.lb, self.t, self.tp, self.w, self.ignore_index,
+                         self.label_smoothing, self.reduction, out, grad_output, gx, gw, gb)
+        except IndexError:
+            raise target_out_of_bounds(self.user_target, self.c, self.ignore_index) from None
+
+
+def linear(name, x, lw, lb, t, w, reduction, out_shape, ignore_index=-100, label_smoothing=0.0):
+    """Prepares linear_cross_entropy (name: cross_entropy or cross_entropy_prob, as
+    torch decides from the target) on input x (in_features,) or (N, in_features),
+    linear_weight lw (C, d1, ..., dK, in_features), linear_bias lb (C, d1, ..., dK)
+    or None, checked by the caller (closs.functional has torch's rules); out_shape
+    is the shape of the 'none' output."""
+    probabilities = name == "cross_entropy_prob"
+    dtype = float_dtype(x, lw, lb, w, t if probabilities else None)
+    call = LinearCall()
+    call.kind, call.dtype, call.reduction = _core.CLASSIFICATION[name], dtype, reduction
+    call.n = 1 if x.ndim == 1 else x.shape[0]
+    call.in_features = x.shape[-1]
+    call.c = lw.shape[0]
+    call.s = math.prod(lw.shape[1:-1])
+    call.out_shape = out_shape
+    call.x = contiguous(x, dtype).reshape(-1)
+    call.lw = contiguous(lw, dtype).reshape(-1)
+    call.lb = None if lb is None else contiguous(lb, dtype).reshape(-1)
+    _class_targets(call, probabilities, t, w, ignore_index, label_smoothing)
+    call.grads = tuple(GradSpec(a.shape, a.shape, grad_dtype(a, dtype))
+                       for a in (x, lw, lb) if a is not None)
     return call

@@ -106,6 +106,27 @@ cdef extern from "closs_internal.h" nogil:
     closs_status closs_classification_call(closs_dtype dtype, int kind, closs_op op,
                                            const closs_classification_args *a)
 
+    # linear_cross_entropy: kind is cross_entropy or cross_entropy_prob
+    ctypedef struct closs_linear_args:
+        int64_t n, in_features, c, s
+        const void *input
+        const void *linear_weight
+        const void *linear_bias
+        const int64_t *t
+        const void *tp
+        const void *w
+        int64_t ignore_index
+        double label_smoothing
+        closs_reduction reduction
+        void *out
+        const void *grad_output
+        void *grad_input
+        void *grad_weight
+        void *grad_bias
+    closs_status closs_linear_call(closs_dtype dtype, int kind, closs_op op,
+                                   const closs_linear_args *a)
+    int64_t closs_linear_block_rows(int64_t v)
+
     # ctc_loss
     ctypedef struct closs_ctc_args:
         int64_t t, n, c

@@ -459,3 +459,53 @@ def classification_value(int kind, x, t, w, ignore_index, label_smoothing, reduc
     with nogil:
         st = closs_classification_call(dtype_of(ty), kind, CLOSS_OP_FORWARD, &a)
     return lane_result(ty, r, out) if st == CLOSS_OK else None
+
+
+# ------------------------------------------------------------------ linear_cross_entropy
+
+
+def linear(int kind, int op, int64_t n, int64_t in_features, int64_t c, int64_t s, x, weight,
+           bias, t, tp, w, int64_t ignore_index, double label_smoothing, int reduction, out, go,
+           gx, gweight, gbias):
+    """One linear_cross_entropy call: cross entropy (kind cross_entropy, class indices
+    t of n*s int64; cross_entropy_prob, probabilities tp of n*c*s) of the logits
+    x weight^T + bias, x (n, in_features), weight (c*s, in_features), bias (c*s,) or
+    None, flat. FORWARD fills out; BACKWARD the gradients given (gx, gweight, gbias,
+    each None when not wanted) from go; FUSED both. out and go hold n*s values for
+    reduction 'none' (0), one otherwise."""
+    if kind != CLASSIFICATION["cross_entropy"] and kind != CE_PROB:
+        raise ValueError(f"no linear_cross_entropy of classification loss kind {kind}")
+    if n < 0 or in_features < 0 or c < 0 or s < 0:
+        raise ShapeError(f"negative size ({n}, {in_features}, {c}, {s})")
+    cdef int ty = float_type(x, "input")
+    cdef Py_ssize_t v = c * s
+    cdef Py_ssize_t nout = n * s if reduction == CLOSS_REDUCTION_NONE else 1
+    if (tp if kind == CE_PROB else t) is None:
+        raise ValueError("missing probability target" if kind == CE_PROB else
+                         "missing class-index target")
+    if op != BACKWARD and out is None:
+        raise ValueError("missing output buffer")
+    cdef closs_linear_args a
+    a.n, a.in_features, a.c, a.s = n, in_features, c, s
+    a.input = data(x, ty, n * in_features, "input")
+    a.linear_weight = data(weight, ty, v * in_features, "linear_weight")
+    a.linear_bias = data(bias, ty, v, "linear_bias")
+    a.t = <const int64_t *>data(t, I64, n * s, "target")
+    a.tp = data(tp, ty, n * v, "target")
+    a.w = data(w, ty, c, "weight")
+    a.ignore_index, a.label_smoothing = ignore_index, label_smoothing
+    a.reduction = <closs_reduction>reduction
+    a.out = data(out, ty, nout, "out", True)
+    a.grad_output = data(go, ty, nout, "grad_output")
+    a.grad_input = data(gx, ty, n * in_features, "grad_input", True)
+    a.grad_weight = data(gweight, ty, v * in_features, "grad_linear_weight", True)
+    a.grad_bias = data(gbias, ty, v, "grad_linear_bias", True)
+    cdef closs_status st
+    with nogil:
+        st = closs_linear_call(dtype_of(ty), kind, <closs_op>op, &a)
+    check(st)
+
+
+def linear_block_rows(int64_t v):
+    """The rows of linear_cross_entropy's blocks for v logits a row (closs.h)."""
+    return closs_linear_block_rows(v)

@@ -519,6 +519,33 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     return _reduce(loss, grad, reduction, denominator)
 
 
+def linear_cross_entropy(input, linear_weight, target, linear_bias=None, weight=None,
+                         ignore_index=None, reduction="mean", label_smoothing=0.0,
+                         grad_output=None):
+    """cross_entropy of the logits input W^T + b (W: linear_weight as (C d1 ... dK,
+    in_features), logits (N, C, d1, ..., dK)), and the chain rule through the
+    linear map: d/d input = G W, d/d W = G^T input, d/d b = column sums of G for the
+    logits' gradient G (times grad_output, ones when None). Returns the value and
+    the gradients (input, linear_weight[, linear_bias])."""
+    x = np.asarray(input, np.float64)
+    w = np.asarray(linear_weight, np.float64)
+    flat_w = w.reshape(-1, x.shape[-1])
+    logits = x @ flat_w.T
+    if linear_bias is not None:
+        logits = logits + np.asarray(linear_bias, np.float64).reshape(-1)
+    logits = logits.reshape(x.shape[:-1] + w.shape[:-1])
+    value, g = cross_entropy(logits, target, weight, -100 if ignore_index is None else ignore_index,
+                             reduction, label_smoothing)
+    if grad_output is not None:
+        go = np.asarray(grad_output, np.float64)
+        g = g * (go.reshape(go.shape[:1] + (1,) + go.shape[1:]) if go.ndim and x.ndim == 2 else go)
+    g_rows = np.atleast_2d(g.reshape(x.shape[:-1] + (flat_w.shape[0],)))
+    grads = ((g_rows @ flat_w).reshape(x.shape), (g_rows.T @ np.atleast_2d(x)).reshape(w.shape))
+    if linear_bias is not None:
+        grads += (g_rows.sum(axis=0).reshape(np.shape(linear_bias)),)
+    return value, grads
+
+
 def numeric_gradient(f, x, h=1e-4):
     """d f / d x of a scalar function of a float64 array, by 5-point central
     differences (error O(h^4)): the tests' finite-difference check."""

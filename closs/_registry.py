@@ -120,6 +120,35 @@ def _numpy_cross_entropy(x, t):
 
 
 
+def _linear_args(rng, shape, dtype):
+    """linear_cross_entropy on logits of `shape` ((N, C) or (C,)): input (N, 5) or (5,),
+    linear_weight (C, 5), class indices (N,) or ()."""
+    batch, c = shape[:-1], shape[-1]
+    x = rng.standard_normal(batch + (5,)).astype(dtype)
+    lw = (rng.standard_normal((c, 5)) / 2).astype(dtype)
+    return x, lw, rng.integers(0, c, batch) if c else np.zeros(batch, np.int64)
+
+
+def _numpy_linear_cross_entropy(x, lw, t):
+    return _numpy_cross_entropy(x @ lw.T, t)
+
+
+class _LinearHead(nn._WeightedLoss):
+    """LinearCrossEntropyLoss with its linear weight as an argument, forward(input,
+    linear_weight, target), gradients (input, linear_weight): the form in which the
+    registry's generic tests take every loss (tests/test_linear.py tests the Module
+    with its own Linear)."""
+
+    def __init__(self, weight=None, reduction="mean", ignore_index=None, label_smoothing=0.0):
+        super().__init__(weight, reduction=reduction)
+        self.ignore_index, self.label_smoothing = ignore_index, label_smoothing
+
+    def _prepare(self, input, linear_weight, target):
+        return F._linear_cross_entropy_call(
+            input, linear_weight, target, weight=self.weight, reduction=self.reduction,
+            ignore_index=self.ignore_index, label_smoothing=self.label_smoothing)
+
+
 def _weighted(*grid):
     return tuple(grid) + tuple(dict(g, weight=True) for g in grid)
 
@@ -398,6 +427,14 @@ LOSSES = {
              {"weight": "class", "label_smoothing": 0.2}),
             _numpy_cross_entropy, variant="probabilities",
             module_options=("weight", "label_smoothing"), **_CLASSES_ON_DIM1,
+        ),
+        Loss(
+            "linear_cross_entropy", F._linear_cross_entropy_call, _LinearHead,
+            R.linear_cross_entropy, _linear_args,
+            ({}, {"weight": "class"}, {"ignore_index": 0}, {"label_smoothing": 0.2},
+             {"weight": "class", "ignore_index": 0, "label_smoothing": 0.2}),
+            _numpy_linear_cross_entropy, grad_args=(0, 1),
+            module_options=("weight", "ignore_index", "label_smoothing"), bench_shape=_rows(1000),
         ),
         Loss(
             "ctc_loss", F._ctc_call, nn.CTCLoss, R.ctc_loss, _ctc_args,

@@ -39,6 +39,7 @@ __all__ = [
     "ctc_loss",
     "nll_loss",
     "cross_entropy",
+    "linear_cross_entropy",
 ]
 
 
@@ -222,6 +223,16 @@ def _classification_call(name, input, target, reduction, weight=None, ignore_ind
     (N, C) or (N, C, d1, ..., dK)."""
     x, t = _api.as_array(input, "input"), _api.as_array(target, "target")
     w = None if weight is None else _api.as_array(weight, "weight")
+    name, out_shape, ignore_index, label_smoothing = _classification_rules(
+        name, x, t, w, ignore_index, label_smoothing)
+    return _api.classification(name, x, t, w, reduction, out_shape, ignore_index,
+                               label_smoothing)
+
+
+def _classification_rules(name, x, t, w, ignore_index, label_smoothing):
+    """torch's rules for nll_loss or cross_entropy on input x (only its shape is read),
+    target t and weight w (arrays); returns the C core's name (cross_entropy_prob for
+    probability targets), the 'none' output's shape and the options."""
     if x.ndim == 0:
         raise ShapeError("Expected 1 or more dimensions (got 0)")
     cross_entropy = name == "cross_entropy"
@@ -250,8 +261,7 @@ def _classification_call(name, input, target, reduction, weight=None, ignore_ind
         _class_weight(w, c, "")
         if t.dtype == np.uint64 and t.size and t.max() > np.iinfo(np.int64).max:
             raise _api.target_out_of_bounds(t, c, ignore_index)
-    return _api.classification(name, x, t, w, reduction, out_shape, ignore_index,
-                               label_smoothing)
+    return name, out_shape, ignore_index, label_smoothing
 
 
 @overload
@@ -1123,3 +1133,72 @@ def ctc_loss(
         return v
     return _ctc_call(log_probs, targets, input_lengths, target_lengths, blank, reduction,
                      zero_infinity).value()
+
+
+# ----------------------------------------------------------------- linear_cross_entropy
+
+
+def _linear_cross_entropy_call(input, linear_weight, target, *, linear_bias=None, weight=None,
+                               reduction="mean", ignore_index=None, label_smoothing=0.0,
+                               options=None, _param_shapes=None):
+    """torch's rules for linear_cross_entropy, then the prepared call. _param_shapes:
+    the shapes the gradients of linear_weight and linear_bias come back in (the
+    Module's flat Linear parameters), when not theirs."""
+    x, lw, t = (_api.as_array(a, name) for a, name in
+                ((input, "input"), (linear_weight, "linear_weight"), (target, "target")))
+    lb = None if linear_bias is None else _api.as_array(linear_bias, "linear_bias")
+    w = None if weight is None else _api.as_array(weight, "weight")
+    r = _api.reduction_code(reduction)
+    if options is not None and not hasattr(options, "batch_chunk_size"):
+        raise TypeError(f"options must be a LinearCrossEntropyOptions or None, got {options!r}")
+    if not 1 <= x.ndim <= 2:
+        raise ShapeError(f"expected input with dimensionality 1 or 2, got {x.ndim}")
+    if lw.ndim < 2:
+        raise ShapeError(
+            f"expected linear_weight with dimensionality at least 2, got {lw.ndim}")
+    if x.shape[-1] != lw.shape[-1]:
+        raise ShapeError(
+            "expected equal input and linear_weight last dimensions (in_features), "
+            f"got {x.shape[-1]} and {lw.shape[-1]}, respectively")
+    num_classes, out_features = lw.shape[0], lw.shape[1:-1]
+    if lb is not None and lb.shape != (num_classes, *out_features):
+        raise ShapeError(
+            f"expected linear_bias shape {(num_classes, *out_features)}, got {lb.shape}")
+    if out_features and x.ndim == 1:
+        raise ShapeError(
+            f"K-dimensional loss defined by linear_weight shape {lw.shape} requires batched "
+            f"input, (N, {x.shape[-1]}), got unbatched input with shape {x.shape}")
+    logits_shape = (*x.shape[:-1], num_classes, *out_features)
+    if t.shape == logits_shape and ignore_index is not None:
+        raise ParameterError("ignore_index cannot be specified when target contains probabilities")
+    ignore_index = -100 if ignore_index is None else ignore_index
+    # torch's cross_entropy rules on the logits' shape, never allocated: a broadcast scalar
+    logits = np.broadcast_to(np.zeros((), _api.float_dtype(x, lw)), logits_shape)
+    name, out_shape, ignore_index, label_smoothing = _classification_rules(
+        "cross_entropy", logits, t, w, ignore_index, label_smoothing)
+    call = _api.linear(name, x, lw, lb, t, w, r, out_shape, ignore_index, label_smoothing)
+    if _param_shapes is not None:
+        call.grads = call.grads[:1] + tuple(
+            _api.GradSpec(shape, shape, spec.dtype) for shape, spec in zip(_param_shapes, call.grads[1:]))
+    return call
+
+
+def linear_cross_entropy(input, linear_weight, target, *, linear_bias=None, weight=None,
+                         reduction="mean", ignore_index=None, label_smoothing=0.0, options=None):
+    """cross_entropy(linear(input, linear_weight, linear_bias), target, ...) without the logits.
+
+    input (in_features,) or (N, in_features); linear_weight (C, in_features) or
+    (C, d1, ..., dK, in_features) for K-dimensional logits (N, C, d1, ..., dK);
+    linear_bias (C, d1, ..., dK) or None; target and the options as cross_entropy's
+    on those logits, except that ignore_index=None means -100 for class indices (and
+    must stay None for probabilities). The logits are computed and consumed a block
+    of rows at a time in C (BLAS GEMMs, closs's cross_entropy kernels), so they never
+    exist whole. `options` (torch's LinearCrossEntropyOptions, or closs.nn's) is
+    accepted and checked; closs always takes its blocked path, whose blocks depend on
+    the number of classes alone, so its results are the same for any
+    batch_chunk_size.
+    """
+    return _linear_cross_entropy_call(
+        input, linear_weight, target, linear_bias=linear_bias, weight=weight,
+        reduction=reduction, ignore_index=ignore_index, label_smoothing=label_smoothing,
+        options=options).value()

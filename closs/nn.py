@@ -15,11 +15,14 @@ preparer of its loss (closs.functional._<name>_call); it adds no numerics.
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from typing import Any, Callable, Generic, TypeVar, Union
 
 import numpy as np
 
 from closs import functional as F
+from closs._errors import DTypeError, ParameterError, ShapeError
 from closs._typing import Array, ArrayLike, Value
 
 # The gradient a Module returns: one array, or a tuple of arrays in argument order.
@@ -47,6 +50,8 @@ __all__ = [
     "CTCLoss",
     "NLLLoss",
     "CrossEntropyLoss",
+    "LinearCrossEntropyLoss",
+    "LinearCrossEntropyOptions",
 ]
 
 
@@ -379,3 +384,118 @@ class CTCLoss(_Loss[Array]):
 
     def extra_repr(self) -> str:
         return f"blank={self.blank}, reduction={self.reduction!r}, zero_infinity={self.zero_infinity}"
+
+
+# ----------------------------------------------------------------- linear_cross_entropy
+
+
+_ACC_DTYPES = ("float16", "bfloat16", "float32", "float64")
+
+
+@dataclasses.dataclass(frozen=True)
+class LinearCrossEntropyOptions:
+    """torch.nn.LinearCrossEntropyOptions's fields and checks, for compatibility.
+
+    closs always computes linear_cross_entropy a block of rows at a time, the blocks
+    fixed by the number of classes (closs.h: about 2^24 logits a block), so that its
+    results do not depend on any chunking: batch_chunk_size and chunking_method are
+    checked as torch checks them but change neither the numbers nor closs's
+    memory. acc_policy and acc_dtype concern
+    float16/bfloat16 inputs, which closs does not take.
+    """
+
+    allow_retain_graph: bool = False
+    batch_chunk_size: object = None
+    chunking_method: object = "auto"
+    acc_policy: str = "auto"
+    acc_dtype: object = None
+
+    def __post_init__(self):
+        if self.acc_policy not in ("auto", "accurate", "balanced", "compact"):
+            raise ValueError(f"invalid acc_policy: {self.acc_policy!r}")
+        if self.chunking_method is not None and self.chunking_method != "auto":
+            name, sep, factor = str(self.chunking_method).partition(":")
+            if not sep:
+                factor = "1"
+            if not (name == "aspect_ratio" and factor.isdigit() and int(factor) > 0):
+                raise ValueError(f"invalid chunking_method: {self.chunking_method!r}")
+        bcs = self.batch_chunk_size
+        if not (bcs is None or (isinstance(bcs, int) and not isinstance(bcs, bool) and bcs > 0)):
+            raise ValueError(f"batch_chunk_size must be positive int or None, got {bcs!r}")
+        if self.acc_dtype is not None and str(self.acc_dtype).replace("torch.", "") not in _ACC_DTYPES:
+            raise ValueError(
+                "acc_dtype must be one of {None, float16, bfloat16, float32, float64}, "
+                f"got {self.acc_dtype!r}")
+
+
+class _Linear:
+    """torch.nn.Linear's parameters as settable ndarrays: weight (out_features,
+    in_features) and bias (out_features,) or None, initialised as torch initialises
+    them, uniform in +-1/sqrt(in_features)."""
+
+    def __init__(self, in_features, out_features, bias, dtype, rng=None):
+        rng = np.random.default_rng() if rng is None else rng
+        bound = 1.0 / math.sqrt(in_features) if in_features > 0 else 0.0
+        self.in_features, self.out_features = in_features, out_features
+        self.weight = rng.uniform(-bound, bound, (out_features, in_features)).astype(dtype)
+        self.bias = rng.uniform(-bound, bound, out_features).astype(dtype) if bias else None
+
+    def __repr__(self):
+        return (f"Linear(in_features={self.in_features}, out_features={self.out_features}, "
+                f"bias={self.bias is not None})")
+
+
+def _dtype(dtype):
+    """A Module's parameter dtype: None (float32, torch's default), a NumPy dtype or a
+    torch dtype (by name)."""
+    if dtype is None:
+        return np.dtype(np.float32)
+    name = str(dtype).replace("torch.", "") if type(dtype).__module__.startswith("torch") else dtype
+    result = np.dtype(name)
+    if result not in (np.float32, np.float64):
+        raise DTypeError(f"dtype must be float32 or float64, got {dtype!r}")
+    return result
+
+
+class LinearCrossEntropyLoss(_WeightedLoss):
+    """torch.nn.LinearCrossEntropyLoss: cross entropy of self.linear's logits.
+
+    forward(input, target) with input (in_features,) or (N, in_features);
+    backward() and value_and_grad() give (d loss / d input, d loss / d
+    linear.weight) and, with bias=True, d loss / d linear.bias, in the shapes of
+    those arrays. linear.weight is (num_classes * prod(out_features), in_features)
+    as in torch (viewed as (num_classes, *out_features, in_features) for the loss).
+    """
+
+    def __init__(self, in_features, num_classes, *, out_features=(), bias=False, device=None,
+                 dtype=None, reduction="mean", weight=None, ignore_index=None,
+                 label_smoothing=0.0, options=None):
+        if device is not None and str(device) != "cpu":
+            raise ValueError(f"closs runs on the CPU, not on device {device!r}")
+        if weight is not None and np.shape(weight) != (num_classes,):
+            raise ShapeError(
+                f"expected weight shape to be {(num_classes,)}, got {tuple(np.shape(weight))}")
+        if not 0.0 <= label_smoothing <= 1.0:
+            raise ParameterError(
+                f"expected label_smoothing to be in range [0, 1], got {label_smoothing}")
+        super().__init__(weight, reduction=reduction)
+        self.num_classes, self.out_features = num_classes, tuple(out_features)
+        self.ignore_index, self.label_smoothing, self.options = ignore_index, label_smoothing, options
+        self.linear = _Linear(in_features, math.prod(self.out_features, start=num_classes), bias,
+                              _dtype(dtype))
+
+    def _prepare(self, input, target):
+        lw, lb = self.linear.weight, self.linear.bias
+        shape = (self.num_classes, *self.out_features)
+        return F._linear_cross_entropy_call(
+            input, lw.reshape(*shape, lw.shape[-1]), target,
+            linear_bias=None if lb is None else lb.reshape(shape), weight=self.weight,
+            reduction=self.reduction, ignore_index=self.ignore_index,
+            label_smoothing=self.label_smoothing, options=self.options,
+            _param_shapes=(lw.shape,) + (() if lb is None else (lb.shape,)))
+
+    def extra_repr(self):
+        return (f"in_features={self.linear.in_features}, num_classes={self.num_classes}, "
+                f"out_features={self.out_features}, bias={self.linear.bias is not None}, "
+                f"reduction={self.reduction!r}, ignore_index={self.ignore_index}, "
+                f"label_smoothing={self.label_smoothing}, options={self.options}")

@@ -85,8 +85,39 @@ const char *const closs_classification_names[CLOSS_CLASSIFICATION_COUNT] = {
 
 /* ---------------------------------------------------------------- driver */
 
-closs_status closs_classification_call(closs_dtype dtype, int kind, closs_op op,
-                                       const closs_classification_args *a)
+/* The context's sizes, arrays and target of a call's arguments (the rest 0). */
+static void cl_ctx_of(closs_cl_ctx *c, const closs_classification_args *a, int indices)
+{
+    memset(c, 0, sizeof *c);
+    c->c = a->c;
+    c->s = a->s;
+    c->x = a->x;
+    c->w = a->w;
+    c->t = indices ? a->t : NULL;
+    c->tp = indices ? NULL : a->tp;
+    c->ignore = indices ? a->ignore_index : 0;
+}
+
+/* MEAN's denominator with class indices: the summed weight of the kept
+ * positions' targets, in a pass of its own (validating them: 0 when an index is
+ * out of range, before any output is written). */
+static int cl_kept_weight(const closs_cl_kernels *k, const closs_cl_ctx *c, int64_t np,
+                          double *weight)
+{
+    double sums[CL_NSUMS];
+    closs_blocks_sums(np, 1, CLOSS_STREAM_PARALLEL_MIN, k->targets, c, CL_NSUMS, sums);
+    *weight = sums[CL_SUM_WEIGHT];
+    return sums[CL_SUM_BAD] == 0;
+}
+
+/* The driver of closs_classification_call and of the parts of a larger call
+ * (closs_classification_part, linear.c). A part (gscale non-NULL) takes the
+ * gradient's scale from *gscale instead of the reduction (or, with NONE, from
+ * a->grad_output when given, for FUSED too), and returns its loss sum and kept
+ * weight in part[0..1] instead of storing the reduced value. */
+static closs_status cl_run(closs_dtype dtype, int kind, closs_op op,
+                           const closs_classification_args *a, const double *gscale,
+                           double *part)
 {
     CLOSS_REQUIRE(a, CLOSS_ERR_NULL_POINTER);
     CLOSS_REQUIRE(dtype == CLOSS_F32 || dtype == CLOSS_F64, CLOSS_ERR_INVALID_ARGUMENT);
@@ -100,7 +131,7 @@ closs_status closs_classification_call(closs_dtype dtype, int kind, closs_op op,
     const int want_v = op != CLOSS_OP_BACKWARD, want_g = op != CLOSS_OP_FORWARD;
     /* what the op uses; grad_output is a backward's alone */
     void *out = want_v ? a->out : NULL, *grad_input = want_g ? a->grad_input : NULL;
-    const void *grad_output = op == CLOSS_OP_BACKWARD ? a->grad_output : NULL;
+    const void *grad_output = op == CLOSS_OP_BACKWARD || gscale ? a->grad_output : NULL;
     const int indices = kind != CLOSS_CLASSIFICATION_cross_entropy_prob;
     const double label_smoothing =
         kind == CLOSS_CLASSIFICATION_nll_loss ? 0.0 : a->label_smoothing;
@@ -112,21 +143,14 @@ closs_status closs_classification_call(closs_dtype dtype, int kind, closs_op op,
                   CLOSS_ERR_INVALID_ARGUMENT);
     CLOSS_REQUIRE(ne == 0 || a->x, CLOSS_ERR_NULL_POINTER);
     CLOSS_REQUIRE(indices ? (np == 0 || a->t) : (ne == 0 || a->tp), CLOSS_ERR_NULL_POINTER);
-    CLOSS_REQUIRE(!want_v || out || (red == CLOSS_REDUCTION_NONE && np == 0),
+    CLOSS_REQUIRE(!want_v || out || (red == CLOSS_REDUCTION_NONE ? np == 0 : part != NULL),
                   CLOSS_ERR_NULL_POINTER);
     CLOSS_REQUIRE(!want_g || grad_input || ne == 0, CLOSS_ERR_NULL_POINTER);
 
     closs_cl_ctx c;
-    memset(&c, 0, sizeof c);
-    c.c = a->c;
-    c.s = a->s;
-    c.x = a->x;
-    c.w = a->w;
-    c.t = indices ? a->t : NULL;
-    c.tp = indices ? NULL : a->tp;
+    cl_ctx_of(&c, a, indices);
     c.gx = want_g ? grad_input : NULL;
     c.out = want_v && red == CLOSS_REDUCTION_NONE ? out : NULL;
-    c.ignore = indices ? a->ignore_index : 0;
     c.keep = 1.0 - label_smoothing;
     c.eps_c = a->c > 0 ? label_smoothing / (double)a->c : 0.0;
     c.gscale = 1.0;
@@ -142,13 +166,13 @@ closs_status closs_classification_call(closs_dtype dtype, int kind, closs_op op,
     double sums[CL_NSUMS];
     if (want_g && red == CLOSS_REDUCTION_NONE) {
         c.go = grad_output;
+        if (gscale) c.gscale = *gscale;
+    } else if (want_g && gscale) {
+        c.gscale = *gscale;
     } else if (want_g) {
         double denominator = prob_denominator;
-        if (red == CLOSS_REDUCTION_MEAN && indices) {
-            closs_blocks_sums(np, 1, CLOSS_STREAM_PARALLEL_MIN, k->targets, &c, CL_NSUMS, sums);
-            if (sums[CL_SUM_BAD] > 0) return CLOSS_ERR_INDEX_OUT_OF_RANGE;
-            denominator = sums[CL_SUM_WEIGHT];
-        }
+        if (red == CLOSS_REDUCTION_MEAN && indices)
+            CLOSS_REQUIRE(cl_kept_weight(k, &c, np, &denominator), CLOSS_ERR_INDEX_OUT_OF_RANGE);
         c.gscale = closs_grad_scale(grad_output, k->is_f64, red, denominator);
     }
 
@@ -180,9 +204,48 @@ closs_status closs_classification_call(closs_dtype dtype, int kind, closs_op op,
     closs_blocks_sums(np, unit, parallel_min, fn, &c, CL_NSUMS, sums);
     if (sums[CL_SUM_BAD] > 0) return CLOSS_ERR_INDEX_OUT_OF_RANGE;
 
-    if (want_v && red != CLOSS_REDUCTION_NONE)
+    if (part) {
+        part[0] = sums[CL_SUM_LOSS];
+        part[1] = sums[CL_SUM_WEIGHT];
+    } else if (want_v && red != CLOSS_REDUCTION_NONE) {
         closs_store_reduced(out, sums[CL_SUM_LOSS], red,
                             indices ? sums[CL_SUM_WEIGHT] : prob_denominator, k->is_f64,
                             partial);
+    }
+    return CLOSS_OK;
+}
+
+closs_status closs_classification_call(closs_dtype dtype, int kind, closs_op op,
+                                       const closs_classification_args *a)
+{
+    return cl_run(dtype, kind, op, a, NULL, NULL);
+}
+
+closs_status closs_classification_part(closs_dtype dtype, int kind, closs_op op,
+                                       const closs_classification_args *a, double gscale,
+                                       double part[2])
+{
+    CLOSS_REQUIRE(part, CLOSS_ERR_NULL_POINTER);
+    return cl_run(dtype, kind, op, a, &gscale, part);
+}
+
+closs_status closs_classification_denominator(closs_dtype dtype, int kind,
+                                              const closs_classification_args *a,
+                                              double *denominator)
+{
+    CLOSS_REQUIRE(a && denominator, CLOSS_ERR_NULL_POINTER);
+    CLOSS_REQUIRE(dtype == CLOSS_F32 || dtype == CLOSS_F64, CLOSS_ERR_INVALID_ARGUMENT);
+    CLOSS_REQUIRE(kind >= 0 && kind < CLOSS_CLASSIFICATION_COUNT, CLOSS_ERR_INVALID_ARGUMENT);
+    const int64_t np = closs_mul_size(a->n, a->s), ne = closs_mul_size(np, a->c);
+    CLOSS_REQUIRE(ne >= 0, CLOSS_ERR_INVALID_SIZE);
+    if (kind == CLOSS_CLASSIFICATION_cross_entropy_prob) {
+        *denominator = a->c > 0 ? (double)np : 0.0;
+        return CLOSS_OK;
+    }
+    CLOSS_REQUIRE(np == 0 || a->t, CLOSS_ERR_NULL_POINTER);
+    closs_cl_ctx c;
+    cl_ctx_of(&c, a, 1);
+    const closs_cl_kernels *k = dtype == CLOSS_F64 ? &cl_kernels_f64 : &cl_kernels_f32;
+    CLOSS_REQUIRE(cl_kept_weight(k, &c, np, denominator), CLOSS_ERR_INDEX_OUT_OF_RANGE);
     return CLOSS_OK;
 }

@@ -833,6 +833,97 @@ CLOSS_API closs_status closs_cross_entropy_prob_partial_f64(
     int64_t n, int64_t c, int64_t s, const double *input, const double *target,
     const double *weight, double label_smoothing, closs_reduction reduction, double *out);
 
+/* ===========================================================================
+ * linear_cross_entropy: cross entropy (above: cross_entropy with class
+ * indices, cross_entropy_prob with probabilities) of the logits
+ *   logits[i][j] = sum_k input[i][k] linear_weight[j][k] + linear_bias[j],
+ * input (n, in_features), linear_weight (c * s, in_features) - that is
+ * (c, d1, ..., dK, in_features) with s = d1 * ... * dK positions -,
+ * linear_bias (c * s) or NULL, so that the logits have the classification
+ * layout (n, c, s). Targets, weight, ignore_index, label_smoothing, the
+ * reductions and MEAN's denominator are cross_entropy's; an unbatched input
+ * (in_features) is n = 1, s = 1. Every class index is checked
+ * (CLOSS_ERR_INDEX_OUT_OF_RANGE) before any output is written.
+ *
+ * The logits never exist whole: they are computed, consumed and their
+ * gradient G used a block of R rows at a time (R chosen from c * s alone,
+ * about 2^24 logits a block; scratch: two blocks of logits, allocated once per
+ * call), with a BLAS GEMM for each of input W^T, G W and G^T input. Backward
+ * computes the logits again. Results are bit-identical for any thread count.
+ *
+ * Gradients: grad_input (n, in_features), grad_linear_weight (c * s,
+ * in_features) and grad_linear_bias (c * s); each is NULL when not wanted
+ * (grad_linear_bias may be asked for without linear_bias: it is the
+ * gradient of a zero bias). Threads: the GEMMs run in tiles on closs's team,
+ * each a single-threaded BLAS call; an OpenBLAS is set to one thread by every
+ * call (another BLAS must be sequential). in_features and c * s must not
+ * exceed the BLAS's integer (2^31 - 1 for a 32-bit-integer BLAS), else
+ * CLOSS_ERR_INVALID_SIZE.
+ * ======================================================================== */
+
+CLOSS_API closs_status closs_linear_cross_entropy_f32(
+    int64_t n, int64_t in_features, int64_t c, int64_t s, const float *input,
+    const float *linear_weight, const float *linear_bias, const int64_t *target, const float *weight,
+    int64_t ignore_index, double label_smoothing, closs_reduction reduction,
+    float *out);
+CLOSS_API closs_status closs_linear_cross_entropy_backward_f32(
+    int64_t n, int64_t in_features, int64_t c, int64_t s, const float *input,
+    const float *linear_weight, const float *linear_bias, const int64_t *target, const float *weight,
+    int64_t ignore_index, double label_smoothing, closs_reduction reduction,
+    const float *grad_output, float *grad_input, float *grad_linear_weight, float *grad_linear_bias);
+CLOSS_API closs_status closs_linear_cross_entropy_fused_f32(
+    int64_t n, int64_t in_features, int64_t c, int64_t s, const float *input,
+    const float *linear_weight, const float *linear_bias, const int64_t *target, const float *weight,
+    int64_t ignore_index, double label_smoothing, closs_reduction reduction,
+    float *out, float *grad_input, float *grad_linear_weight, float *grad_linear_bias);
+CLOSS_API closs_status closs_linear_cross_entropy_f64(
+    int64_t n, int64_t in_features, int64_t c, int64_t s, const double *input,
+    const double *linear_weight, const double *linear_bias, const int64_t *target, const double *weight,
+    int64_t ignore_index, double label_smoothing, closs_reduction reduction,
+    double *out);
+CLOSS_API closs_status closs_linear_cross_entropy_backward_f64(
+    int64_t n, int64_t in_features, int64_t c, int64_t s, const double *input,
+    const double *linear_weight, const double *linear_bias, const int64_t *target, const double *weight,
+    int64_t ignore_index, double label_smoothing, closs_reduction reduction,
+    const double *grad_output, double *grad_input, double *grad_linear_weight, double *grad_linear_bias);
+CLOSS_API closs_status closs_linear_cross_entropy_fused_f64(
+    int64_t n, int64_t in_features, int64_t c, int64_t s, const double *input,
+    const double *linear_weight, const double *linear_bias, const int64_t *target, const double *weight,
+    int64_t ignore_index, double label_smoothing, closs_reduction reduction,
+    double *out, double *grad_input, double *grad_linear_weight, double *grad_linear_bias);
+
+/* With probability targets (n, c, s) of the input's dtype. */
+CLOSS_API closs_status closs_linear_cross_entropy_prob_f32(
+    int64_t n, int64_t in_features, int64_t c, int64_t s, const float *input,
+    const float *linear_weight, const float *linear_bias, const float *target, const float *weight,
+    double label_smoothing, closs_reduction reduction,
+    float *out);
+CLOSS_API closs_status closs_linear_cross_entropy_prob_backward_f32(
+    int64_t n, int64_t in_features, int64_t c, int64_t s, const float *input,
+    const float *linear_weight, const float *linear_bias, const float *target, const float *weight,
+    double label_smoothing, closs_reduction reduction,
+    const float *grad_output, float *grad_input, float *grad_linear_weight, float *grad_linear_bias);
+CLOSS_API closs_status closs_linear_cross_entropy_prob_fused_f32(
+    int64_t n, int64_t in_features, int64_t c, int64_t s, const float *input,
+    const float *linear_weight, const float *linear_bias, const float *target, const float *weight,
+    double label_smoothing, closs_reduction reduction,
+    float *out, float *grad_input, float *grad_linear_weight, float *grad_linear_bias);
+CLOSS_API closs_status closs_linear_cross_entropy_prob_f64(
+    int64_t n, int64_t in_features, int64_t c, int64_t s, const double *input,
+    const double *linear_weight, const double *linear_bias, const double *target, const double *weight,
+    double label_smoothing, closs_reduction reduction,
+    double *out);
+CLOSS_API closs_status closs_linear_cross_entropy_prob_backward_f64(
+    int64_t n, int64_t in_features, int64_t c, int64_t s, const double *input,
+    const double *linear_weight, const double *linear_bias, const double *target, const double *weight,
+    double label_smoothing, closs_reduction reduction,
+    const double *grad_output, double *grad_input, double *grad_linear_weight, double *grad_linear_bias);
+CLOSS_API closs_status closs_linear_cross_entropy_prob_fused_f64(
+    int64_t n, int64_t in_features, int64_t c, int64_t s, const double *input,
+    const double *linear_weight, const double *linear_bias, const double *target, const double *weight,
+    double label_smoothing, closs_reduction reduction,
+    double *out, double *grad_input, double *grad_linear_weight, double *grad_linear_bias);
+
 #ifdef __cplusplus
 }
 #endif

@@ -142,6 +142,55 @@ typedef struct closs_classification_args {
 closs_status closs_classification_call(closs_dtype dtype, int kind, closs_op op,
                                        const closs_classification_args *a);
 
+/* A part of a larger classification call (linear.c: one block of rows): the
+ * call's kernels with the reduction left to the caller. With NONE, out (FORWARD,
+ * FUSED) receives the positions' values and the gradient (BACKWARD, FUSED) is
+ * scaled by grad_output (n s values) when given, else by gscale; with MEAN or
+ * SUM the gradient is scaled by gscale (grad_output over the whole call's
+ * denominator) and part[0], part[1] receive the loss sum and the kept weight
+ * (double, added in the part's fixed block order); out and grad_output are
+ * then not read. */
+closs_status closs_classification_part(closs_dtype dtype, int kind, closs_op op,
+                                       const closs_classification_args *a, double gscale,
+                                       double part[2]);
+
+/* MEAN's denominator of a classification call: n s for probabilities (0 when
+ * c is 0), else the summed weight of the kept class indices, which are checked
+ * (CLOSS_ERR_INDEX_OUT_OF_RANGE) in a pass that writes nothing. */
+closs_status closs_classification_denominator(closs_dtype dtype, int kind,
+                                              const closs_classification_args *a,
+                                              double *denominator);
+
+/* ---- linear_cross_entropy (linear.c) ---- */
+
+/* A linear_cross_entropy call (closs.h): cross entropy (kind cross_entropy or
+ * cross_entropy_prob of the classification family, whose parameters it takes)
+ * of the logits input linear_weight^T + linear_bias, of shape (n, c, s), which
+ * are computed and consumed a block of rows at a time. FORWARD fills out,
+ * BACKWARD the wanted gradients (each NULL when not wanted) from grad_output,
+ * FUSED both. Arrays are of dtype. */
+typedef struct closs_linear_args {
+    int64_t n, in_features, c, s;
+    const void *input;         /* n x in_features */
+    const void *linear_weight; /* (c s) x in_features */
+    const void *linear_bias;   /* c s, or NULL */
+    const int64_t *t;          /* n s class indices (cross_entropy) */
+    const void *tp;            /* n c s probabilities (cross_entropy_prob) */
+    const void *w;             /* c class weights, or NULL */
+    int64_t ignore_index;
+    double label_smoothing;
+    closs_reduction reduction;
+    void *out;
+    const void *grad_output;
+    void *grad_input, *grad_weight, *grad_bias;
+} closs_linear_args;
+
+closs_status closs_linear_call(closs_dtype dtype, int kind, closs_op op,
+                               const closs_linear_args *a);
+
+/* The rows of the blocks of a call with v = c s logits per row (linear.c). */
+int64_t closs_linear_block_rows(int64_t v);
+
 /* ---- ctc family (ctc.c) ---- */
 
 /* A ctc_loss call (closs.h's CLOSS_CTC_ARGS, reduction and buffers); FORWARD
