@@ -11,6 +11,7 @@ cdef extern from "closs.h" nogil:
         CLOSS_ERR_INDEX_OUT_OF_RANGE
         CLOSS_ERR_OUT_OF_MEMORY
         CLOSS_ERR_DOMAIN
+        CLOSS_ERR_UNSUPPORTED
 
     ctypedef enum closs_reduction:
         CLOSS_REDUCTION_NONE

@@ -60,6 +60,7 @@ _EXCEPTIONS = {
     CLOSS_ERR_DOMAIN: DomainError,
     CLOSS_ERR_INDEX_OUT_OF_RANGE: IndexError,
     CLOSS_ERR_OUT_OF_MEMORY: MemoryError,
+    CLOSS_ERR_UNSUPPORTED: NotImplementedError,
 }
 
 cdef enum:
@@ -471,7 +472,8 @@ def linear(int kind, int op, int64_t n, int64_t in_features, int64_t c, int64_t 
     t of n*s int64; cross_entropy_prob, probabilities tp of n*c*s) of the logits
     x weight^T + bias, x (n, in_features), weight (c*s, in_features), bias (c*s,) or
     None, flat. FORWARD fills out; BACKWARD the gradients given (gx, gweight, gbias,
-    each None when not wanted) from go; FUSED both. out and go hold n*s values for
+    each None when not wanted) from go; FUSED both; PARTIAL out (two float64) with the
+    partial pair. out and go hold n*s values for
     reduction 'none' (0), one otherwise."""
     if kind != CLASSIFICATION["cross_entropy"] and kind != CE_PROB:
         raise ValueError(f"no linear_cross_entropy of classification loss kind {kind}")
@@ -495,7 +497,7 @@ def linear(int kind, int op, int64_t n, int64_t in_features, int64_t c, int64_t 
     a.w = data(w, ty, c, "weight")
     a.ignore_index, a.label_smoothing = ignore_index, label_smoothing
     a.reduction = <closs_reduction>reduction
-    a.out = data(out, ty, nout, "out", True)
+    a.out = out_data(out, op, ty, nout)
     a.grad_output = data(go, ty, nout, "grad_output")
     a.grad_input = data(gx, ty, n * in_features, "grad_input", True)
     a.grad_weight = data(gweight, ty, v * in_features, "grad_linear_weight", True)

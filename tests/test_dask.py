@@ -16,6 +16,7 @@ import dask  # noqa: E402
 import closs  # noqa: E402
 import closs.dask as cd  # noqa: E402
 import closs.stream  # noqa: E402
+from closs import _shard  # noqa: E402
 from closs._registry import LOSSES, materialise  # noqa: E402
 from conftest import TF, grads, requires_torch, torch  # noqa: E402
 
@@ -64,7 +65,10 @@ def registry_args(loss, dtype=np.float64, seed=0):
     return rng, loss.make_args(rng, shape, dtype)
 
 
-CASES = [pytest.param(key, i, id=f"{key}-{i}") for key, loss in LOSSES.items()
+# closs.dask's losses: closs.functional's but linear_cross_entropy (its weight's
+# gradient would be a sum over the batch's chunks: not built yet)
+DASK_LOSSES = {key: loss for key, loss in LOSSES.items() if loss.name in _shard.PREPARERS}
+CASES = [pytest.param(key, i, id=f"{key}-{i}") for key, loss in DASK_LOSSES.items()
          for i in range(len(loss.grid))]
 
 
@@ -90,7 +94,7 @@ def test_every_loss_against_the_in_memory_call(key, i):
                 np.testing.assert_allclose(got, full, rtol=1e-12, atol=1e-15)
 
 
-GRAD_CASES = [pytest.param(key, id=key) for key, loss in LOSSES.items()
+GRAD_CASES = [pytest.param(key, id=key) for key, loss in DASK_LOSSES.items()
               if loss.grid[0].get("distance_function") is None]
 
 

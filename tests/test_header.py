@@ -135,7 +135,7 @@ def library(tmp_path_factory):
     if given:
         path = pathlib.Path(given).resolve()
         return path, path.parent
-    meson = shutil.which("meson") or shutil.which("meson", path=os.path.dirname(sys.executable))
+    meson = shutil.which("meson", path=os.path.dirname(sys.executable)) or shutil.which("meson")
     if meson is None:
         pytest.skip("meson is needed to build the C library (or set CLOSS_SHARED_LIB)")
     build = tmp_path_factory.mktemp("closs-c")

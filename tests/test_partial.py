@@ -22,6 +22,8 @@ def batch_axes(loss, args):
     """The batch axis of each argument (None: passed whole to every part)."""
     if loss.name == "ctc_loss":
         return (1, 0, 0, 0)
+    if loss.name == "linear_cross_entropy":  # (input, linear_weight, target)
+        return (0, None, 0)
     return tuple(0 if isinstance(a, np.ndarray) and a.ndim >= 1 else None for a in args)
 
 

@@ -30,10 +30,19 @@ fi
 "$cc" "$src" $(pkg-config --cflags --libs closs) -Wl,-rpath,"$libdir" -o "$dest/fit_line"
 env -u LD_LIBRARY_PATH "$dest/fit_line"
 
-# Static: --static adds what libcloss.a needs (OpenMP, libm, threads); -l:libcloss.a
-# (GNU ld) takes the archive where -lcloss would take the shared library.
-"$cc" "$src" $(pkg-config --cflags closs) \
-    $(pkg-config --static --libs closs | sed 's/-lcloss\b/-l:libcloss.a/') -o "$dest/fit_line_static"
+# Static: --static adds what libcloss.a needs (OpenMP, libm, threads, the BLAS);
+# -l:libcloss.a (GNU ld) takes the archive where -lcloss would take the shared
+# library. A BLAS outside the install (the scipy-openblas32 wheel's) got the
+# sysroot prefix too: its -L is mapped back, with a run path for its library.
+static_libs=()
+for flag in $(pkg-config --static --libs closs | sed 's/-lcloss\b/-l:libcloss.a/'); do
+    if [[ $flag == -L"$dest"* && ! -d ${flag#-L} ]]; then
+        flag=-L${flag#-L"$dest"}
+        static_libs+=("-Wl,-rpath,${flag#-L}")
+    fi
+    static_libs+=("$flag")
+done
+"$cc" "$src" $(pkg-config --cflags closs) "${static_libs[@]}" -o "$dest/fit_line_static"
 if readelf -d "$dest/fit_line_static" | grep -q 'libcloss'; then
     echo "the static build still needs libcloss.so"; exit 1
 fi

@@ -5,7 +5,11 @@
  * meson.build finds the library and defines
  *   CLOSS_BLAS_PREFIX   the symbols' prefix (scipy_), when they have one;
  *   CLOSS_BLAS_OPENBLAS when it is OpenBLAS (openblas_set_num_threads exists);
- *   CLOSS_BLAS_ILP64    when its integers are 64-bit (default: int).
+ *   CLOSS_BLAS_ILP64    when its integers are 64-bit (default: int);
+ *   CLOSS_BLAS_NONE     in a build without a BLAS (-Dblas=none, e.g. a cross
+ *                       build): linear_cross_entropy returns CLOSS_ERR_UNSUPPORTED
+ *                       before any GEMM, and the GEMMs below are never-called
+ *                       local functions, so that nothing is left undefined.
  * The enumerations' values are the CBLAS standard's (cblas.h of every
  * implementation has them); they are passed as int, the type of a C enum's
  * values.
@@ -40,6 +44,20 @@ typedef int closs_blas_int;
 
 enum { CLOSS_CBLAS_ROW_MAJOR = 101, CLOSS_CBLAS_NO_TRANS = 111, CLOSS_CBLAS_TRANS = 112 };
 
+#ifdef CLOSS_BLAS_NONE
+#define CLOSS_BLAS_FOUND 0
+#define CLOSS_BLAS_GEMM_NONE(name, T)                                                            \
+    static inline void name(int order, int ta, int tb, closs_blas_int m, closs_blas_int n,     \
+                            closs_blas_int k, T alpha, const T *a, closs_blas_int lda,         \
+                            const T *b, closs_blas_int ldb, T beta, T *c, closs_blas_int ldc)  \
+    {                                                                                            \
+        (void)order, (void)ta, (void)tb, (void)m, (void)n, (void)k, (void)alpha, (void)a;       \
+        (void)lda, (void)b, (void)ldb, (void)beta, (void)c, (void)ldc;                           \
+    }
+CLOSS_BLAS_GEMM_NONE(cblas_sgemm, float)
+CLOSS_BLAS_GEMM_NONE(cblas_dgemm, double)
+#else
+#define CLOSS_BLAS_FOUND 1
 void CLOSS_BLAS(cblas_sgemm)(int order, int trans_a, int trans_b, closs_blas_int m,
                              closs_blas_int n, closs_blas_int k, float alpha, const float *a,
                              closs_blas_int lda, const float *b, closs_blas_int ldb, float beta,
@@ -48,6 +66,7 @@ void CLOSS_BLAS(cblas_dgemm)(int order, int trans_a, int trans_b, closs_blas_int
                              closs_blas_int n, closs_blas_int k, double alpha, const double *a,
                              closs_blas_int lda, const double *b, closs_blas_int ldb,
                              double beta, double *c, closs_blas_int ldc);
+#endif
 
 #ifdef CLOSS_BLAS_OPENBLAS
 void CLOSS_BLAS(openblas_set_num_threads)(int num_threads);

@@ -119,8 +119,10 @@ typedef enum closs_status {
     CLOSS_ERR_INVALID_ARGUMENT = 4,   /* a parameter outside its domain (beta < 0 ...) */
     CLOSS_ERR_INDEX_OUT_OF_RANGE = 5, /* a class index outside [0, c) */
     CLOSS_ERR_OUT_OF_MEMORY = 6,      /* scratch memory could not be allocated */
-    CLOSS_ERR_DOMAIN = 7              /* an input element outside the loss's domain
+    CLOSS_ERR_DOMAIN = 7,             /* an input element outside the loss's domain
                                        * (binary_cross_entropy's [0, 1]) */
+    CLOSS_ERR_UNSUPPORTED = 8         /* not in this build: linear_cross_entropy in a
+                                       * library built without a BLAS (-Dblas=none) */
 } closs_status;
 
 typedef enum closs_reduction {
@@ -858,7 +860,9 @@ CLOSS_API closs_status closs_cross_entropy_prob_partial_f64(
  * each a single-threaded BLAS call; an OpenBLAS is set to one thread by every
  * call (another BLAS must be sequential). in_features and c * s must not
  * exceed the BLAS's integer (2^31 - 1 for a 32-bit-integer BLAS), else
- * CLOSS_ERR_INVALID_SIZE.
+ * CLOSS_ERR_INVALID_SIZE. The partial functions are cross_entropy's (S, D)
+ * pair of the same logits. A library built without a BLAS (-Dblas=none)
+ * returns CLOSS_ERR_UNSUPPORTED from every function of this block.
  * ======================================================================== */
 
 CLOSS_API closs_status closs_linear_cross_entropy_f32(
@@ -876,6 +880,10 @@ CLOSS_API closs_status closs_linear_cross_entropy_fused_f32(
     const float *linear_weight, const float *linear_bias, const int64_t *target, const float *weight,
     int64_t ignore_index, double label_smoothing, closs_reduction reduction,
     float *out, float *grad_input, float *grad_linear_weight, float *grad_linear_bias);
+CLOSS_API closs_status closs_linear_cross_entropy_partial_f32(
+    int64_t n, int64_t in_features, int64_t c, int64_t s, const float *input,
+    const float *linear_weight, const float *linear_bias, const int64_t *target, const float *weight,
+    int64_t ignore_index, double label_smoothing, closs_reduction reduction, double *out);
 CLOSS_API closs_status closs_linear_cross_entropy_f64(
     int64_t n, int64_t in_features, int64_t c, int64_t s, const double *input,
     const double *linear_weight, const double *linear_bias, const int64_t *target, const double *weight,
@@ -891,6 +899,10 @@ CLOSS_API closs_status closs_linear_cross_entropy_fused_f64(
     const double *linear_weight, const double *linear_bias, const int64_t *target, const double *weight,
     int64_t ignore_index, double label_smoothing, closs_reduction reduction,
     double *out, double *grad_input, double *grad_linear_weight, double *grad_linear_bias);
+CLOSS_API closs_status closs_linear_cross_entropy_partial_f64(
+    int64_t n, int64_t in_features, int64_t c, int64_t s, const double *input,
+    const double *linear_weight, const double *linear_bias, const int64_t *target, const double *weight,
+    int64_t ignore_index, double label_smoothing, closs_reduction reduction, double *out);
 
 /* With probability targets (n, c, s) of the input's dtype. */
 CLOSS_API closs_status closs_linear_cross_entropy_prob_f32(
@@ -908,6 +920,10 @@ CLOSS_API closs_status closs_linear_cross_entropy_prob_fused_f32(
     const float *linear_weight, const float *linear_bias, const float *target, const float *weight,
     double label_smoothing, closs_reduction reduction,
     float *out, float *grad_input, float *grad_linear_weight, float *grad_linear_bias);
+CLOSS_API closs_status closs_linear_cross_entropy_prob_partial_f32(
+    int64_t n, int64_t in_features, int64_t c, int64_t s, const float *input,
+    const float *linear_weight, const float *linear_bias, const float *target, const float *weight,
+    double label_smoothing, closs_reduction reduction, double *out);
 CLOSS_API closs_status closs_linear_cross_entropy_prob_f64(
     int64_t n, int64_t in_features, int64_t c, int64_t s, const double *input,
     const double *linear_weight, const double *linear_bias, const double *target, const double *weight,
@@ -923,6 +939,10 @@ CLOSS_API closs_status closs_linear_cross_entropy_prob_fused_f64(
     const double *linear_weight, const double *linear_bias, const double *target, const double *weight,
     double label_smoothing, closs_reduction reduction,
     double *out, double *grad_input, double *grad_linear_weight, double *grad_linear_bias);
+CLOSS_API closs_status closs_linear_cross_entropy_prob_partial_f64(
+    int64_t n, int64_t in_features, int64_t c, int64_t s, const double *input,
+    const double *linear_weight, const double *linear_bias, const double *target, const double *weight,
+    double label_smoothing, closs_reduction reduction, double *out);
 
 #ifdef __cplusplus
 }

@@ -132,6 +132,7 @@ const char *closs_status_string(closs_status status)
     case CLOSS_ERR_INDEX_OUT_OF_RANGE: return "CLOSS_ERR_INDEX_OUT_OF_RANGE: a class index is out of range";
     case CLOSS_ERR_OUT_OF_MEMORY: return "CLOSS_ERR_OUT_OF_MEMORY: allocation failed";
     case CLOSS_ERR_DOMAIN: return "CLOSS_ERR_DOMAIN: an input element is outside the loss's domain";
+    case CLOSS_ERR_UNSUPPORTED: return "CLOSS_ERR_UNSUPPORTED: not in this build (linear_cross_entropy needs a BLAS)";
     }
     return "CLOSS_ERR_UNKNOWN: unknown status code";
 }

@@ -123,8 +123,12 @@ closs_status closs_linear_call(closs_dtype dtype, int kind, closs_op op, const c
     CLOSS_REQUIRE(kind == CLOSS_CLASSIFICATION_cross_entropy ||
                       kind == CLOSS_CLASSIFICATION_cross_entropy_prob,
                   CLOSS_ERR_INVALID_ARGUMENT);
-    CLOSS_REQUIRE(op == CLOSS_OP_FORWARD || op == CLOSS_OP_BACKWARD || op == CLOSS_OP_FUSED,
+    CLOSS_REQUIRE(op == CLOSS_OP_FORWARD || op == CLOSS_OP_BACKWARD || op == CLOSS_OP_FUSED ||
+                      op == CLOSS_OP_PARTIAL,
                   CLOSS_ERR_INVALID_ARGUMENT);
+    const int partial = op == CLOSS_OP_PARTIAL; /* a FORWARD that stores the pair */
+    if (partial) op = CLOSS_OP_FORWARD;
+    CLOSS_REQUIRE(CLOSS_BLAS_FOUND, CLOSS_ERR_UNSUPPORTED);
     const lin_kernels *k = dtype == CLOSS_F64 ? &lin_kernels_f64 : &lin_kernels_f32;
     const int indices = kind == CLOSS_CLASSIFICATION_cross_entropy;
     const int64_t n = a->n, in = a->in_features, c = a->c, s = a->s;
@@ -135,7 +139,7 @@ closs_status closs_linear_call(closs_dtype dtype, int kind, closs_op op, const c
     /* every BLAS dimension and leading dimension: in, v and a block's rows */
     CLOSS_REQUIRE(in <= CLOSS_BLAS_INT_MAX && v <= CLOSS_BLAS_INT_MAX, CLOSS_ERR_INVALID_SIZE);
     const closs_reduction red = a->reduction;
-    CLOSS_REQUIRE(closs_reduction_valid(red, 0), CLOSS_ERR_INVALID_REDUCTION);
+    CLOSS_REQUIRE(closs_reduction_valid(red, partial), CLOSS_ERR_INVALID_REDUCTION);
     CLOSS_REQUIRE(a->label_smoothing >= 0.0 && a->label_smoothing <= 1.0,
                   CLOSS_ERR_INVALID_ARGUMENT);
     const int want_v = op != CLOSS_OP_BACKWARD;
@@ -234,7 +238,7 @@ closs_status closs_linear_call(closs_dtype dtype, int kind, closs_op op, const c
         if (gw && n == 0 && nw > 0) memset(gw, 0, (size_t)nw * k->size);
         if (gb) k->store(v, gb_acc, gb);
         if (want_v && red != CLOSS_REDUCTION_NONE)
-            closs_store_reduced(a->out, loss, red, denominator, k->is_f64, 0);
+            closs_store_reduced(a->out, loss, red, denominator, k->is_f64, partial);
     }
     free(gb_acc);
     return status;

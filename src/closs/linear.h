@@ -81,7 +81,7 @@ static const lin_kernels CLOSS_FN(lin_kernels) = {
 /* ---------------------------------------------------------------- public */
 
 #define LIN_DTYPE (CLOSS_IS_F64 ? CLOSS_F64 : CLOSS_F32)
-/* The three functions of closs.h for one kind of target: `target` of type
+/* The four functions of closs.h for one kind of target: `target` of type
  * TARGET, stored in the arguments' field FIELD; (PARAMS) the options between
  * weight and label_smoothing, IGNORE the ignore_index they give. */
 #define LIN_PUBLIC(name, KIND, TARGET, FIELD, PARAMS, IGNORE)                                  \
@@ -135,6 +135,17 @@ static const lin_kernels CLOSS_FN(lin_kernels) = {
                                     target, weight, IGNORE, label_smoothing, reduction,        \
                                     CLOSS_OP_FUSED, NULL, out, grad_input, grad_linear_weight, \
                                     grad_linear_bias);                                         \
+    }                                                                                          \
+    closs_status CLOSS_FN(closs_##name##_partial)(                                             \
+        int64_t n, int64_t in_features, int64_t c, int64_t s, const CLOSS_T *input,            \
+        const CLOSS_T *linear_weight, const CLOSS_T *linear_bias, TARGET target,               \
+        const CLOSS_T *weight, CLOSS_UNPAREN PARAMS double label_smoothing,                    \
+        closs_reduction reduction, double *out)                                                \
+    {                                                                                          \
+        return CLOSS_FN(lin_##name)(n, in_features, c, s, input, linear_weight, linear_bias,   \
+                                    target, weight, IGNORE, label_smoothing, reduction,        \
+                                    CLOSS_OP_PARTIAL, NULL, (CLOSS_T *)(void *)out, NULL,      \
+                                    NULL, NULL);                                               \
     }
 
 LIN_PUBLIC(linear_cross_entropy, CLOSS_CLASSIFICATION_cross_entropy, const int64_t *, t,

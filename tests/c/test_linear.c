@@ -305,6 +305,20 @@ static void test_threads(void)
 
 int main(void)
 {
+#ifdef CLOSS_BLAS_NONE
+    /* -Dblas=none: every call says so, for valid and invalid arguments alike. */
+    const float x[2] = {1, 2}, W[2] = {3, 4};
+    const int64_t t[1] = {0};
+    float out = -1, gx[2];
+    CHECK(closs_linear_cross_entropy_f32(1, 2, 1, 1, x, W, NULL, t, NULL, -100, 0.0,
+                                         CLOSS_REDUCTION_MEAN, &out) == CLOSS_ERR_UNSUPPORTED);
+    CHECK(out == -1);
+    CHECK(closs_linear_cross_entropy_fused_f32(1, 2, 1, 1, x, W, NULL, t, NULL, -100, 0.0,
+                                               CLOSS_REDUCTION_SUM, &out, gx, NULL, NULL)
+          == CLOSS_ERR_UNSUPPORTED);
+    CHECK(strncmp(closs_status_string(CLOSS_ERR_UNSUPPORTED), "CLOSS_ERR_UNSUPPORTED:", 22) == 0);
+    return check_summary();
+#endif
     test_against_loops();
     test_optional_gradients();
     test_statuses();
