@@ -62,20 +62,27 @@ def as_array(x, name="input"):
         raise DTypeError(f"{name} cannot be converted to an array: {e}") from None
 
 
-def float_dtype(*arrays):
-    """float64 if any array is float64 or integer/bool, else float32 (NumPy promotion)."""
-    result = np.float32
-    for a in arrays:
+# The arguments that are weights: checked, but their dtype never sets the result's.
+WEIGHTS = frozenset({"weight", "pos_weight"})
+
+
+def float_dtype(**arrays):
+    """The result dtype of a call on the named arrays (None: absent), torch's rule:
+    float64 when a float array is float64, else float32; integer and bool arrays
+    (class indices, 0/1 or +-1 labels) take the float arrays' dtype, float64 when
+    none is a float; WEIGHTS are checked but never change it. Any other dtype
+    (float16, complex, object ...) is a DTypeError naming its argument."""
+    result = None
+    for name, a in arrays.items():
         if a is None:
             continue
         kind, size = a.dtype.kind, a.dtype.itemsize
-        if kind == "f" and size <= 4:
-            continue
-        if (kind == "f" and size == 8) or kind in "iub":
-            result = np.float64
-        else:
-            raise DTypeError(f"expected a float, integer or bool array, got dtype {a.dtype}")
-    return np.dtype(result)
+        if not (kind in "iub" or (kind == "f" and size in (4, 8))):
+            raise DTypeError(f"{name} has dtype {a.dtype}; closs computes in float32 or "
+                             "float64 and takes float32, float64, integer or bool arrays")
+        if kind == "f" and name not in WEIGHTS and result != np.float64:
+            result = np.float64 if size == 8 else np.float32
+    return np.dtype(np.float64 if result is None else result)
 
 
 def reduction_code(reduction, size_average=None, reduce=None, allowed=("none", "mean", "sum"),
@@ -549,12 +556,13 @@ def _params(params):
 
 
 def pointwise(name, input, target, reduction, weight=None, params=(), *, aux=None,
-              target_rule="warn", weight_rule="input", mean_by="count", row_mean=False,
+              aux_name="pos_weight", target_rule="warn", weight_rule="input", mean_by="count", row_mean=False,
               domain_error=None):
     """Prepares the element-wise loss `name` (its C core name, e.g. "mse_loss").
 
     params: up to three floats (p0, p1, p2 of the C point function); aux: an array
-    broadcast to the loss's shape (pos_weight).
+    broadcast to the loss's shape, the argument aux_name (pos_weight, or
+    gaussian_nll_loss's var, whose dtype counts in the result's).
     target_rule: "warn" broadcasts input and target with torch's UserWarning when
         their shapes differ (the regression losses); "broadcast" does so silently;
         "input" broadcasts the target to the input's shape only.
@@ -568,8 +576,8 @@ def pointwise(name, input, target, reduction, weight=None, params=(), *, aux=Non
     """
     x, y = as_array(input, "input"), as_array(target, "target")
     w = None if weight is None else as_array(weight, "weight")
-    a = None if aux is None else as_array(aux, "pos_weight")
-    dtype = float_dtype(x, y, w, a)
+    a = None if aux is None else as_array(aux, aux_name)
+    dtype = float_dtype(input=x, target=y, weight=w, **{aux_name: a})
     shape = x.shape
     if y.shape != shape:
         if target_rule == "warn":
@@ -801,7 +809,7 @@ def distance_triplet(anchor, positive, negative, distance_function, distance_gra
     which receives the three arrays in the result dtype (see DistanceTripletCall)."""
     originals = [as_array(x, name) for x, name in
                  ((anchor, "anchor"), (positive, "positive"), (negative, "negative"))]
-    dtype = float_dtype(*originals)
+    dtype = float_dtype(anchor=originals[0], positive=originals[1], negative=originals[2])
     a, p, n = (np.asarray(x, dtype) for x in originals)
     dist = lambda x1, x2: np.asarray(distance_function(x1, x2), np.float64)  # noqa: E731
     dp, dn = dist(a, p), dist(a, n)
@@ -848,7 +856,7 @@ def classification(name, x, t, w, reduction, out_shape, ignore_index=-100,
     shape of the 'none' output."""
     probabilities = name == "cross_entropy_prob"
     c = x.shape[0] if x.ndim == 1 else x.shape[1]
-    dtype = float_dtype(x, w, t if probabilities else None)
+    dtype = float_dtype(input=x, weight=w, target=t if probabilities else None)
     call = ClassificationCall()
     call.kind, call.dtype, call.reduction = _core.CLASSIFICATION[name], dtype, reduction
     call.kernel = _core.classification
@@ -899,7 +907,8 @@ def linear(name, x, lw, lb, t, w, reduction, out_shape, ignore_index=-100, label
     or None, checked by the caller (closs.functional has torch's rules); out_shape
     is the shape of the 'none' output."""
     probabilities = name == "cross_entropy_prob"
-    dtype = float_dtype(x, lw, lb, w, t if probabilities else None)
+    dtype = float_dtype(input=x, linear_weight=lw, linear_bias=lb, weight=w,
+                        target=t if probabilities else None)
     call = LinearCall()
     call.kind, call.dtype, call.reduction = _core.CLASSIFICATION[name], dtype, reduction
     call.n = 1 if x.ndim == 1 else x.shape[0]

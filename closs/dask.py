@@ -147,11 +147,9 @@ class _Plan:
             self._elementwise(arrays)
         else:
             self._rows(_ROWS[name], arrays)
-        dtypes = [self._dtype_of(v) for k, v in arrays.items() if k in self.float_params
-                  # class indices are no float argument: a target is when it is probabilities
-                  and not (_ROWS.get(name) is _CLASSIFICATION and k == "target"
-                           and self._dtype_of(v).kind != "f")]
-        self.dtype = _api.float_dtype(*[np.empty(0, d) for d in dtypes])
+        dtypes = {k: np.empty(0, self._dtype_of(v)) for k, v in arrays.items()
+                  if k in self.float_params}
+        self.dtype = _api.float_dtype(**dtypes)
         self.differentiable = tuple(k for k in _DIFFERENTIABLE.get(name, ("input",))
                                     if k in self.split)
 

@@ -608,7 +608,7 @@ def _gaussian_nll_call(input, target, var, full=False, eps=1e-6, reduction="mean
     if scalar_var:
         if var < 0:
             raise ValueError("var has negative entry/entries")
-        v = np.asarray(_api.real(var, "var"), _api.float_dtype(x, y))  # a float takes the arrays dtype
+        v = np.asarray(_api.real(var, "var"), _api.float_dtype(input=x, target=y))  # a float takes the arrays dtype
     else:
         v = _api.as_array(var, "var")
         if v.dtype.kind not in "biuf":
@@ -624,7 +624,7 @@ def _gaussian_nll_call(input, target, var, full=False, eps=1e-6, reduction="mean
             raise ValueError("var is of incorrect size")
     r = _api.reduction_code(reduction, invalid="{} is not valid")
     call = _api.pointwise("gaussian_nll_loss", x, y, r, None,
-                          (_api.real(eps, "eps"), _api.flag(full, "full")), aux=v,
+                          (_api.real(eps, "eps"), _api.flag(full, "full")), aux=v, aux_name="var",
                           target_rule="broadcast")
     if not scalar_var:
         dtype = v.dtype if v.dtype in (np.float32, np.float64) else call.dtype
@@ -671,7 +671,7 @@ def _margin_ranking_call(input1, input2, target, margin=0, size_average=None, re
             f"target: {_api.torch_size(y.shape)} "
         )
     shape = _api.broadcast_shape(x1.shape, x2.shape, y.shape)
-    dtype = _api.float_dtype(x1, x2, y)
+    dtype = _api.float_dtype(input1=x1, input2=x2, target=y)
     n = math.prod(shape)
     return _api.rowwise("margin_ranking_loss", dtype, r, n, 1, shape, shape, (x1, x2),
                         y=y, params=(_api.real(margin, "margin"),))
@@ -698,7 +698,7 @@ def _cosine_embedding_call(input1, input2, target, margin=0, size_average=None, 
         )
     d = x1.shape[-1]
     rows = _api.broadcast_shape(x1.shape[:-1], x2.shape[:-1], t.shape)
-    dtype = _api.float_dtype(x1, x2)
+    dtype = _api.float_dtype(input1=x1, input2=x2)
     labels = np.where(t == 1, 1, np.where(t == -1, -1, 0))  # only 1 and -1 count, exactly
     n = math.prod(rows)
     return _api.rowwise("cosine_embedding_loss", dtype, r, n, d, rows + (d,), rows, (x1, x2),
@@ -736,7 +736,7 @@ def _multi_margin_call(input, target, p=1, margin=1.0, weight=None, size_average
         )
     if w is not None and w.shape[0] != c:
         raise ShapeError(f"inconsistent weight size, expected {c} but got {_api.shape_list(w.shape)}")
-    dtype = _api.float_dtype(x, w)
+    dtype = _api.float_dtype(input=x, weight=w)
     out_shape = (n,) if t.ndim else ()
     return _api.rowwise("multi_margin_loss", dtype, r, n, c, x.shape, out_shape, (x,), target=t,
                         weight=w, params=(p, margin))
@@ -752,7 +752,7 @@ def _multilabel_margin_call(input, target, size_average=None, reduce=None, reduc
             f"{_api.shape_list(x.shape)}"
         )
     out_shape = (n,) if t.ndim == 2 else ()
-    return _api.rowwise("multilabel_margin_loss", _api.float_dtype(x), r, n, c, x.shape,
+    return _api.rowwise("multilabel_margin_loss", _api.float_dtype(input=x), r, n, c, x.shape,
                         out_shape, (x,), target=t, index_low=-1)
 
 
@@ -786,7 +786,8 @@ def _triplet_call(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=Fa
         return _api.distance_triplet(*arrays, distance, grad, margin, _api.flag(swap, "swap"), r)
     rows, d = shape[:-1], (shape[-1] if shape else 1)
     n = math.prod(rows)
-    return _api.rowwise("triplet_margin_loss", _api.float_dtype(*arrays), r, n, d, shape, rows,
+    dtype = _api.float_dtype(**dict(zip(("anchor", "positive", "negative"), arrays)))
+    return _api.rowwise("triplet_margin_loss", dtype, r, n, d, shape, rows,
                         arrays, params=(margin, p, eps, _api.flag(swap, "swap")))
 
 
@@ -1058,7 +1059,7 @@ def _ctc_call(log_probs, targets, input_lengths, target_lengths, blank=0, reduct
                          f"{_api.shape_list(lp.shape)}")
     if tg.dtype.kind not in "iu":
         raise DTypeError(f"targets must hold integer class indices, got dtype {tg.dtype}")
-    dtype = _api.float_dtype(lp)
+    dtype = _api.float_dtype(log_probs=lp)
     batched = lp.ndim == 3
     t, n, c = lp.shape if batched else (lp.shape[0], 1, lp.shape[1])
     if lp.size == 0:
@@ -1173,7 +1174,7 @@ def _linear_cross_entropy_call(input, linear_weight, target, *, linear_bias=None
         raise ParameterError("ignore_index cannot be specified when target contains probabilities")
     ignore_index = -100 if ignore_index is None else ignore_index
     # torch's cross_entropy rules on the logits' shape, never allocated: a broadcast scalar
-    logits = np.broadcast_to(np.zeros((), _api.float_dtype(x, lw)), logits_shape)
+    logits = np.broadcast_to(np.zeros((), _api.float_dtype(input=x, linear_weight=lw)), logits_shape)
     name, out_shape, ignore_index, label_smoothing = _classification_rules(
         "cross_entropy", logits, t, w, ignore_index, label_smoothing)
     call = _api.linear(name, x, lw, lb, t, w, r, out_shape, ignore_index, label_smoothing)

@@ -373,8 +373,8 @@ def test_dtypes():
     value, gs = nn.TripletMarginLoss().value_and_grad(a32, a32.astype(np.float64), a32)
     assert type(value) is np.float64
     assert [g.dtype for g in gs] == [np.float32, np.float64, np.float32]
-    # integer target values of margin_ranking are a float argument: float64 (closs's rule)
-    assert type(F.margin_ranking_loss(a32, a32, np.ones((3, 4), np.int64))) is np.float64
+    # integer labels take the float inputs' dtype (torch's rule)
+    assert type(F.margin_ranking_loss(a32, a32, np.ones((3, 4), np.int64))) is np.float32
     # cosine labels and class indices do not promote
     assert type(F.cosine_embedding_loss(a32, a32, np.ones(3, np.int64))) is np.float32
     for itype in (np.int8, np.uint16, np.int32, np.int64):
