@@ -21,6 +21,7 @@ from typing import Any, Callable, Generic, TypeVar, Union
 
 import numpy as np
 
+from closs import _api
 from closs import functional as F
 from closs._errors import DTypeError, ParameterError, ShapeError
 from closs._typing import Array, ArrayLike, Value
@@ -129,6 +130,7 @@ class SmoothL1Loss(_Loss[Array]):
 class HuberLoss(_Loss[Array]):
     def __init__(self, reduction: str = "mean", delta: float = 1.0) -> None:
         super().__init__(reduction=reduction)
+        _api.real(delta, "delta")  # torch checks the type here (the value at forward)
         self.delta = delta
 
     def _prepare(self, input, target, weight=None):

@@ -554,3 +554,13 @@ def test_gaussian_nll_bad_reduction_message_is_torchs():
 def test_gaussian_nll_nan_var_propagates():
     value = F.gaussian_nll_loss(np.zeros(2), np.zeros(2), np.array([np.nan, 1.0]))
     assert np.isnan(value)
+
+
+def test_huber_delta_type_is_checked_at_construction():
+    """torch.nn.HuberLoss raises TypeError for a non-real delta when constructed; its
+    value is checked at forward (a negative delta constructs)."""
+    with pytest.raises(TypeError, match="delta"):
+        closs.nn.HuberLoss(delta=1 + 0j)
+    loss = closs.nn.HuberLoss(delta=-1.0)
+    with pytest.raises(closs.ParameterError, match="delta"):
+        loss(np.zeros(3), np.ones(3))
