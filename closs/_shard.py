@@ -53,6 +53,7 @@ PREPARERS = {
     "ctc_loss": F._ctc_call,
     "nll_loss": F._nll_call,
     "cross_entropy": F._cross_entropy_call,
+    "linear_cross_entropy": F._linear_cross_entropy_call,
 }
 
 

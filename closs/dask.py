@@ -27,18 +27,28 @@ split along the batch only (axis 0; axis 1 of ctc_loss's (T, N, C) log_probs): a
 class or feature axis split across chunks is rechunked whole, with a
 PerformanceWarning. Unbatched inputs are one chunk. ctc_loss's concatenated
 targets are padded (their lengths are read: computed, when they are Dask arrays).
+linear_cross_entropy splits input and target along the batch (axis 0) and passes
+linear_weight, linear_bias and the class weight whole to every chunk; its 'none'
+output is (N, d1, ..., dK) for a linear_weight (C, d1, ..., dK, in_features).
 
 ``value_and_grad(name, *args, **kwargs)`` gives the lazy value and gradient(s) for
 'mean', 'sum' and 'batchmean': every chunk's gradient of the whole loss (its
 'sum' gradient over the combined denominator D), chunked like its input; several
 gradients as a tuple in closs.nn's order. For float32 the chunks' scale 1 / D is
 a float32 grad_output, so gradients agree with the in-memory ones to float32
-rounding (float64: to float64 rounding).
+rounding (float64: to float64 rounding). An argument passed whole to every
+chunk (linear_cross_entropy's linear_weight and linear_bias) gets one gradient
+of its own shape: the sum of the chunks' gradients, added in the same fixed tree
+over the chunks as the pairs (in the gradient's dtype), so it too is
+bit-identical whatever the scheduler for a given chunking.
 """
+
+from __future__ import annotations
 
 import inspect
 import string
 import warnings
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
@@ -52,6 +62,30 @@ except ImportError as e:  # pragma: no cover - the optional extra
 from closs import _api, _shard
 
 __all__ = list(_shard.PREPARERS) + ["value_and_grad"]
+
+if TYPE_CHECKING:  # the functions made below, for type checkers (tests/test_typing.py)
+    l1_loss: Callable[..., da.Array]
+    mse_loss: Callable[..., da.Array]
+    smooth_l1_loss: Callable[..., da.Array]
+    huber_loss: Callable[..., da.Array]
+    binary_cross_entropy: Callable[..., da.Array]
+    binary_cross_entropy_with_logits: Callable[..., da.Array]
+    soft_margin_loss: Callable[..., da.Array]
+    multilabel_soft_margin_loss: Callable[..., da.Array]
+    hinge_embedding_loss: Callable[..., da.Array]
+    poisson_nll_loss: Callable[..., da.Array]
+    kl_div: Callable[..., da.Array]
+    gaussian_nll_loss: Callable[..., da.Array]
+    margin_ranking_loss: Callable[..., da.Array]
+    cosine_embedding_loss: Callable[..., da.Array]
+    multi_margin_loss: Callable[..., da.Array]
+    multilabel_margin_loss: Callable[..., da.Array]
+    triplet_margin_loss: Callable[..., da.Array]
+    triplet_margin_with_distance_loss: Callable[..., da.Array]
+    ctc_loss: Callable[..., da.Array]
+    nll_loss: Callable[..., da.Array]
+    cross_entropy: Callable[..., da.Array]
+    linear_cross_entropy: Callable[..., da.Array]
 
 # Element-wise losses: their array parameters, broadcast to one shape and split
 # along every axis (a var of one dimension fewer takes a last axis of 1 first).
@@ -73,27 +107,28 @@ _ELEMENTWISE = {
 
 class _Rows:
     """A row loss's layout: batch, the batch axis of each parameter split with the
-    batch; broadcast, the parameters first broadcast to the first one's shape; tail,
-    the 'none' output's shape after the batch axis, from the first parameter's shape;
-    floats, the parameters whose float arrays set the result dtype (class indices
-    do not)."""
+    batch (the others are passed whole to every chunk); broadcast, the parameters
+    first broadcast to the first one's shape; tail(shapes), the 'none' output's shape
+    after the batch axis, from the parameters' shapes (a dict); floats, the
+    parameters whose arrays set the result dtype (closs._api.float_dtype's rule:
+    integer class indices and weights do not)."""
 
     __slots__ = ("batch", "broadcast", "tail", "floats")
 
-    def __init__(self, batch, floats, tail=lambda shape: (), broadcast=()):
+    def __init__(self, batch, floats, tail=lambda shapes: (), broadcast=()):
         self.batch, self.floats, self.tail, self.broadcast = batch, floats, tail, broadcast
 
 
 _TRIPLET = _Rows({"anchor": 0, "positive": 0, "negative": 0},
-                 ("anchor", "positive", "negative"), lambda s: s[1:-1],
+                 ("anchor", "positive", "negative"), lambda s: s["anchor"][1:-1],
                  ("anchor", "positive", "negative"))
 _CLASSIFICATION = _Rows({"input": 0, "target": 0}, ("input", "weight", "target"),
-                        lambda s: s[2:])
+                        lambda s: s["input"][2:])
 _ROWS = {
     "cross_entropy": _CLASSIFICATION,
     "nll_loss": _CLASSIFICATION,
     "multilabel_soft_margin_loss": _Rows({"input": 0, "target": 0, "weight": 0},
-                                         ("input", "target", "weight"), lambda s: s[1:-1],
+                                         ("input", "target", "weight"), lambda s: s["input"][1:-1],
                                          ("input", "target", "weight")),
     "multi_margin_loss": _Rows({"input": 0, "target": 0}, ("input", "weight")),
     "multilabel_margin_loss": _Rows({"input": 0, "target": 0}, ("input",)),
@@ -103,6 +138,11 @@ _ROWS = {
     "triplet_margin_with_distance_loss": _TRIPLET,
     "ctc_loss": _Rows({"log_probs": 1, "targets": 0, "input_lengths": 0, "target_lengths": 0},
                       ("log_probs",)),
+    # the linear layer's parameters (and the class weight) whole in every chunk; the
+    # 'none' output (N, d1, ..., dK) of linear_weight (C, d1, ..., dK, in_features)
+    "linear_cross_entropy": _Rows({"input": 0, "target": 0},
+                                  ("input", "linear_weight", "linear_bias", "weight", "target"),
+                                  lambda s: s["linear_weight"][1:-1]),
 }
 # the differentiable parameters, in closs.nn's gradient order
 _DIFFERENTIABLE = {
@@ -112,6 +152,7 @@ _DIFFERENTIABLE = {
     "triplet_margin_with_distance_loss": ("anchor", "positive", "negative"),
     "ctc_loss": ("log_probs",),
     "gaussian_nll_loss": ("input", "var"),
+    "linear_cross_entropy": ("input", "linear_weight", "linear_bias"),
 }
 # index letters of blockwise (p: the pair axis, k: the gradients' axis)
 _LETTERS = [c for c in string.ascii_letters if c not in "pk"]
@@ -227,8 +268,7 @@ class _Plan:
                 "along other axes were rechunked whole along those axes",
                 PerformanceWarning, stacklevel=_api.user_stacklevel())
         self.batch_index = _LETTERS[0] if batched else ""
-        first_shape = next(iter(self.split.values()))[0].shape
-        tail = layout.tail(first_shape) if batched else ()
+        tail = layout.tail({k: a.shape for k, (a, _) in self.split.items()}) if batched else ()
         tail_letters = "".join(next(letters) for _ in tail)
         self.none_index = self.batch_index + tail_letters
         self.new_axes = dict(zip(tail_letters, tail))
@@ -290,26 +330,56 @@ class _Plan:
             scale = da.from_array(np.float64(1.0) / self._denominator(None))
         else:
             scale = 1.0 / pair[1]
-        grads = []
+        # every chunk's gradients (a tuple, closs.nn's order) in one task per chunk
         k = len(self.differentiable)
-        gdtype = np.result_type(*[self.split[p][0].dtype for p in self.differentiable],
-                                self.dtype)
+        grid = self.batch_index
+        chunks = self._blockwise(("grad", k), grid, object, extra=(scale, ""),
+                                 adjust_chunks={c: 1 for c in grid},
+                                 meta=np.empty((0,) * len(grid), object)).to_delayed()
+        grads = []
         for i, param in enumerate(self.differentiable):
             a, index = self.split[param]
-            stacked = self._blockwise(("grad", k), "k" + index, gdtype, extra=(scale, ""),
-                                      new_axes={"k": k},
-                                      meta=np.empty((0,) * (len(index) + 1), gdtype))
-            g = stacked[i].astype(_api.grad_dtype(a, self.dtype))
+            dtype = _api.grad_dtype(a, self.dtype)
+            if all(c in index for c in grid):  # split with the chunks: chunked like a
+                g = self._assemble([part[i] for part in chunks.reshape(-1)], a, index, dtype)
+            else:  # passed whole to every chunk: the sum of the chunks' gradients
+                g = self._sum([part[i] for part in chunks.reshape(-1)], a.shape, dtype)
             if param in self.broadcast_from:
                 broadcast, user = self.broadcast_from[param]
                 g = _unbroadcast(g, broadcast).reshape(user)
             grads.append(g)
         return self._finish(pair), grads[0] if len(grads) == 1 else tuple(grads)
 
+    def _assemble(self, parts, a, index, dtype):
+        """The chunks' gradients of a split parameter a (parts: one per chunk of the
+        grid, in C order) as one Dask array chunked like a."""
+        grid = self.batch_index
+        numblocks = tuple(len(c) for c in a.chunks)
+        grid_shape = tuple(numblocks[index.index(c)] for c in grid)
+        meta = np.empty((0,) * a.ndim, dtype)
+
+        def nest(block):
+            if len(block) == a.ndim:
+                at = np.ravel_multi_index(tuple(block[index.index(c)] for c in grid), grid_shape)
+                shape = tuple(a.chunks[d][b] for d, b in enumerate(block))
+                return da.from_delayed(parts[at], shape, dtype, meta=meta)
+            return [nest(block + (b,)) for b in range(numblocks[len(block)])]
+
+        return da.block(nest(()))
+
+    @staticmethod
+    def _sum(parts, shape, dtype):
+        """The sum of the chunks' gradients of a parameter passed whole to every chunk,
+        in closs._shard's fixed tree over the chunks in C order (never dask's own sum,
+        whose tree may change), so its bits are the same on any scheduler."""
+        total = _shard.tree(parts, dask.delayed(np.add, pure=True))
+        return da.from_delayed(total, shape, dtype, meta=np.empty((0,) * len(shape), dtype))
+
 
 def _block(*blocks, name_, names, static, what, grid):
     """One chunk's work (blockwise's function): what = ("pair", reduction), ("none", _)
-    or ("grad", k) with the scale as the last block."""
+    or ("grad", k) with the scale as the last block: the chunk's first k gradients,
+    a tuple (the block of an object array, taken apart by value_and_grad)."""
     kind, detail = what
     blocks = [_single(b) for b in blocks]
     arguments = dict(static)
@@ -320,8 +390,7 @@ def _block(*blocks, name_, names, static, what, grid):
         return np.asarray(_shard.function(name_)(**dict(arguments, reduction="none")))
     scale = blocks[len(names)]
     g = _shard.grad(name_, arguments, float(scale))
-    g = g if isinstance(g, tuple) else (g,)
-    return np.stack([np.asarray(x) for x in g][:detail])
+    return (g if isinstance(g, tuple) else (g,))[:detail]
 
 
 def _single(block):
@@ -370,11 +439,14 @@ def _call(name, args, kwargs):
     return _Plan(name, _shard.bind(name, args, kwargs))
 
 
-def value_and_grad(name, *args, **kwargs):
+def value_and_grad(name: str, *args: Any, **kwargs: Any) -> tuple[da.Array, Any]:
     """(lazy value, lazy gradient(s)) of closs.functional.<name>(*args, **kwargs) on Dask
     arrays, for reduction 'mean', 'sum' or 'batchmean': each chunk's gradient of the
-    whole loss, chunked like its input; a tuple where the loss has several
-    differentiable inputs (closs.nn's order)."""
+    whole loss, chunked like its input; a tuple of Dask arrays where the loss has
+    several differentiable inputs (closs.nn's order). The gradient of an argument
+    passed whole to every chunk (linear_cross_entropy's linear_weight and
+    linear_bias) is one chunk: the sum of the chunks' gradients in closs._shard's
+    fixed tree."""
     return _call(name, args, kwargs).value_and_grad()
 
 

@@ -1184,8 +1184,33 @@ def _linear_cross_entropy_call(input, linear_weight, target, *, linear_bias=None
     return call
 
 
-def linear_cross_entropy(input, linear_weight, target, *, linear_bias=None, weight=None,
-                         reduction="mean", ignore_index=None, label_smoothing=0.0, options=None):
+@overload
+def linear_cross_entropy(
+    input: ArrayLike, linear_weight: ArrayLike, target: ArrayLike, *,
+    linear_bias: ArrayLike | None = None, weight: ArrayLike | None = None,
+    reduction: Reduced = "mean", ignore_index: int | None = None, label_smoothing: float = 0.0,
+    options: object = None,
+) -> Scalar: ...
+@overload
+def linear_cross_entropy(
+    input: ArrayLike, linear_weight: ArrayLike, target: ArrayLike, *,
+    linear_bias: ArrayLike | None = None, weight: ArrayLike | None = None,
+    reduction: Literal["none"], ignore_index: int | None = None, label_smoothing: float = 0.0,
+    options: object = None,
+) -> Array: ...
+@overload
+def linear_cross_entropy(
+    input: ArrayLike, linear_weight: ArrayLike, target: ArrayLike, *,
+    linear_bias: ArrayLike | None = None, weight: ArrayLike | None = None,
+    reduction: str = "mean", ignore_index: int | None = None, label_smoothing: float = 0.0,
+    options: object = None,
+) -> Value: ...
+def linear_cross_entropy(
+    input: ArrayLike, linear_weight: ArrayLike, target: ArrayLike, *,
+    linear_bias: ArrayLike | None = None, weight: ArrayLike | None = None,
+    reduction: str = "mean", ignore_index: int | None = None, label_smoothing: float = 0.0,
+    options: object = None,
+) -> Value:
     """cross_entropy(linear(input, linear_weight, linear_bias), target, ...) without the logits.
 
     input (in_features,) or (N, in_features); linear_weight (C, in_features) or
@@ -1197,7 +1222,8 @@ def linear_cross_entropy(input, linear_weight, target, *, linear_bias=None, weig
     exist whole. `options` (torch's LinearCrossEntropyOptions, or closs.nn's) is
     accepted and checked; closs always takes its blocked path, whose blocks depend on
     the number of classes alone, so its results are the same for any
-    batch_chunk_size.
+    batch_chunk_size (options: object, as any LinearCrossEntropyOptions-like object
+    with a batch_chunk_size is taken, torch's included).
     """
     return _linear_cross_entropy_call(
         input, linear_weight, target, linear_bias=linear_bias, weight=weight,

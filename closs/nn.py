@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Any, Callable, Generic, TypeVar, Union
+from typing import Any, Callable, Generic, Sequence, TypeVar, Union
 
 import numpy as np
 
@@ -412,7 +412,7 @@ class LinearCrossEntropyOptions:
     acc_policy: str = "auto"
     acc_dtype: object = None
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.acc_policy not in ("auto", "accurate", "balanced", "compact"):
             raise ValueError(f"invalid acc_policy: {self.acc_policy!r}")
         if self.chunking_method is not None and self.chunking_method != "auto":
@@ -435,19 +435,21 @@ class _Linear:
     in_features) and bias (out_features,) or None, initialised as torch initialises
     them, uniform in +-1/sqrt(in_features)."""
 
-    def __init__(self, in_features, out_features, bias, dtype, rng=None):
+    def __init__(self, in_features: int, out_features: int, bias: bool, dtype: np.dtype[Any],
+                 rng: np.random.Generator | None = None) -> None:
         rng = np.random.default_rng() if rng is None else rng
         bound = 1.0 / math.sqrt(in_features) if in_features > 0 else 0.0
         self.in_features, self.out_features = in_features, out_features
-        self.weight = rng.uniform(-bound, bound, (out_features, in_features)).astype(dtype)
-        self.bias = rng.uniform(-bound, bound, out_features).astype(dtype) if bias else None
+        self.weight: Array = rng.uniform(-bound, bound, (out_features, in_features)).astype(dtype)
+        self.bias: Array | None = (rng.uniform(-bound, bound, out_features).astype(dtype)
+                                   if bias else None)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return (f"Linear(in_features={self.in_features}, out_features={self.out_features}, "
                 f"bias={self.bias is not None})")
 
 
-def _dtype(dtype):
+def _dtype(dtype: Any) -> np.dtype[Any]:
     """A Module's parameter dtype: None (float32, torch's default), a NumPy dtype or a
     torch dtype (by name)."""
     if dtype is None:
@@ -459,19 +461,21 @@ def _dtype(dtype):
     return result
 
 
-class LinearCrossEntropyLoss(_WeightedLoss):
+class LinearCrossEntropyLoss(_Loss[tuple[Array, ...]]):
     """torch.nn.LinearCrossEntropyLoss: cross entropy of self.linear's logits.
 
     forward(input, target) with input (in_features,) or (N, in_features);
-    backward() and value_and_grad() give (d loss / d input, d loss / d
+    backward() and value_and_grad() give the tuple (d loss / d input, d loss / d
     linear.weight) and, with bias=True, d loss / d linear.bias, in the shapes of
     those arrays. linear.weight is (num_classes * prod(out_features), in_features)
     as in torch (viewed as (num_classes, *out_features, in_features) for the loss).
     """
 
-    def __init__(self, in_features, num_classes, *, out_features=(), bias=False, device=None,
-                 dtype=None, reduction="mean", weight=None, ignore_index=None,
-                 label_smoothing=0.0, options=None):
+    def __init__(self, in_features: int, num_classes: int, *,
+                 out_features: Sequence[int] = (), bias: bool = False, device: Any = None,
+                 dtype: Any = None, reduction: str = "mean", weight: ArrayLike | None = None,
+                 ignore_index: int | None = None, label_smoothing: float = 0.0,
+                 options: LinearCrossEntropyOptions | Any = None) -> None:
         if device is not None and str(device) != "cpu":
             raise ValueError(f"closs runs on the CPU, not on device {device!r}")
         if weight is not None and np.shape(weight) != (num_classes,):
@@ -480,13 +484,14 @@ class LinearCrossEntropyLoss(_WeightedLoss):
         if not 0.0 <= label_smoothing <= 1.0:
             raise ParameterError(
                 f"expected label_smoothing to be in range [0, 1], got {label_smoothing}")
-        super().__init__(weight, reduction=reduction)
+        super().__init__(reduction=reduction)
+        self.weight = weight
         self.num_classes, self.out_features = num_classes, tuple(out_features)
         self.ignore_index, self.label_smoothing, self.options = ignore_index, label_smoothing, options
         self.linear = _Linear(in_features, math.prod(self.out_features, start=num_classes), bias,
                               _dtype(dtype))
 
-    def _prepare(self, input, target):
+    def _prepare(self, input: ArrayLike, target: ArrayLike) -> Any:
         lw, lb = self.linear.weight, self.linear.bias
         shape = (self.num_classes, *self.out_features)
         return F._linear_cross_entropy_call(
@@ -496,7 +501,7 @@ class LinearCrossEntropyLoss(_WeightedLoss):
             label_smoothing=self.label_smoothing, options=self.options,
             _param_shapes=(lw.shape,) + (() if lb is None else (lb.shape,)))
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return (f"in_features={self.linear.in_features}, num_classes={self.num_classes}, "
                 f"out_features={self.out_features}, bias={self.linear.bias is not None}, "
                 f"reduction={self.reduction!r}, ignore_index={self.ignore_index}, "

@@ -65,11 +65,23 @@ def registry_args(loss, dtype=np.float64, seed=0):
     return rng, loss.make_args(rng, shape, dtype)
 
 
-# closs.dask's losses: closs.functional's but linear_cross_entropy (its weight's
-# gradient would be a sum over the batch's chunks: not built yet)
-DASK_LOSSES = {key: loss for key, loss in LOSSES.items() if loss.name in _shard.PREPARERS}
-CASES = [pytest.param(key, i, id=f"{key}-{i}") for key, loss in DASK_LOSSES.items()
+CASES = [pytest.param(key, i, id=f"{key}-{i}") for key, loss in LOSSES.items()
          for i in range(len(loss.grid))]
+
+
+def test_every_functional_loss_is_offered():
+    assert set(_shard.PREPARERS) == set(closs.functional.__all__)
+    assert {loss.name for loss in LOSSES.values()} == set(_shard.PREPARERS)
+    for name in _shard.PREPARERS:
+        assert callable(getattr(cd, name)) and name in cd.__all__
+
+
+def passed_whole(loss, position):
+    """Whether the argument at `position` goes whole to every chunk (not split with the batch)."""
+    import inspect
+
+    param = list(inspect.signature(getattr(closs.functional, loss.name)).parameters)[position]
+    return loss.name in cd._ROWS and param not in cd._ROWS[loss.name].batch
 
 
 @pytest.mark.parametrize("key, i", CASES)
@@ -94,7 +106,7 @@ def test_every_loss_against_the_in_memory_call(key, i):
                 np.testing.assert_allclose(got, full, rtol=1e-12, atol=1e-15)
 
 
-GRAD_CASES = [pytest.param(key, id=key) for key, loss in DASK_LOSSES.items()
+GRAD_CASES = [pytest.param(key, id=key) for key, loss in LOSSES.items()
               if loss.grid[0].get("distance_function") is None]
 
 
@@ -117,7 +129,10 @@ def test_value_and_grad_against_the_in_memory_call(key, reduction):
         assert got.shape == ref.shape and got.dtype == ref.dtype
         np.testing.assert_allclose(got, ref, rtol=1e-11, atol=1e-14 * np.abs(ref).max())
         source = dargs[loss.grad_args[k]]
-        assert lazy.chunks == source.chunks  # chunked like its input
+        if passed_whole(loss, loss.grad_args[k]):  # one chunk: the chunks' gradients summed
+            assert lazy.chunks == tuple((n,) for n in source.shape)
+        else:
+            assert lazy.chunks == source.chunks  # chunked like its input
 
 
 def test_float32_batchmean_and_broadcast_gradients():
@@ -273,10 +288,19 @@ def test_the_readme_example_runs():
     import re
 
     readme = (pathlib.Path(__file__).resolve().parent.parent / "README.md").read_text()
+    import textwrap
+
     section = readme[readme.index("## More than one machine"):]
-    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    section = section[:section.index("\n## ", 1)]
+    blocks = re.findall(r"```python\n(.*?)```", section, re.S)
+    assert len(blocks) == 2
     namespace = {"print": lambda *a: None}
-    exec(compile(code, "README.md", "exec"), namespace)
+    for code in blocks:  # in order, one namespace; the second is a list item's, indented
+        exec(compile(textwrap.dedent(code), "README.md", "exec"), namespace)
+    g_hidden, g_head = dask.compute(namespace["g_hidden"], namespace["g_head"],
+                                    scheduler="threads")
+    assert g_hidden.shape == (100_000, 64) and g_head.shape == (100, 64)
+    assert np.isfinite(namespace["value"].compute(scheduler="threads"))
     loss, acc = namespace["loss"], namespace["acc"]
     value = loss.compute(scheduler="threads")
     assert value.tobytes() == np.asarray(acc.value()).tobytes()
@@ -301,3 +325,98 @@ def test_result_dtypes_follow_the_in_memory_call():
     u = cd.cross_entropy(x32[0], np.int64(1), reduction="none")
     assert u.shape == () and u.compute(scheduler="sync") == closs.functional.cross_entropy(
         x32[0], np.int64(1), reduction="none")
+
+
+# ----------------------------------------------------------------- linear_cross_entropy
+
+
+def linear_batch(dtype=np.float64, n=61, features=6, classes=5, out_features=(), seed=13,
+                 probabilities=False):
+    """input (n, features), linear_weight (classes, *out_features, features), bias,
+    class weights and targets (indices with some -1, or probabilities)."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, features)).astype(dtype)
+    lw = (rng.standard_normal((classes, *out_features, features)) / 2).astype(dtype)
+    lb = rng.standard_normal((classes, *out_features)).astype(dtype)
+    w = rng.uniform(0.2, 2.0, classes).astype(dtype)
+    if probabilities:
+        p = rng.dirichlet(np.ones(classes), (n, *out_features))  # (n, *out, classes)
+        t = np.moveaxis(p, -1, 1).astype(dtype)
+    else:
+        t = rng.integers(0, classes, (n, *out_features))
+        t[rng.uniform(size=t.shape) < 0.2] = -1
+    return x, lw, lb, w, t
+
+
+LINEAR_CHUNKS = (1, 20, 7, 33)
+
+
+@pytest.mark.parametrize("probabilities", [False, True], ids=["indices", "probabilities"])
+@pytest.mark.parametrize("out_features", [(), (3,), (2, 3)], ids=["1d", "k1", "k2"])
+def test_linear_cross_entropy_k_dimensional_with_bias(out_features, probabilities):
+    x, lw, lb, w, t = linear_batch(out_features=out_features, probabilities=probabilities)
+    options = dict(linear_bias=lb, weight=w, label_smoothing=0.1)
+    if not probabilities:
+        options["ignore_index"] = -1
+    dx = da.from_array(x, chunks=(LINEAR_CHUNKS, 6))
+    dt = da.from_array(t, chunks=(LINEAR_CHUNKS,) + t.shape[1:])
+    none = cd.linear_cross_entropy(dx, lw, dt, **options, reduction="none")
+    assert none.shape == (61, *out_features)
+    assert none.chunks == (LINEAR_CHUNKS,) + tuple((d,) for d in out_features)
+    full = closs.functional.linear_cross_entropy(x, lw, t, **options, reduction="none")
+    np.testing.assert_allclose(none.compute(scheduler="threads"), full, rtol=1e-14, atol=1e-15)
+    for reduction in ("mean", "sum"):
+        value, (gx, gw, gb) = cd.value_and_grad("linear_cross_entropy", dx, lw, dt, **options,
+                                                reduction=reduction)
+        ref_value, (rgx, rgw, rgb) = closs.functional._linear_cross_entropy_call(
+            x, lw, t, **options, reduction=reduction).value_and_grad()
+        got = dask.compute(value, gx, gw, gb, scheduler="threads")
+        np.testing.assert_allclose(got[0], ref_value, rtol=1e-13)
+        for g, ref in zip(got[1:], (rgx, rgw, rgb)):
+            assert g.shape == ref.shape and g.dtype == ref.dtype
+            np.testing.assert_allclose(g, ref, rtol=1e-11, atol=1e-14 * np.abs(ref).max())
+        assert gx.chunks == dx.chunks
+        assert gw.chunks == tuple((d,) for d in lw.shape)  # whole: one chunk
+        assert gb.chunks == tuple((d,) for d in lb.shape)
+
+
+def linear_graphs():
+    """float32 linear_cross_entropy over many uneven chunks, with a bias."""
+    x, lw, lb, w, t = linear_batch(np.float32, n=3000, features=16, classes=40, seed=14)
+    cuts = np.sort(np.random.default_rng(3).choice(np.arange(1, 3000), 40, replace=False))
+    chunks = tuple(int(v) for v in np.diff(np.concatenate([[0], cuts, [3000]])))
+    dx, dt = da.from_array(x, chunks=(chunks, 16)), da.from_array(t, chunks=(chunks,))
+    value, grads = cd.value_and_grad("linear_cross_entropy", dx, lw, dt, linear_bias=lb,
+                                     weight=w, ignore_index=-1)
+    return (x, lw, lb, w, t, chunks), [value, *grads]
+
+
+def test_linear_weight_gradients_are_the_fixed_tree_on_every_scheduler(client):
+    """linear_weight's and linear_bias's gradients: the chunks' gradients added in
+    closs._shard's tree, the same bits on the threaded scheduler and a 2-process
+    LocalCluster (and within float32 rounding of the in-memory gradients)."""
+    (x, lw, lb, w, t, chunks), graphs = linear_graphs()
+    threads = dask.compute(*graphs, scheduler="threads", num_workers=4)
+    cluster = client.compute(graphs, sync=True)
+    assert bits(cluster) == bits(threads)
+    # the tree, computed here: each chunk's 'sum' gradient times the float32 scale 1 / D
+    value, gx, gw, gb = threads
+    d = closs.functional._linear_cross_entropy_call(x, lw, t, linear_bias=lb, weight=w,
+                                                    ignore_index=-1).partial()[1]
+    parts, start = [], 0
+    for n in chunks:
+        call = closs.functional._linear_cross_entropy_call(
+            x[start:start + n], lw, t[start:start + n], linear_bias=lb, weight=w,
+            ignore_index=-1, reduction="sum")
+        parts.append(call.grad(np.float64(1.0) / d))
+        start += n
+    assert gw.tobytes() == _shard.tree([p[1] for p in parts], np.add).tobytes()
+    assert gb.tobytes() == _shard.tree([p[2] for p in parts], np.add).tobytes()
+    assert gx.tobytes() == np.concatenate([p[0] for p in parts]).tobytes()
+    ref_value, (rgx, rgw, rgb) = closs.functional._linear_cross_entropy_call(
+        x, lw, t, linear_bias=lb, weight=w, ignore_index=-1).value_and_grad()
+    eps = np.finfo(np.float32).eps
+    np.testing.assert_allclose(value, ref_value, rtol=4 * eps)
+    for g, ref in ((gx, rgx), (gw, rgw), (gb, rgb)):
+        assert g.dtype == np.float32
+        np.testing.assert_allclose(g, ref, rtol=0, atol=64 * eps * np.abs(ref).max())

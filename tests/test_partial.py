@@ -222,3 +222,41 @@ def test_stream_errors_and_empty():
     assert acc.batches == 0
     with pytest.raises(closs.ShapeError), pytest.warns(UserWarning, match="target size"):
         acc.update(np.ones((2, 3)), np.zeros((3, 3)))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_stream_linear_cross_entropy(dtype):
+    """The parameters given once; each batch's gradients: the input's rows, and its
+    share of linear_weight's and linear_bias's, which add up to the whole batch's."""
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((90, 8)).astype(dtype)
+    lw = (rng.standard_normal((6, 2, 8)) / 2).astype(dtype)  # K-dimensional out_features (2,)
+    lb = rng.standard_normal((6, 2)).astype(dtype)
+    w = rng.uniform(0.2, 2.0, 6).astype(dtype)
+    t = rng.integers(0, 6, (90, 2))
+    t[::7, 1] = -1
+    options = dict(linear_bias=lb, weight=w, ignore_index=-1, label_smoothing=0.05)
+    acc = closs.stream.Mean("linear_cross_entropy", linear_weight=lw, **options)
+    bounds = [0, 1, 40, 41, 90]
+    parts = batches(x, t, bounds)
+    for xb, tb in parts:
+        acc.update(xb, target=tb)
+    ref_v, (rgx, rgw, rgb) = closs.functional._linear_cross_entropy_call(
+        x, lw, t, **options).value_and_grad()
+    eps = np.finfo(dtype).eps
+    rtol = 4 * eps if dtype == np.float32 else 1e-13
+    assert type(acc.value()) is np.dtype(dtype).type
+    np.testing.assert_allclose(acc.value(), ref_v, rtol=rtol)
+    got = [acc.grad(xb, target=tb) for xb, tb in parts]
+    assert all(len(g) == 3 and g[1].shape == lw.shape and g[2].shape == lb.shape for g in got)
+    gx = np.concatenate([g[0] for g in got])
+    gw, gb = sum(g[1] for g in got), sum(g[2] for g in got)
+    for g, ref in ((gx, rgx), (gw, rgw), (gb, rgb)):
+        assert g.dtype == dtype
+        np.testing.assert_allclose(g, ref, rtol=0, atol=16 * eps * np.abs(ref).max())
+    # 'sum', positional arguments
+    summed = closs.stream.Loss("linear_cross_entropy", reduction="sum", ignore_index=-1)
+    for xb, tb in parts:
+        summed.update(xb, lw, tb, linear_bias=lb)
+    np.testing.assert_allclose(summed.value(), closs.functional.linear_cross_entropy(
+        x, lw, t, linear_bias=lb, ignore_index=-1, reduction="sum"), rtol=rtol)

@@ -10,6 +10,7 @@ import sys
 import pytest
 
 SAMPLE = pathlib.Path(__file__).with_name("typing_sample.py")
+DASK_SAMPLE = pathlib.Path(__file__).with_name("typing_sample_dask.py")  # the optional extra
 
 
 def mypy_env():
@@ -29,6 +30,11 @@ def test_the_sample_runs():
     runpy.run_path(str(SAMPLE))
 
 
+def test_the_dask_sample_runs():
+    pytest.importorskip("dask.array")
+    runpy.run_path(str(DASK_SAMPLE))
+
+
 def run_mypy(path, tmp_path):
     """mypy --strict on one file. Errors inside closs are not the user's and are not
     shown (follow_imports = silent); its hints are used all the same."""
@@ -46,6 +52,29 @@ def test_mypy_strict_accepts_the_sample(tmp_path):
     run = run_mypy(SAMPLE, tmp_path)
     assert run.returncode == 0, run.stdout + run.stderr
     assert "Success" in run.stdout
+
+
+def test_mypy_strict_accepts_the_dask_sample(tmp_path):
+    pytest.importorskip("dask.array")
+    run = run_mypy(DASK_SAMPLE, tmp_path)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "Success" in run.stdout
+
+
+def test_closs_dask_declares_every_function_for_type_checkers():
+    """closs.dask makes its functions at import; its TYPE_CHECKING block names them
+    for type checkers: the same names."""
+    import ast
+
+    import closs
+
+    source = (pathlib.Path(closs.__file__).resolve().parent / "dask.py").read_text()
+    block = next(node for node in ast.parse(source).body if isinstance(node, ast.If)
+                 and getattr(node.test, "id", None) == "TYPE_CHECKING")
+    declared = {node.target.id for node in block.body if isinstance(node, ast.AnnAssign)}
+    from closs import _shard
+
+    assert declared == set(_shard.PREPARERS)
 
 
 def test_mypy_strict_rejects_a_wrong_type(tmp_path):

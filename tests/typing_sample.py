@@ -14,6 +14,7 @@ from numpy.typing import NDArray
 
 import closs
 import closs.functional as F
+import closs.stream
 
 Array = NDArray[np.floating[Any]]
 
@@ -49,6 +50,35 @@ if isinstance(gauss, tuple):
 else:
     g_input = gauss
 text: str = repr(closs.nn.HuberLoss(delta=2.0))
+
+# linear_cross_entropy: the same overloads; its Module's gradients are a tuple
+# (input, linear.weight[, linear.bias]).
+head = np.ones((3, 3), np.float32) / 3
+lce: np.floating[Any] = F.linear_cross_entropy(x, head, labels, label_smoothing=0.1)
+lce_rows: Array = F.linear_cross_entropy(x, head, labels, reduction="none", ignore_index=0)
+lce_either: np.floating[Any] | Array = F.linear_cross_entropy(x, head, labels, reduction=chosen)
+lce_options = closs.nn.LinearCrossEntropyOptions(batch_chunk_size=4)
+lce_crit = closs.nn.LinearCrossEntropyLoss(3, 3, bias=True, dtype=np.float32, options=lce_options)
+lce_crit.linear.weight = head
+if lce_crit.linear.bias is not None:
+    bias: Array = lce_crit.linear.bias
+lce_value = lce_crit(x, labels)
+lce_input, lce_weight, lce_bias = lce_crit.value_and_grad(x, labels)[1]
+lce_grads: tuple[Array, ...] = lce_crit.backward(1.0)
+k_dim = closs.nn.LinearCrossEntropyLoss(3, 2, out_features=(4,), weight=np.ones(2))
+
+# closs.stream: a loss over batches, exact at the end.
+acc = closs.stream.Mean("cross_entropy", label_smoothing=0.1)
+for start in (0, 3):
+    acc = acc.update(x[start:start + 5], labels[start:start + 5])
+n_batches: int = acc.batches
+stream_value: np.floating[Any] = acc.value()
+pair: NDArray[np.float64] = acc.pair()
+share = acc.grad(x[:3], labels[:3])
+share_array: Array = share if not isinstance(share, tuple) else share[0]
+heads = closs.stream.Loss("linear_cross_entropy", reduction="sum", linear_weight=head)
+heads.update(x, target=labels)
+acc.reset()
 
 threads: int = closs.get_num_threads()
 closs.set_num_threads(threads)
