@@ -564,3 +564,21 @@ def test_huber_delta_type_is_checked_at_construction():
     loss = closs.nn.HuberLoss(delta=-1.0)
     with pytest.raises(closs.ParameterError, match="delta"):
         loss(np.zeros(3), np.ones(3))
+
+
+@needs_torch
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_kl_div_zero_and_special_targets_match_torch(dtype):
+    """0 log 0 = 0 with torch's sign (+0 for a -0 target), NaN, inf, negative and
+    subnormal targets; the zero targets take no slower path (benchmarks)."""
+    y = np.array([0, -0.0, np.nan, -1, np.inf, 1e-45, 1e-38, 2, 0, 0], dtype)
+    x = np.array([-1, -2, -1, -1, -1, -1, -1, -1, np.nan, np.inf], dtype)
+    value, grad = closs.nn.KLDivLoss(reduction="none").value_and_grad(x, y)
+    tx = torch.tensor(x, requires_grad=True)
+    expected = torch.nn.functional.kl_div(tx, torch.tensor(y), reduction="none")
+    expected.sum().backward()
+    rtol = 1e-6 if dtype == np.float32 else 1e-14  # a log's last bit
+    for got, want in ((value, expected.detach().numpy()), (grad, tx.grad.numpy())):
+        np.testing.assert_allclose(got, want, rtol=rtol, atol=0)
+        ok = np.isnan(want) | (np.signbit(got) == np.signbit(want))
+        assert ok.all(), (got, want)

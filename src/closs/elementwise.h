@@ -91,7 +91,7 @@ enum {
  *   log_sigmoid(x)      -softplus(-x) = min(x, 0) - log1p(exp(-|x|)).
  *   sigmoid(x)          from e = exp(-|x|) in (0, 1]: 1 / (1 + e) for x >= 0,
  *                       e / (1 + e) below, so neither side overflows.
- *   xlogy(x, y)         x log y, and 0 where x == 0 unless y is NaN (torch.xlogy,
+ *   xlogx(x)            x log x, and 0 where x == 0 (torch.xlogy(x, x),
  *                       scipy.special.xlogy).
  */
 static inline CLOSS_T CLOSS_FN(ew_log1p)(CLOSS_T z)
@@ -116,10 +116,13 @@ static inline CLOSS_T CLOSS_FN(ew_sigmoid)(CLOSS_T x)
     return (x >= 0 ? 1 : e) / (1 + e);
 }
 
-static inline CLOSS_T CLOSS_FN(ew_xlogy)(CLOSS_T x, CLOSS_T y)
+static inline CLOSS_T CLOSS_FN(ew_xlogx)(CLOSS_T x)
 {
-    const CLOSS_T l = log(y);
-    return x == 0 && y == y ? 0 * x : x * l;
+    /* log(x + 1) = log 1 = 0 where x == 0: a zero x (a one-hot or sparse target)
+     * hands the vector log no 0, whose special-case path is ~5x slower. An add,
+     * not a select: GCC folds log over a select into a select of log(x). + 0: a
+     * -0 x gives +0, as torch. */
+    return x * log(x + (CLOSS_T)(x == 0)) + 0;
 }
 
 typedef struct CLOSS_FN(ew_point) {
@@ -285,7 +288,7 @@ CLOSS_INLINE EW_POINT CLOSS_FN(kl_div_point)(EW_POINT_ARGS)
         r.v = ey * (y[j] - x[j]);
         r.g = -ey;
     } else {
-        r.v = CLOSS_FN(ew_xlogy)(y[j], y[j]) - y[j] * x[j];
+        r.v = CLOSS_FN(ew_xlogx)(y[j]) - y[j] * x[j];
         r.g = -y[j];
     }
     return r;
