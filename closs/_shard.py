@@ -31,30 +31,7 @@ from closs import functional as F
 
 # closs.functional's name of each loss -> its preparer (the function's signature,
 # returns a LossCall).
-PREPARERS = {
-    "l1_loss": F._l1_call,
-    "mse_loss": F._mse_call,
-    "smooth_l1_loss": F._smooth_l1_call,
-    "huber_loss": F._huber_call,
-    "binary_cross_entropy": F._bce_call,
-    "binary_cross_entropy_with_logits": F._bce_logits_call,
-    "soft_margin_loss": F._soft_margin_call,
-    "multilabel_soft_margin_loss": F._multilabel_soft_margin_call,
-    "hinge_embedding_loss": F._hinge_embedding_call,
-    "poisson_nll_loss": F._poisson_nll_call,
-    "kl_div": F._kl_div_call,
-    "gaussian_nll_loss": F._gaussian_nll_call,
-    "margin_ranking_loss": F._margin_ranking_call,
-    "cosine_embedding_loss": F._cosine_embedding_call,
-    "multi_margin_loss": F._multi_margin_call,
-    "multilabel_margin_loss": F._multilabel_margin_call,
-    "triplet_margin_loss": F._triplet_call,
-    "triplet_margin_with_distance_loss": F._triplet_with_distance_call,
-    "ctc_loss": F._ctc_call,
-    "nll_loss": F._nll_call,
-    "cross_entropy": F._cross_entropy_call,
-    "linear_cross_entropy": F._linear_cross_entropy_call,
-}
+PREPARERS = F.PREPARERS
 
 
 def function(name):

@@ -59,7 +59,7 @@ try:
 except ImportError as e:  # pragma: no cover - the optional extra
     raise ImportError("closs.dask needs Dask: pip install 'closs[dask]'") from e
 
-from closs import _api, _shard
+from closs import _api, _core, _shard
 
 __all__ = list(_shard.PREPARERS) + ["value_and_grad"]
 
@@ -87,22 +87,20 @@ if TYPE_CHECKING:  # the functions made below, for type checkers (tests/test_typ
     cross_entropy: Callable[..., da.Array]
     linear_cross_entropy: Callable[..., da.Array]
 
-# Element-wise losses: their array parameters, broadcast to one shape and split
-# along every axis (a var of one dimension fewer takes a last axis of 1 first).
+# Element-wise losses (the C core's, and margin_ranking_loss): their array
+# parameters, broadcast to one shape and split along every axis (a var of one
+# dimension fewer takes a last axis of 1 first); (input, target) unless listed.
 _ELEMENTWISE = {
     "l1_loss": ("input", "target", "weight"),
     "mse_loss": ("input", "target", "weight"),
-    "smooth_l1_loss": ("input", "target"),
     "huber_loss": ("input", "target", "weight"),
     "binary_cross_entropy": ("input", "target", "weight"),
     "binary_cross_entropy_with_logits": ("input", "target", "weight", "pos_weight"),
-    "soft_margin_loss": ("input", "target"),
-    "hinge_embedding_loss": ("input", "target"),
-    "poisson_nll_loss": ("input", "target"),
-    "kl_div": ("input", "target"),
     "gaussian_nll_loss": ("input", "target", "var"),
     "margin_ranking_loss": ("input1", "input2", "target"),
 }
+_ELEMENTWISE.update({name: ("input", "target") for name in _core.POINTWISE
+                     if name not in _ELEMENTWISE})
 
 
 class _Rows:

@@ -17,31 +17,6 @@ from closs import _api
 from closs._typing import Array, ArrayLike, Reduced, Scalar, Value
 from closs._errors import DomainError, DTypeError, ParameterError, ShapeError
 
-__all__ = [
-    "l1_loss",
-    "mse_loss",
-    "smooth_l1_loss",
-    "huber_loss",
-    "binary_cross_entropy",
-    "binary_cross_entropy_with_logits",
-    "soft_margin_loss",
-    "multilabel_soft_margin_loss",
-    "hinge_embedding_loss",
-    "poisson_nll_loss",
-    "kl_div",
-    "gaussian_nll_loss",
-    "margin_ranking_loss",
-    "cosine_embedding_loss",
-    "multi_margin_loss",
-    "multilabel_margin_loss",
-    "triplet_margin_loss",
-    "triplet_margin_with_distance_loss",
-    "ctc_loss",
-    "nll_loss",
-    "cross_entropy",
-    "linear_cross_entropy",
-]
-
 
 def _l1_call(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     r = _api.reduction_code(reduction, size_average, reduce)
@@ -1229,3 +1204,32 @@ def linear_cross_entropy(
         input, linear_weight, target, linear_bias=linear_bias, weight=weight,
         reduction=reduction, ignore_index=ignore_index, label_smoothing=label_smoothing,
         options=options).value()
+
+
+# Each loss's preparer (its function's signature; returns the prepared LossCall),
+# which closs.stream and closs.dask call on the parts of a batch; also __all__.
+PREPARERS = {
+    "l1_loss": _l1_call,
+    "mse_loss": _mse_call,
+    "smooth_l1_loss": _smooth_l1_call,
+    "huber_loss": _huber_call,
+    "binary_cross_entropy": _bce_call,
+    "binary_cross_entropy_with_logits": _bce_logits_call,
+    "soft_margin_loss": _soft_margin_call,
+    "multilabel_soft_margin_loss": _multilabel_soft_margin_call,
+    "hinge_embedding_loss": _hinge_embedding_call,
+    "poisson_nll_loss": _poisson_nll_call,
+    "kl_div": _kl_div_call,
+    "gaussian_nll_loss": _gaussian_nll_call,
+    "margin_ranking_loss": _margin_ranking_call,
+    "cosine_embedding_loss": _cosine_embedding_call,
+    "multi_margin_loss": _multi_margin_call,
+    "multilabel_margin_loss": _multilabel_margin_call,
+    "triplet_margin_loss": _triplet_call,
+    "triplet_margin_with_distance_loss": _triplet_with_distance_call,
+    "ctc_loss": _ctc_call,
+    "nll_loss": _nll_call,
+    "cross_entropy": _cross_entropy_call,
+    "linear_cross_entropy": _linear_cross_entropy_call,
+}
+__all__ = list(PREPARERS)
