@@ -59,6 +59,7 @@ typedef struct closs_cl_ctx {
     const void *tp;      /* probabilities, or NULL */
     void *out;           /* per-position values (NONE), or NULL: summed */
     void *gx;
+    void *hx;            /* GRAD_HESS: the Hessian's diagonal */
     int64_t ignore;
     double keep, eps_c;  /* 1 - label_smoothing, label_smoothing / c */
     double wtotal;       /* sum of the weights (c without weight) */
@@ -72,6 +73,8 @@ typedef struct closs_cl_kernels {
     closs_sums_fn nll[3];
     closs_sums_fn rows[CL_NVARIANTS][3];     /* s == 1 */
     closs_sums_fn tiles[CL_NVARIANTS][3];    /* s > 1 */
+    closs_sums_fn gh[CL_NVARIANTS];          /* GRAD_HESS of cross_entropy, any s */
+    closs_sums_fn gh_nll;                    /* GRAD_HESS of nll_loss */
     int is_f64;
 } closs_cl_kernels;
 
@@ -92,12 +95,15 @@ closs_status closs_classification_call(closs_dtype dtype, int kind, closs_op op,
     CLOSS_REQUIRE(dtype == CLOSS_F32 || dtype == CLOSS_F64, CLOSS_ERR_INVALID_ARGUMENT);
     CLOSS_REQUIRE(kind >= 0 && kind < CLOSS_CLASSIFICATION_COUNT, CLOSS_ERR_INVALID_ARGUMENT);
     CLOSS_REQUIRE(op == CLOSS_OP_FORWARD || op == CLOSS_OP_BACKWARD || op == CLOSS_OP_FUSED ||
-                      op == CLOSS_OP_PARTIAL,
+                      op == CLOSS_OP_PARTIAL || op == CLOSS_OP_GRAD_HESS,
                   CLOSS_ERR_INVALID_ARGUMENT);
     const int partial = op == CLOSS_OP_PARTIAL; /* a FORWARD that stores the pair */
     if (partial) op = CLOSS_OP_FORWARD;
+    const int grad_hess = op == CLOSS_OP_GRAD_HESS; /* a FUSED of SUM, out optional, + hess */
+    CLOSS_REQUIRE(!grad_hess || a->reduction == CLOSS_REDUCTION_SUM, CLOSS_ERR_INVALID_REDUCTION);
     const closs_cl_kernels *k = dtype == CLOSS_F64 ? &cl_kernels_f64 : &cl_kernels_f32;
-    const int want_v = op != CLOSS_OP_BACKWARD, want_g = op != CLOSS_OP_FORWARD;
+    const int want_v = grad_hess ? a->out != NULL : op != CLOSS_OP_BACKWARD;
+    const int want_g = op != CLOSS_OP_FORWARD;
     /* what the op uses; grad_output is a backward's alone */
     void *out = want_v ? a->out : NULL, *grad_input = want_g ? a->grad_input : NULL;
     const void *grad_output = op == CLOSS_OP_BACKWARD ? a->grad_output : NULL;
@@ -115,6 +121,7 @@ closs_status closs_classification_call(closs_dtype dtype, int kind, closs_op op,
     CLOSS_REQUIRE(!want_v || out || (red == CLOSS_REDUCTION_NONE && np == 0),
                   CLOSS_ERR_NULL_POINTER);
     CLOSS_REQUIRE(!want_g || grad_input || ne == 0, CLOSS_ERR_NULL_POINTER);
+    CLOSS_REQUIRE(!grad_hess || a->hess || ne == 0, CLOSS_ERR_NULL_POINTER);
 
     closs_cl_ctx c;
     memset(&c, 0, sizeof c);
@@ -125,6 +132,7 @@ closs_status closs_classification_call(closs_dtype dtype, int kind, closs_op op,
     c.t = indices ? a->t : NULL;
     c.tp = indices ? NULL : a->tp;
     c.gx = want_g ? grad_input : NULL;
+    c.hx = grad_hess ? a->hess : NULL;
     c.out = want_v && red == CLOSS_REDUCTION_NONE ? out : NULL;
     c.ignore = indices ? a->ignore_index : 0;
     c.keep = 1.0 - label_smoothing;
@@ -140,7 +148,9 @@ closs_status closs_classification_call(closs_dtype dtype, int kind, closs_op op,
      * elements, as torch), the kept weight for indices (known after a pass). */
     const double prob_denominator = a->c > 0 ? (double)np : 0.0;
     double sums[CL_NSUMS];
-    if (want_g && red == CLOSS_REDUCTION_NONE) {
+    if (grad_hess) {
+        /* derivatives of the SUM: scale 1 */
+    } else if (want_g && red == CLOSS_REDUCTION_NONE) {
         c.go = grad_output;
     } else if (want_g) {
         double denominator = prob_denominator;
@@ -152,6 +162,9 @@ closs_status closs_classification_call(closs_dtype dtype, int kind, closs_op op,
         c.gscale = closs_grad_scale(grad_output, k->is_f64, red, denominator);
     }
 
+    const int u = !indices ? (a->w ? CL_U_PROB_W : CL_U_PROB)
+                  : smooth  ? (a->w ? CL_U_SMOOTH_W : CL_U_SMOOTH)
+                            : CL_U_ONEHOT;
     closs_sums_fn fn;
     int64_t unit = a->c > 0 ? a->c : 1, parallel_min = CLOSS_SOFTMAX_PARALLEL_MIN;
     if (a->c == 0) {
@@ -162,6 +175,8 @@ closs_status closs_classification_call(closs_dtype dtype, int kind, closs_op op,
         fn = indices ? k->targets : k->none;
         unit = 1;
         parallel_min = CLOSS_STREAM_PARALLEL_MIN;
+    } else if (grad_hess) {
+        fn = kind == CLOSS_CLASSIFICATION_nll_loss ? k->gh_nll : k->gh[u];
     } else if (kind == CLOSS_CLASSIFICATION_nll_loss) {
         fn = k->nll[op];
         parallel_min = CLOSS_STREAM_PARALLEL_MIN;
@@ -172,9 +187,6 @@ closs_status closs_classification_call(closs_dtype dtype, int kind, closs_op op,
             parallel_min /= CL_ZERO_COST;
         }
     } else {
-        const int u = !indices ? (a->w ? CL_U_PROB_W : CL_U_PROB)
-                      : smooth  ? (a->w ? CL_U_SMOOTH_W : CL_U_SMOOTH)
-                                : CL_U_ONEHOT;
         fn = a->s == 1 ? k->rows[u][op] : k->tiles[u][op];
     }
     closs_blocks_sums(np, unit, parallel_min, fn, &c, CL_NSUMS, sums);
