@@ -234,3 +234,19 @@ def test_lightgbm_sklearn_and_metric():
     ce = history["ce"][-1]
     raw = model.predict(X, raw_score=True)
     assert np.isclose(ce, -np.log(softmax(raw)[np.arange(N), y.astype(int)]).mean(), rtol=1e-6)
+
+
+@needs_xgb
+def test_example_runs(capsys):
+    """examples/python/xgboost_huber.py: the Huber booster beats squared error on the
+    clean signal."""
+    import pathlib
+    import runpy
+
+    path = pathlib.Path(__file__).parent.parent / "examples" / "python" / "xgboost_huber.py"
+    if not path.exists():
+        pytest.skip("run from a source checkout")
+    runpy.run_path(str(path), run_name="__main__")
+    lines = [ln for ln in capsys.readouterr().out.splitlines() if "test MAE" in ln]
+    huber, squared = (float(ln.rsplit(" ", 1)[1]) for ln in lines)
+    assert huber < 0.5 * squared
