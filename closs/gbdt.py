@@ -62,8 +62,8 @@ def _split(a: Any, b: Any, sample_weight: Any) -> tuple[Any, Any, Any]:
     return b, a, sample_weight  # scikit-learn wrappers: (y_true, y_pred, sample_weight)
 
 
-def _target(loss: Any, pred: np.ndarray, label: Any) -> np.ndarray:
-    label = np.asarray(label)
+def _target(loss: Any, pred: np.ndarray, label_like: Any) -> np.ndarray:
+    label: np.ndarray = np.asarray(label_like)
     if isinstance(loss, _CLASS_INDEX_LOSSES):
         if pred.ndim != 2:
             raise ValueError(f"{type(loss).__name__} needs (n_samples, n_classes) predictions "
