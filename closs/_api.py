@@ -471,18 +471,13 @@ class LossCall:
         value. out: None or a pair of arrays of the input's shape and dtype."""
         if not self.second_order:
             raise NotImplementedError("grad_hess: this loss has no Hessian diagonal in closs")
-        if out is None:
-            out = (None, None)
-        elif not (isinstance(out, tuple) and len(out) == 2):
+        if out is not None and not isinstance(out, tuple):
             raise ValueError("out must be a tuple of 2 arrays (gradient, Hessian diagonal)")
-        elif out[0] is not None and out[1] is not None and np.may_share_memory(*out):
-            raise ValueError("the out= arrays overlap each other")
-        spec = self.grads[:1]
-        gbuf, gres = self._grad_buffers(out[0], specs=spec)
-        hbuf, hres = self._grad_buffers(out[1], specs=spec)
+        specs = self.grads[:1] * 2  # the gradient's and the Hessian's: the input's
+        buffers, results = self._grad_buffers(out, specs=specs)
         v = np.empty(1, self.dtype) if value else None
-        self._run(GRAD_HESS, v, None, [gbuf[0].reshape(-1), hbuf[0].reshape(-1)])
-        g, h = self._finish(gbuf, gres, spec), self._finish(hbuf, hres, spec)
+        self._run(GRAD_HESS, v, None, [b.reshape(-1) for b in buffers])
+        g, h = self._finish(buffers, results, specs)
         return (v[0], g, h) if value else (g, h)
 
 

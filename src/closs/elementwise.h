@@ -429,6 +429,9 @@ CLOSS_INLINE double CLOSS_FN(ew_body)(const int kind, const int diff_aux, const 
     do {                                                                             \
         const CLOSS_T a_ = has_a ? aux[j] : (CLOSS_T)1;                              \
         EW_POINT p_ = CLOSS_FN(ew_eval)(kind, x, y, j, a_, p0, p1, p2);           \
+        /* before any store, so that it shares the point's loads and exp/log */     \
+        const CLOSS_T h_ = want_h ? CLOSS_FN(ew_hess)(kind, x, y, j, a_, p0, p1, p2) \
+                                  : (CLOSS_T)0;                                      \
         if (has_w) {                                                                 \
             p_.v *= w[j];                                                            \
             p_.g *= w[j];                                                            \
@@ -439,10 +442,7 @@ CLOSS_INLINE double CLOSS_FN(ew_body)(const int kind, const int diff_aux, const 
             if (has_w) p_.ga *= w[j];                                                \
             gaux[j] = go_vec ? p_.ga * go[j] : p_.ga * gs;                           \
         }                                                                            \
-        if (want_h) { /* GRAD_HESS: the SUM's, gscale 1 */                         \
-            const CLOSS_T h_ = CLOSS_FN(ew_hess)(kind, x, y, j, a_, p0, p1, p2);     \
-            hx[j] = has_w ? h_ * w[j] : h_;                                          \
-        }                                                                            \
+        if (want_h) hx[j] = has_w ? h_ * w[j] : h_; /* GRAD_HESS: gscale 1 */      \
         if (sum_v) acc += (double)p_.v;                                              \
     } while (0)
     int64_t i = b;
