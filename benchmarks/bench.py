@@ -564,8 +564,14 @@ def xgboost_share(opts):
     y = (X[:, 0] - X[:, 1] + 0.5 * rng.standard_normal(rows) > 0).astype(np.float32)
     dtrain = xgb.DMatrix(X, label=y)
     hand = dict((o[0], o[2]) for o in GBDT_OBJECTIVES)["logistic"]
+
+    def numpy_objective(p, d):  # as the adapter: labels and (here absent) weights read
+        g, h = hand(p, d.get_label())
+        w = d.get_weight()
+        return (g * w, h * w) if w.size else (g, h)
+
     objectives = {"closs": closs.gbdt.xgboost_objective(closs.nn.BCEWithLogitsLoss()),
-                  "numpy": lambda p, d: hand(p, d.get_label())}
+                  "numpy": numpy_objective}
     columns = (("objective", 10), ("thr", 4), ("train", 11), ("in objective", 13), ("share", 7))
     print_header(columns, f"\nXGBoost, binary logistic, {rounds} rounds on {rows} x 20 "
                  "(hist, depth 6): time in the custom objective")

@@ -346,3 +346,20 @@ def test_bad_input():
     assert not hasattr(nn.CTCLoss(), "grad_hess")
     g, h = nn.MSELoss().grad_hess(np.zeros((0, 3)), np.zeros((0, 3)))
     assert g.shape == h.shape == (0, 3)
+
+
+def test_more_forms():
+    """A Python-float var (gaussian_nll_loss), unbatched (C,) cross_entropy, a
+    reduction='none' Module: the same derivatives as the array forms."""
+    x, y = uniform(-1, 1), uniform(-1, 1)
+    g, h = nn.GaussianNLLLoss().grad_hess(x, y, 0.5)
+    np.testing.assert_allclose(g, (x - y) / 0.5, rtol=1e-14)
+    np.testing.assert_allclose(h, np.full(x.shape, 2.0), rtol=1e-14)
+    z = uniform(-2, 2, (5,))
+    g1, h1 = nn.CrossEntropyLoss(reduction="none").grad_hess(z, np.array(3))
+    g2, h2 = nn.CrossEntropyLoss().grad_hess(z[None], np.array([3]))
+    np.testing.assert_array_equal(g1, g2[0])
+    np.testing.assert_array_equal(h1, h2[0])
+    p = np.exp(z) / np.exp(z).sum()
+    np.testing.assert_allclose(h1, p * (1 - p), rtol=1e-13)
+    np.testing.assert_allclose(g1, p - np.eye(5)[3], rtol=1e-13, atol=1e-15)

@@ -60,6 +60,7 @@ typedef struct closs_cl_ctx {
     void *out;           /* per-position values (NONE), or NULL: summed */
     void *gx;
     void *hx;            /* GRAD_HESS: the Hessian's diagonal */
+    int gh_value;        /* GRAD_HESS: the value is wanted (summed) */
     int64_t ignore;
     double keep, eps_c;  /* 1 - label_smoothing, label_smoothing / c */
     double wtotal;       /* sum of the weights (c without weight) */
@@ -73,7 +74,7 @@ typedef struct closs_cl_kernels {
     closs_sums_fn nll[3];
     closs_sums_fn rows[CL_NVARIANTS][3];     /* s == 1 */
     closs_sums_fn tiles[CL_NVARIANTS][3];    /* s > 1 */
-    closs_sums_fn gh[CL_NVARIANTS];          /* GRAD_HESS of cross_entropy, any s */
+    closs_sums_fn gh[2][CL_NVARIANTS];       /* GRAD_HESS of cross_entropy, [s > 1] */
     closs_sums_fn gh_nll;                    /* GRAD_HESS of nll_loss */
     int is_f64;
 } closs_cl_kernels;
@@ -133,6 +134,7 @@ closs_status closs_classification_call(closs_dtype dtype, int kind, closs_op op,
     c.tp = indices ? NULL : a->tp;
     c.gx = want_g ? grad_input : NULL;
     c.hx = grad_hess ? a->hess : NULL;
+    c.gh_value = grad_hess && want_v;
     c.out = want_v && red == CLOSS_REDUCTION_NONE ? out : NULL;
     c.ignore = indices ? a->ignore_index : 0;
     c.keep = 1.0 - label_smoothing;
@@ -176,7 +178,7 @@ closs_status closs_classification_call(closs_dtype dtype, int kind, closs_op op,
         unit = 1;
         parallel_min = CLOSS_STREAM_PARALLEL_MIN;
     } else if (grad_hess) {
-        fn = kind == CLOSS_CLASSIFICATION_nll_loss ? k->gh_nll : k->gh[u];
+        fn = kind == CLOSS_CLASSIFICATION_nll_loss ? k->gh_nll : k->gh[a->s > 1][u];
     } else if (kind == CLOSS_CLASSIFICATION_nll_loss) {
         fn = k->nll[op];
         parallel_min = CLOSS_STREAM_PARALLEL_MIN;

@@ -604,18 +604,19 @@ static void CL_FN(nothing)(const void *ctx, int64_t b, int64_t e, double *sums)
  *   grad_j = k p_j - u_j,   hess_j = k p_j (1 - p_j)     (k = sum_j u_j);
  * nll_loss is linear in its input: grad -w_t at the target class, hess 0. An
  * ignored position has zero derivatives. One exponential per element, stored
- * in the gradient and rescaled, as the gradient kernels do.
+ * in the gradient and rescaled, as the gradient kernels do; rows (s == 1) are
+ * unit-stride loops (strided a compile-time 0), vectorised.
  */
 CLOSS_INLINE void CL_FN(gh)(const void *ctx, int64_t b, int64_t e, double *sums, const int u,
-                            const int nll)
+                            const int nll, const int strided)
 {
     const closs_cl_ctx *c = (const closs_cl_ctx *)ctx;
-    const int64_t C = c->c, S = c->s;
+    const int64_t C = c->c, S = strided ? c->s : 1; /* S == 1: contiguous rows, vectorised */
     const CLOSS_T *restrict w = (const CLOSS_T *)c->w;
     const CLOSS_T keep = (CLOSS_T)c->keep, eps_c = (CLOSS_T)c->eps_c;
     double lsum = 0.0, wsum = 0.0, bad = 0.0;
     for (int64_t p = b; p < e; ++p) {
-        const int64_t i = p / S, at = i * C * S + (p - i * S);
+        const int64_t i = p / c->s, at = i * C * c->s + (p - i * c->s);
         const CLOSS_T *restrict x = (const CLOSS_T *)c->x + at;
         const CLOSS_T *restrict tp = u >= CL_U_PROB ? (const CLOSS_T *)c->tp + at : NULL;
         CLOSS_T *restrict g = (CLOSS_T *)c->gx + at;
@@ -630,10 +631,13 @@ CLOSS_INLINE void CL_FN(gh)(const void *ctx, int64_t b, int64_t e, double *sums,
             }
             continue;
         }
+        /* a NaN may or may not win the vectorised max: it reaches the sum either way */
         CLOSS_T m = -INFINITY;
+#pragma omp simd reduction(max : m)
         for (int64_t j = 0; j < C; ++j) m = x[j * S] > m ? x[j * S] : m;
         const CLOSS_T sh = m == -INFINITY ? 0 : m; /* an all -inf row: NaN below, as torch */
         double sum = 0.0, dot = 0.0, us = 0.0;
+#pragma omp simd reduction(+ : sum, dot, us)
         for (int64_t j = 0; j < C; ++j) {
             const CLOSS_T ev = CL_EXP(x[j * S] - sh);
             g[j * S] = ev;
@@ -645,20 +649,19 @@ CLOSS_INLINE void CL_FN(gh)(const void *ctx, int64_t b, int64_t e, double *sums,
                 if (u >= CL_U_PROB) us += (double)uj;
             }
         }
-        const double lse = (double)sh + log(sum);
-        if (t.kept)
-            lsum += CL_FN(position_loss)(c, u, &t, lse,
+        if (t.kept && c->gh_value) /* a log per position, only for the value */
+            lsum += CL_FN(position_loss)(c, u, &t, (double)sh + log(sum),
                                          u < CL_U_PROB ? (double)x[t.t * S] : 0.0, dot, us);
         const double r = t.kept ? 1.0 : 0.0; /* see grad_scale */
-        const double kk = r * CL_FN(grad_k)(c, u, &t, us);
-        const double rb = r * t.b;
+        const double kk = r * CL_FN(grad_k)(c, u, &t, us), inv = 1.0 / sum;
+        const double ru = u >= CL_U_PROB ? r : r * t.b; /* the dense part's factor */
+#pragma omp simd
         for (int64_t j = 0; j < C; ++j) {
-            const double pj = (double)g[j * S] / sum;
+            const double pj = (double)g[j * S] * inv;
             const double uj = u == CL_U_ONEHOT ? 0.0
-                              : (u >= CL_U_PROB ? r : rb) *
-                                    (double)CL_FN(dense)(u, CL_HAS_W(u) ? w[j] : 0,
-                                                         u >= CL_U_PROB ? tp[j * S] : 0, keep,
-                                                         eps_c);
+                              : ru * (double)CL_FN(dense)(u, CL_HAS_W(u) ? w[j] : 0,
+                                                          u >= CL_U_PROB ? tp[j * S] : 0, keep,
+                                                          eps_c);
             g[j * S] = (CLOSS_T)(kk * pj - uj);
             h[j * S] = (CLOSS_T)(kk * pj * (1.0 - pj));
         }
@@ -691,12 +694,17 @@ CL_KERNELS(tiles, smooth, CL_U_SMOOTH)
 CL_KERNELS(tiles, smooth_w, CL_U_SMOOTH_W)
 CL_KERNELS(tiles, prob, CL_U_PROB)
 CL_KERNELS(tiles, prob_w, CL_U_PROB_W)
-CL_KERNEL(gh_onehot, gh, CL_U_ONEHOT, 0)
-CL_KERNEL(gh_smooth, gh, CL_U_SMOOTH, 0)
-CL_KERNEL(gh_smooth_w, gh, CL_U_SMOOTH_W, 0)
-CL_KERNEL(gh_prob, gh, CL_U_PROB, 0)
-CL_KERNEL(gh_prob_w, gh, CL_U_PROB_W, 0)
-CL_KERNEL(gh_nll, gh, CL_U_ONEHOT, 1)
+/* grad_hess of each variant: rows (s == 1) and strided positions (s > 1) */
+#define CL_GH_KERNELS(variant, U)                        \
+    CL_KERNEL(gh_rows_##variant, gh, U, 0, 0)            \
+    CL_KERNEL(gh_tiles_##variant, gh, U, 0, 1)
+CL_GH_KERNELS(onehot, CL_U_ONEHOT)
+CL_GH_KERNELS(smooth, CL_U_SMOOTH)
+CL_GH_KERNELS(smooth_w, CL_U_SMOOTH_W)
+CL_GH_KERNELS(prob, CL_U_PROB)
+CL_GH_KERNELS(prob_w, CL_U_PROB_W)
+CL_KERNEL(gh_nll, gh, CL_U_ONEHOT, 1, 1)
+#undef CL_GH_KERNELS
 CL_KERNEL(nll_v, nll, 1, 0)
 CL_KERNEL(nll_g, nll, 0, 1)
 CL_KERNEL(nll_f, nll, 1, 1)
@@ -709,8 +717,10 @@ static const closs_cl_kernels CL_FN(kernels) = {
              CL_TABLE(rows, prob), CL_TABLE(rows, prob_w)},
     .tiles = {CL_TABLE(tiles, onehot), CL_TABLE(tiles, smooth), CL_TABLE(tiles, smooth_w),
               CL_TABLE(tiles, prob), CL_TABLE(tiles, prob_w)},
-    .gh = {CL_FN(gh_onehot), CL_FN(gh_smooth), CL_FN(gh_smooth_w), CL_FN(gh_prob),
-           CL_FN(gh_prob_w)},
+    .gh = {{CL_FN(gh_rows_onehot), CL_FN(gh_rows_smooth), CL_FN(gh_rows_smooth_w),
+            CL_FN(gh_rows_prob), CL_FN(gh_rows_prob_w)},
+           {CL_FN(gh_tiles_onehot), CL_FN(gh_tiles_smooth), CL_FN(gh_tiles_smooth_w),
+            CL_FN(gh_tiles_prob), CL_FN(gh_tiles_prob_w)}},
     .gh_nll = CL_FN(gh_nll),
     .is_f64 = CLOSS_IS_F64,
 };
