@@ -113,6 +113,18 @@ def cases():
             add("cross_entropy-prob" + tag, nn.CrossEntropyLoss(weight=wt, label_smoothing=ls),
                 lambda a, b, tw=tw, ls=ls: TF.cross_entropy(a, b, tw, reduction="sum",
                                                             label_smoothing=ls), (z, prob))
+    # rows of 17 and 32 classes take the vectorised kernel (from 16 classes)
+    for width in (17, 32):
+        zw, cww = uniform(-3, 3, (3, width)), uniform(0.5, 2, (width,))
+        tw = None if torch is None else torch.tensor(cww)
+        add(f"cross_entropy-wide{width}-weight-ls", nn.CrossEntropyLoss(weight=cww,
+                                                                       label_smoothing=0.2),
+            lambda a, b, tw=tw: TF.cross_entropy(a, b, tw, reduction="sum", label_smoothing=0.2),
+            (zw, np.array([0, width - 1, -100])))
+        prob = uniform(0, 1, (3, width))
+        add(f"cross_entropy-wide{width}-prob-weight", nn.CrossEntropyLoss(weight=cww),
+            lambda a, b, tw=tw: TF.cross_entropy(a, b, tw, reduction="sum"),
+            (zw, prob / prob.sum(axis=1, keepdims=True)))
     return c
 
 
@@ -271,12 +283,17 @@ def test_nonfinite_edges(name):
 
 @requires_torch
 def test_cross_entropy_nonfinite_rows():
-    z = np.array([[np.inf, 0.0, 1.0], [-np.inf, 0.0, 1.0], [np.nan, 0.0, 1.0], [800.0, -800, 0]])
-    t = np.array([0, 1, 2, 0])
-    g, h = nn.CrossEntropyLoss().grad_hess(z, t)
-    tg, th = torch_grad_hess(lambda a, b: TF.cross_entropy(a, b, reduction="sum"), (z, t))
-    np.testing.assert_allclose(g, tg, rtol=1e-12, atol=1e-300, equal_nan=True)
-    np.testing.assert_allclose(h, th, rtol=1e-12, atol=1e-300, equal_nan=True)
+    base = np.array([[np.inf, 0.0, 1.0], [-np.inf, 0.0, 1.0], [np.nan, 0.0, 1.0],
+                     [800.0, -800, 0], [-np.inf, -np.inf, -np.inf]])
+    t = np.array([0, 1, 2, 0, 1])
+    for width in (3, 20):  # scalar and vectorised rows; NaN and inf in the last lanes too
+        z = np.concatenate([base, np.zeros((5, width - 3))], axis=1)
+        z = np.concatenate([z, z[:, ::-1]])
+        tt = np.concatenate([t, width - 1 - t])
+        g, h = nn.CrossEntropyLoss().grad_hess(z, tt)
+        tg, th = torch_grad_hess(lambda a, b: TF.cross_entropy(a, b, reduction="sum"), (z, tt))
+        np.testing.assert_allclose(g, tg, rtol=1e-12, atol=1e-300, equal_nan=True)
+        np.testing.assert_allclose(h, th, rtol=1e-12, atol=1e-300, equal_nan=True)
 
 
 def test_ignores_the_reduction():
