@@ -215,8 +215,14 @@ def test_lightgbm_sklearn_and_metric():
     kw = dict(n_estimators=5, num_leaves=7, n_jobs=1, verbose=-1, deterministic=True,
               min_child_samples=5)
     model = lgb.LGBMClassifier(objective=G.lightgbm_objective(loss), **kw)
-    model.fit(X, y.astype(int), sample_weight=WEIGHT, eval_X=(X,), eval_y=(y.astype(int),),
-              eval_metric=G.lightgbm_metric(loss, name="ce"))
+    import inspect
+
+    labels = y.astype(int)
+    evals = (dict(eval_X=(X,), eval_y=(labels,))  # LightGBM 4.7's names
+             if "eval_X" in inspect.signature(model.fit).parameters
+             else dict(eval_set=[(X, labels)]))
+    model.fit(X, labels, sample_weight=WEIGHT, eval_metric=G.lightgbm_metric(loss, name="ce"),
+              **evals)
 
     def hand(y_true, y_pred, weight):
         g, h = np_softmax(y_pred, y_true)

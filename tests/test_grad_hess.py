@@ -13,7 +13,7 @@ import pytest
 
 from closs import nn
 
-from conftest import TF, requires_torch, torch
+from conftest import TF, num_threads, requires_torch, torch
 
 RNG = np.random.default_rng(16)
 SHAPE = (3, 4)
@@ -374,3 +374,20 @@ def test_more_forms():
     p = np.exp(z) / np.exp(z).sum()
     np.testing.assert_allclose(h1, p * (1 - p), rtol=1e-13)
     np.testing.assert_allclose(g1, p - np.eye(5)[3], rtol=1e-13, atol=1e-15)
+
+
+def test_thread_count_does_not_change_the_bits():
+    """Above the parallel thresholds the kernels run on a team: the same bits on 1
+    and 2 threads (the value's sum too: fixed blocks, added in order)."""
+    x = RNG.standard_normal(1 << 21).astype(np.float32)
+    y = (RNG.random(1 << 21) < 0.5).astype(np.float32)
+    z = RNG.standard_normal((1 << 15, 20))
+    t = RNG.integers(0, 20, 1 << 15)
+    results = []
+    for n in (1, 2):
+        with num_threads(n):
+            results.append(nn.BCEWithLogitsLoss().value_grad_hess(x, y)
+                           + nn.MSELoss().value_grad_hess(x, y)
+                           + nn.CrossEntropyLoss(label_smoothing=0.1).value_grad_hess(z, t))
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(a, b)
