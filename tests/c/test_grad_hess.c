@@ -208,6 +208,31 @@ static void test_cross_entropy(void)
     }
 }
 
+/* Rows of 20 classes take the vectorised kernel: against backward and k p (1 - p). */
+static void test_wide_rows(void)
+{
+    enum { R = 7, C = 20 };
+    float x[R * C], g[R * C], h[R * C], gb[R * C], w[C];
+    const int64_t t[R] = {0, 19, 5, -100, 7, 12, 3};
+    for (int i = 0; i < R * C; ++i) x[i] = (float)(6 * uniform() - 3);
+    for (int j = 0; j < C; ++j) w[j] = (float)(uniform() + 0.5);
+    CHECK(closs_cross_entropy_grad_hess_f32(R, C, 1, x, t, w, -100, 0.1, NULL, g, h) == CLOSS_OK);
+    CHECK(closs_cross_entropy_backward_f32(R, C, 1, x, t, w, -100, 0.1, CLOSS_REDUCTION_SUM, NULL,
+                                           gb) == CLOSS_OK);
+    double wsum = 0;
+    for (int j = 0; j < C; ++j) wsum += w[j];
+    for (int r = 0; r < R; ++r) {
+        double z = 0;
+        for (int j = 0; j < C; ++j) z += exp((double)x[r * C + j]);
+        const double k = t[r] == -100 ? 0.0 : 0.9 * w[t[r]] + 0.1 / C * wsum;
+        for (int j = 0; j < C; ++j) {
+            const double p = exp((double)x[r * C + j]) / z;
+            CHECK(fabs(g[r * C + j] - gb[r * C + j]) <= 1e-6);
+            CHECK(fabs(h[r * C + j] - k * p * (1 - p)) <= 1e-6 * (1 + k));
+        }
+    }
+}
+
 static void test_statuses(void)
 {
     double x[2] = {0.5, 2.0}, y[2] = {0.5, 0.5}, g[2], h[2], out;
@@ -235,6 +260,7 @@ int main(void)
     test_matches_backward();
     test_differences();
     test_cross_entropy();
+    test_wide_rows();
     test_statuses();
     return check_summary();
 }
