@@ -31,7 +31,10 @@ library: ``pip install closs[gbdt]`` installs both.
 Convention: where a loss has a kink the Hessian is that of the branch the
 gradient takes, 0 on the kink (see ``Module.grad_hess``); a loss whose Hessian
 is 0 (L1Loss) gives trees whose leaves XGBoost and LightGBM cannot weigh (their
-leaf value is -sum(g) / (sum(h) + lambda)).
+leaf value is -sum(g) / (sum(h) + lambda)). The Hessians are exact: the
+libraries' built-in multi-class objectives scale theirs (XGBoost's softprob
+takes 2 p (1 - p), LightGBM's multiclass K / (K - 1) p (1 - p)), so a
+CrossEntropyLoss booster is not the built-in one, only close to it.
 """
 
 from __future__ import annotations
