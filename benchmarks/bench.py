@@ -5,6 +5,7 @@
     python benchmarks/bench.py --busy          # 2-thread cells with a busy neighbour
     python benchmarks/bench.py --threshold     # where a second thread starts to pay
     python benchmarks/bench.py --linear        # linear_cross_entropy at LM-head shapes (minutes)
+    python benchmarks/bench.py --gbdt          # grad_hess and an XGBoost objective's share
 
 What is timed, for every loss of closs._registry.LOSSES, float32, reduction='mean':
 
@@ -84,6 +85,7 @@ EVICT_BYTES = 64 * 2**20  # read per thread before each sample of a large cell: 
 BW_BYTES = 256 * 2**20  # the bandwidth probe's array, 8x this machine's L3
 BW_REPS = 25
 THRESHOLD_SIZES = tuple(2**p for p in range(12, 23))
+GBDT_SIZES = (10**6, 10**7)
 OVERHEAD_TARGET_S = 2e-6
 
 def shapes_for(loss, size):
@@ -595,6 +597,148 @@ def linear_table(torch, opts):
     return records
 
 
+# ------------------------------------------------------------------ gbdt
+
+
+def _np_sigmoid(p):
+    return 1 / (1 + np.exp(-p))
+
+
+def _np_softmax(p):
+    e = np.exp(p - p.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _np_onehot(y, c):
+    return np.eye(c, dtype=np.float32)[y]
+
+
+# (name, closs Module, the NumPy objective a user writes (pred, label) -> (grad, hess),
+#  torch loss of (input, target) for double backward or None (a Hessian that is not
+#  diagonal: its diagonal takes one Hessian-vector product per class), classes,
+#  label maker (rng, prediction shape))
+GBDT_CLASSES = 10
+GBDT_OBJECTIVES = (
+    ("squared", lambda: closs.nn.MSELoss(), lambda p, y: (2 * (p - y), np.full_like(p, 2)),
+     lambda F: F.mse_loss, 1, lambda rng, s: rng.standard_normal(s, np.float32)),
+    ("huber", lambda: closs.nn.HuberLoss(delta=1.0),
+     lambda p, y: (np.clip(p - y, -1, 1), (np.abs(p - y) < 1).astype(p.dtype)),
+     lambda F: F.huber_loss, 1, lambda rng, s: 2 * rng.standard_normal(s, np.float32)),
+    ("logistic", lambda: closs.nn.BCEWithLogitsLoss(),
+     lambda p, y: (lambda s: (s - y, s * (1 - s)))(_np_sigmoid(p)),
+     lambda F: F.binary_cross_entropy_with_logits, 1,
+     lambda rng, s: (rng.random(s) < 0.5).astype(np.float32)),
+    ("poisson", lambda: closs.nn.PoissonNLLLoss(),
+     lambda p, y: (lambda e: (e - y, e))(np.exp(p)),
+     lambda F: F.poisson_nll_loss, 1, lambda rng, s: rng.poisson(1.0, s).astype(np.float32)),
+    ("softmax", lambda: closs.nn.CrossEntropyLoss(),
+     lambda p, y: (lambda q: (q - _np_onehot(y, p.shape[1]), q * (1 - q)))(_np_softmax(p)),
+     None, GBDT_CLASSES, lambda rng, s: rng.integers(0, s[1], s[0])),
+)
+
+
+def torch_grad_hess(torch, loss_of, p, y):
+    """torch's gradient and Hessian diagonal of an element-wise loss's 'sum' by double
+    backward: the gradient with create_graph, then the gradient of its sum (the
+    Hessian is diagonal, so that is its diagonal)."""
+    import torch.nn.functional as F
+
+    fn = loss_of(F)
+    tp, ty = torch.from_numpy(p), torch.from_numpy(y)
+
+    def run():
+        x = tp.detach().requires_grad_(True)
+        (g,) = torch.autograd.grad(fn(x, ty, reduction="sum"), x, create_graph=True)
+        (h,) = torch.autograd.grad(g.sum(), x)
+        return g.detach(), h
+
+    return run
+
+
+def gbdt_table(bench, opts):
+    """grad_hess against the NumPy objective and torch's double backward, then the
+    share of an XGBoost training spent in its objective with closs and with NumPy."""
+    torch = bench.torch
+    columns = (("objective", 10), ("size", 6), ("thr", 4), ("closs", 11), ("numpy", 11),
+               ("torch 2x bw", 12), ("numpy/closs", 12), ("torch/closs", 12))
+    print_header(columns, "\ngrad_hess (gradient + Hessian diagonal of the 'sum', float32, "
+                 "into buffers) against a NumPy objective and torch's double backward")
+    sizes = [10**4, 10**5] if opts.quick else list(GBDT_SIZES)
+    records = []
+    for name, module, np_obj, loss_of, c, label in GBDT_OBJECTIVES:
+        for size in sizes:
+            rng = np.random.default_rng(0)
+            shape = (size // c, c) if c > 1 else (size,)
+            p = rng.standard_normal(shape, np.float32)
+            y = label(rng, shape)
+            m, g, h = module(), np.empty_like(p), np.empty_like(p)
+            fns = {"closs": functools.partial(m.grad_hess, p, y, out=(g, h)),
+                   "numpy": functools.partial(np_obj, p, y)}
+            if torch is not None and loss_of is not None:
+                fns["torch"] = torch_grad_hess(torch, loss_of, p, y)
+            for t in opts.threads:
+                set_threads(t, torch)
+                res = measure(dict(fns), opts.budget, opts.min_reps)
+                med = {k: r["median"] for k, r in res.items()}
+                ratio = lambda k: f"{med[k] / med['closs']:.1f}x" if k in med else "-"  # noqa: E731
+                print_row([w for _, w in columns],
+                          [name, fmt_size(size), str(t), fmt_time(med["closs"]),
+                           fmt_time(med["numpy"]), fmt_time(med.get("torch")), ratio("numpy"),
+                           ratio("torch")])
+                records.append(dict(objective=name, size=size, threads=t, results=res))
+    return dict(grad_hess=records, xgboost=xgboost_share(opts))
+
+
+def xgboost_share(opts):
+    """A 100-round XGBoost training (hist, depth 6) on 1e5 x 20, objective from closs
+    or from NumPy: total time and the share spent in the objective."""
+    try:
+        import xgboost as xgb
+    except ImportError:
+        print("\nxgboost is not installed: no training share")
+        return None
+    import closs.gbdt
+
+    rows, rounds = (10**4, 10) if opts.quick else (10**5, 100)
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((rows, 20), np.float32)
+    y = (X[:, 0] - X[:, 1] + 0.5 * rng.standard_normal(rows) > 0).astype(np.float32)
+    dtrain = xgb.DMatrix(X, label=y)
+    hand = dict((o[0], o[2]) for o in GBDT_OBJECTIVES)["logistic"]
+
+    def numpy_objective(p, d):  # as the adapter: labels and (here absent) weights read
+        g, h = hand(p, d.get_label())
+        w = d.get_weight()
+        return (g * w, h * w) if w.size else (g, h)
+
+    objectives = {"closs": closs.gbdt.xgboost_objective(closs.nn.BCEWithLogitsLoss()),
+                  "numpy": numpy_objective}
+    columns = (("objective", 10), ("thr", 4), ("train", 11), ("in objective", 13), ("share", 7))
+    print_header(columns, f"\nXGBoost, binary logistic, {rounds} rounds on {rows} x 20 "
+                 "(hist, depth 6): time in the custom objective")
+    records = []
+    for t in opts.threads:
+        closs.set_num_threads(t)
+        for name, obj in objectives.items():
+            spent = [0.0]
+
+            def timed(p, d, obj=obj, spent=spent):
+                t0 = time.perf_counter()
+                r = obj(p, d)
+                spent[0] += time.perf_counter() - t0
+                return r
+
+            params = {"tree_method": "hist", "max_depth": 6, "eta": 0.1, "nthread": t,
+                      "base_score": 0.0, "disable_default_eval_metric": 1}
+            t0 = time.perf_counter()
+            xgb.train(params, dtrain, num_boost_round=rounds, obj=timed)
+            total = time.perf_counter() - t0
+            print_row([w for _, w in columns], [name, str(t), fmt_time(total),
+                                                fmt_time(spent[0]), f"{spent[0] / total:.0%}"])
+            records.append(dict(objective=name, threads=t, train_s=total, objective_s=spent[0]))
+    return records
+
+
 # ------------------------------------------------------------------------ main
 
 
@@ -618,6 +762,9 @@ def parse_args(argv):
     p.add_argument("--threshold", action="store_true", help="only the 1 vs 2 thread sweep")
     p.add_argument("--linear", action="store_true",
                    help="only linear_cross_entropy at language-model-head shapes")
+    p.add_argument("--gbdt", action="store_true",
+                   help="only grad_hess (vs NumPy and torch's double backward, 1e6 and 1e7) "
+                        "and the objective's share of an XGBoost training")
     p.add_argument("--json", default=str(Path(__file__).with_name("results.json")),
                    help="where to save the results (default benchmarks/results.json)")
     opts = p.parse_args(argv)
@@ -655,8 +802,8 @@ def main(argv=None):
     start = time.perf_counter()
     report = dict(machine=machine, options=dict(vars(opts)))
     bandwidth = None
-    if not (opts.busy or opts.threshold or opts.linear) and any(s >= BW_MIN_SIZE
-                                                                for s in opts.sizes):
+    if not (opts.busy or opts.threshold or opts.linear or opts.gbdt) and any(
+            s >= BW_MIN_SIZE for s in opts.sizes):
         nbytes = BW_BYTES // 4 if opts.quick else BW_BYTES
         bandwidth = {t: stream_bandwidth(t, nbytes, BW_REPS) for t in opts.threads}
         print(f"read bandwidth (np.maximum.reduce, {nbytes >> 20} MB): " + ", ".join(
@@ -669,6 +816,8 @@ def main(argv=None):
         report["threshold"] = threshold_table(bench, losses, opts)
     elif opts.linear:
         report["linear"] = linear_table(torch, opts)
+    elif opts.gbdt:
+        report["gbdt"] = gbdt_table(bench, opts)
     else:
         report["cells"] = main_table(bench, losses, opts)
         if 100 in opts.sizes:

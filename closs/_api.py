@@ -28,7 +28,7 @@ import numpy as np
 from closs import _core
 from closs._errors import DomainError, DTypeError, ParameterError, ShapeError
 
-FORWARD, BACKWARD, FUSED, PARTIAL = (int(op) for op in _core.Op)
+FORWARD, BACKWARD, FUSED, PARTIAL, GRAD_HESS = (int(op) for op in _core.Op)
 Reduction = _core.Reduction  # closs.h's codes; every layer compares with these names
 NONE, MEAN, SUM, BATCHMEAN = Reduction.NONE, Reduction.MEAN, Reduction.SUM, Reduction.BATCHMEAN
 REDUCTIONS = {"none": NONE, "mean": MEAN, "sum": SUM, "batchmean": BATCHMEAN}
@@ -284,11 +284,15 @@ class LossCall:
     Subclasses set ``dtype``, ``reduction``, ``out_shape`` (the shape of the
     'none' output), ``grads`` (GradSpecs in argument order) and implement
     ``_run(op, out, grad_output, grad_inputs)`` on flat arrays; op PARTIAL fills
-    out (two float64) with the partial pair of ``partial()``.
+    out (two float64) with the partial pair of ``partial()``; op GRAD_HESS (the
+    families with ``second_order``) fills grad_inputs = [gradient, Hessian
+    diagonal] of the first input for reduction 'sum', and out (one value) unless
+    it is None.
     """
 
     __slots__ = ("dtype", "reduction", "out_shape", "grads", "kernel")
     chunked = False  # the families that stream chunks have it as a slot
+    second_order = False  # the family's kernel has GRAD_HESS
 
     def _run(self, op, out, grad_output, grad_inputs):
         raise NotImplementedError
@@ -310,8 +314,9 @@ class LossCall:
         """_run over chunks of NumPy's buffered iterator: a reduced loss as the sum of
         the chunks' 'sum's (added in double, in the iterator's fixed order) times
         sum_scale, its gradient with grad_output * sum_scale."""
-        shape, reduced = self.out_shape, self.reduction != NONE
-        scale = 1.0 if self.sum_scale is None else float(self.sum_scale)
+        shape, grad_hess = self.out_shape, op == GRAD_HESS
+        reduced = grad_hess or self.reduction != NONE  # GRAD_HESS: the 'sum', unscaled
+        scale = 1.0 if self.sum_scale is None or grad_hess else float(self.sum_scale)
         arrays = self._chunk_reads()
         reads = arrays + ([grad_output.reshape(shape)] if grad_output is not None and not reduced
                           else [])
@@ -326,9 +331,10 @@ class LossCall:
         if reduced and op == BACKWARD:
             go = np.array([scale * (1.0 if grad_output is None else float(grad_output[0]))],
                           self.dtype)
-        if reduced and op != BACKWARD:  # PARTIAL: the chunks' partial 'sum's, in double
+        total = 0.0
+        if reduced and op != BACKWARD and not (grad_hess and out is None):
+            # PARTIAL: the chunks' partial 'sum's, in double
             part = np.empty(2, np.float64) if op == PARTIAL else np.empty(1, self.dtype)
-            total = 0.0
         with it:
             for ops in it:
                 rest = list(ops[len(arrays):])
@@ -396,23 +402,25 @@ class LossCall:
                     if isinstance(a, np.ndarray):
                         yield a
 
-    def _grad_buffers(self, out, grad_output=None):
-        """Flat buffers for the kernel, and the user's arrays they end up in. A
+    def _grad_buffers(self, out, grad_output=None, specs=None):
+        """Flat buffers for the kernel, and the user's arrays they end up in (of
+        the GradSpecs specs, by default all of the call's). A
         user's out= array is written directly when the kernel can (kernel_ready, no
         overlap with anything the call reads); else the kernel writes a temporary
         that is copied into it, so an out= that aliases an input (out=x) still gets
         the right answer, as with NumPy's ufuncs."""
+        specs = self.grads if specs is None else specs
         if out is None:
-            outs = (None,) * len(self.grads)
-        elif len(self.grads) == 1:
+            outs = (None,) * len(specs)
+        elif len(specs) == 1:
             outs = (out,)
         else:
             outs = tuple(out)
-            if len(outs) != len(self.grads):
-                raise ValueError(f"out must be a tuple of {len(self.grads)} arrays")
+            if len(outs) != len(specs):
+                raise ValueError(f"out must be a tuple of {len(specs)} arrays")
         buffers, results = [], []
         reads = None
-        for k, (spec, o) in enumerate(zip(self.grads, outs)):
+        for k, (spec, o) in enumerate(zip(specs, outs)):
             direct = spec.computed == spec.shape and spec.dtype == self.dtype
             if o is not None:
                 if (not isinstance(o, np.ndarray) or o.shape != spec.shape
@@ -440,9 +448,9 @@ class LossCall:
             results.append(o)
         return buffers, results
 
-    def _finish(self, buffers, results):
+    def _finish(self, buffers, results, specs=None):
         final = []
-        for spec, buf, o in zip(self.grads, buffers, results):
+        for spec, buf, o in zip(self.grads if specs is None else specs, buffers, results):
             if buf is not o:
                 g = _unbroadcast(buf, spec.broadcast).reshape(spec.shape)
                 if o is None:
@@ -464,6 +472,21 @@ class LossCall:
         self._run(FUSED, value.reshape(-1), None, [b.reshape(-1) for b in buffers])
         return self._wrap_value(value), self._finish(buffers, results)
 
+    def grad_hess(self, out=None, value=False):
+        """(gradient, Hessian diagonal) of the loss's 'sum' with respect to the first
+        input, whatever the call's reduction; (sum, gradient, Hessian diagonal) with
+        value. out: None or a pair of arrays of the input's shape and dtype."""
+        if not self.second_order:
+            raise NotImplementedError("grad_hess: this loss has no Hessian diagonal in closs")
+        if out is not None and not isinstance(out, tuple):
+            raise ValueError("out must be a tuple of 2 arrays (gradient, Hessian diagonal)")
+        specs = self.grads[:1] * 2  # the gradient's and the Hessian's: the input's
+        buffers, results = self._grad_buffers(out, specs=specs)
+        v = np.empty(1, self.dtype) if value else None
+        self._run(GRAD_HESS, v, None, [b.reshape(-1) for b in buffers])
+        g, h = self._finish(buffers, results, specs)
+        return (v[0], g, h) if value else (g, h)
+
 
 # --------------------------------------------------------------------------- families
 
@@ -481,13 +504,15 @@ class PointwiseCall(LossCall):
 
     __slots__ = ("kind", "x", "y", "w", "aux", "params", "sum_scale", "denominator",
                  "domain_error", "chunked")
+    second_order = True
 
     def _kernel(self, op, reduction, out, grad_output, grads, arrays=None):
         x, y, w, aux = arrays or (self.x, self.y, self.w, self.aux)
-        gx, gaux = (tuple(grads) + (None, None))[:2] if grads else (None, None)
+        gx, second = (tuple(grads) + (None, None))[:2] if grads else (None, None)
+        gaux, hx = (None, second) if op == GRAD_HESS else (second, None)
         try:
             self.kernel(self.kind, op, x, y, w, aux, *self.params,
-                        reduction, out, grad_output, gx, gaux)
+                        reduction, out, grad_output, gx, gaux, hx)
         except DomainError:
             if self.domain_error is None:
                 raise
@@ -505,7 +530,9 @@ class PointwiseCall(LossCall):
         if self.chunked:
             return self._run_chunks(op, out, grad_output, grad_inputs)
         scale = self.sum_scale
-        if op == PARTIAL and scale is not None:  # a mean by a denominator of its own
+        if op == GRAD_HESS:
+            self._kernel(GRAD_HESS, SUM, out, None, grad_inputs)
+        elif op == PARTIAL and scale is not None:  # a mean by a denominator of its own
             self._kernel(PARTIAL, SUM, out, None, None)
             out[1] = self.denominator
         elif scale is None or self.reduction == NONE:
@@ -529,6 +556,11 @@ class RowMeanCall(PointwiseCall):
     __slots__ = ("row", "row_scale")
 
     def _run(self, op, out, grad_output, grad_inputs):
+        if op == GRAD_HESS:  # the sum of row means: the elements' derivatives over C
+            self._kernel(GRAD_HESS, SUM, out, None, grad_inputs)
+            for a in [*grad_inputs, *([] if out is None else [out])]:
+                a *= self.row_scale
+            return None
         if op == PARTIAL:
             self._kernel(PARTIAL, SUM, out, None, None)
             out[0] *= self.row_scale
@@ -829,13 +861,15 @@ class ClassificationCall(LossCall):
 
     __slots__ = ("kind", "n", "c", "s", "x", "t", "tp", "w", "ignore_index",
                  "label_smoothing", "user_target")
+    second_order = True
 
     def _run(self, op, out, grad_output, grad_inputs):
         gx = grad_inputs[0] if grad_inputs else None
+        hx = grad_inputs[1] if op == GRAD_HESS else None
         try:
             self.kernel(self.kind, op, self.n, self.c, self.s, self.x, self.t, self.tp, self.w,
-                        self.ignore_index, self.label_smoothing, self.reduction, out,
-                        grad_output, gx)
+                        self.ignore_index, self.label_smoothing,
+                        SUM if op == GRAD_HESS else self.reduction, out, grad_output, gx, hx)
         except IndexError:
             raise target_out_of_bounds(self.user_target, self.c, self.ignore_index) from None
 

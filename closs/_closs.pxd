@@ -38,6 +38,7 @@ cdef extern from "closs_internal.h" nogil:
         CLOSS_OP_BACKWARD
         CLOSS_OP_FUSED
         CLOSS_OP_PARTIAL
+        CLOSS_OP_GRAD_HESS
 
     ctypedef enum closs_dtype:
         CLOSS_F32
@@ -56,6 +57,7 @@ cdef extern from "closs_internal.h" nogil:
         void *grad_aux
         double p0, p1, p2
         closs_reduction reduction
+        void *hess
     const char **closs_elementwise_names
     const int closs_elementwise_count
     closs_status closs_elementwise_call(closs_dtype dtype, int kind, closs_op op,
@@ -104,6 +106,7 @@ cdef extern from "closs_internal.h" nogil:
         void *out
         const void *grad_output
         void *grad_input
+        void *hess
     closs_status closs_classification_call(closs_dtype dtype, int kind, closs_op op,
                                            const closs_classification_args *a)
 

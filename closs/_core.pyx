@@ -33,6 +33,7 @@ cpdef enum Op:
     BACKWARD = 1
     FUSED = 2
     PARTIAL = 3  # a reduced FORWARD whose out is float64 (sum, mean's denominator)
+    GRAD_HESS = 4  # a FUSED of reduction 'sum', out optional (one value), that also fills hx
 
 # The reductions: closs.h's closs_reduction, the one enum of every layer above it
 # (BATCHMEAN is the C library's reserved code: kl_div's is a scaled SUM).
@@ -120,8 +121,13 @@ cdef void *out_data(object out, int op, int ty, Py_ssize_t nout) except? NULL:
     return data(out, ty, nout, "out", True)
 
 
-cdef int check_outputs(int op, object out, object grad) except -1:
-    """The buffers an operation writes are there: out for the value, grad for the gradient."""
+cdef int check_outputs(int op, object out, object grad, object hess=None) except -1:
+    """The buffers an operation writes are there: out for the value, grad for the
+    gradient (GRAD_HESS: grad and hess; its out is optional)."""
+    if op == GRAD_HESS:
+        if grad is None or hess is None:
+            raise ValueError("missing output buffer")
+        return 0
     if (op != BACKWARD and out is None) or ((op == BACKWARD or op == FUSED) and grad is None):
         raise ValueError("missing output buffer")
     return 0
@@ -222,10 +228,11 @@ def get_num_threads():
 
 
 def pointwise(int kind, int op, x, y, w, aux, double p0, double p1, double p2, int reduction,
-              out, go, gx, gaux=None):
+              out, go, gx, gaux=None, hx=None):
     """One element-wise loss call: op FORWARD fills out, BACKWARD fills gx (and gaux,
-    the gradient of a differentiable aux) from go, FUSED fills out and gx. Arrays
-    hold n values (x's size), out and go n for reduction 'none' (0), one otherwise."""
+    the gradient of a differentiable aux) from go, FUSED fills out and gx, GRAD_HESS
+    (reduction 'sum') gx and hx, and out when given. Arrays hold n values (x's size),
+    out and go n for reduction 'none' (0), one otherwise."""
     if not 0 <= kind < closs_elementwise_count:
         raise ValueError(f"unknown element-wise loss kind {kind}")
     cdef int ty = float_type(x, "input")
@@ -240,9 +247,10 @@ def pointwise(int kind, int op, x, y, w, aux, double p0, double p1, double p2, i
     a.grad_output = data(go, ty, nout, "grad_output")
     a.grad_input = data(gx, ty, a.n, "grad_input", True)
     a.grad_aux = data(gaux, ty, a.n, "grad of aux", True)
+    a.hess = data(hx, ty, a.n, "hess", True)
     a.p0, a.p1, a.p2 = p0, p1, p2
     a.reduction = <closs_reduction>reduction
-    check_outputs(op, out, gx)
+    check_outputs(op, out, gx, hx)
     cdef closs_dtype dtype = CLOSS_F64 if ty == F64 else CLOSS_F32
     cdef closs_status st
     with nogil:
@@ -405,9 +413,11 @@ def ctc_value(log_probs, targets, input_lengths, target_lengths, blank, reductio
 
 
 def classification(int kind, int op, int64_t n, int64_t c, int64_t s, x, t, tp, w,
-                   int64_t ignore_index, double label_smoothing, int reduction, out, go, gx):
+                   int64_t ignore_index, double label_smoothing, int reduction, out, go, gx,
+                   hx=None):
     """One classification loss call on input of shape (n, c, s), flat: op FORWARD
-    fills out, BACKWARD fills gx from go, FUSED fills out and gx. Class indices t
+    fills out, BACKWARD fills gx from go, FUSED fills out and gx, GRAD_HESS
+    (reduction 'sum') gx and hx, and out when given. Class indices t
     (int64; nll_loss, cross_entropy) hold n*s values, probabilities tp
     (cross_entropy_prob) n*c*s; out and go n*s values for reduction 'none' (0),
     one otherwise."""
@@ -429,10 +439,11 @@ def classification(int kind, int op, int64_t n, int64_t c, int64_t s, x, t, tp, 
     cdef void *pout = out_data(out, op, ty, nout)
     cdef const void *pgo = data(go, ty, nout, "grad_output")
     cdef void *pgx = data(gx, ty, nel, "grad_input", True)
-    check_outputs(op, out, gx)
+    cdef void *phx = data(hx, ty, nel, "hess", True)
+    check_outputs(op, out, gx, hx)
     cdef closs_classification_args a = closs_classification_args(
         n, c, s, px, pt, ptp, pw, ignore_index, label_smoothing, <closs_reduction>reduction,
-        pout, pgo, pgx)
+        pout, pgo, pgx, phx)
     cdef closs_status st
     with nogil:
         st = closs_classification_call(dtype_of(ty), kind, <closs_op>op, &a)
@@ -455,7 +466,7 @@ def classification_value(int kind, x, t, w, ignore_index, label_smoothing, reduc
     out = lane_buffer(ty, r, n)
     cdef closs_classification_args a = closs_classification_args(
         n, c, 1, pointer(x), <const int64_t *>pointer(t), NULL, pointer(w), ignore_index,
-        label_smoothing, <closs_reduction>r, pointer(out), NULL, NULL)
+        label_smoothing, <closs_reduction>r, pointer(out), NULL, NULL, NULL)
     cdef closs_status st
     with nogil:
         st = closs_classification_call(dtype_of(ty), kind, CLOSS_OP_FORWARD, &a)

@@ -85,12 +85,13 @@ OPS = ("", "_backward", "_fused", "_partial")
 def test_every_loss_has_eight_functions(prototypes):
     losses = {m.group(1) for name in prototypes
               for m in [re.fullmatch(r"closs_(\w+?)(_backward|_fused|_partial)?_f(32|64)", name)]
-              if m}
+              if m and "_grad_hess_" not in name}
     library = {"closs_version_string", "closs_version_number", "closs_status_string",
                "closs_has_openmp", "closs_build_info", "closs_simd_level", "closs_set_num_threads",
                "closs_get_num_threads"}
-    assert set(prototypes) - library == {f"closs_{loss}{op}_{sfx}" for loss in losses
-                                         for op in OPS for sfx in DTYPES}
+    second_order = {n for n in prototypes if re.fullmatch(r"closs_\w+_grad_hess_f(32|64)", n)}
+    assert set(prototypes) - library - second_order == {
+        f"closs_{loss}{op}_{sfx}" for loss in losses for op in OPS for sfx in DTYPES}
     assert library <= set(prototypes) and "cross_entropy" in losses
     for loss in losses:
         for op in OPS:
@@ -117,6 +118,30 @@ def test_a_partial_takes_the_forward_arguments_and_two_doubles(prototypes):
         partial = re.sub(r"_(f32|f64)$", r"_partial_\1", name)
         assert params(partial) == params(name), partial
         assert pointee(partial) == ["double"], partial
+
+
+SECOND_ORDER = {"l1_loss", "mse_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
+                "binary_cross_entropy_with_logits", "soft_margin_loss", "hinge_embedding_loss",
+                "poisson_nll_loss", "kl_div", "gaussian_nll_loss", "nll_loss", "cross_entropy",
+                "cross_entropy_prob"}
+
+
+def test_a_grad_hess_takes_the_forward_arguments_without_the_reduction(prototypes):
+    """closs_<loss>_grad_hess_<dtype> of the element-wise and classification losses:
+    the forward's parameters before the reduction, then out, grad, hess of the dtype."""
+    def params(name):
+        return [(p.name, type(p.type).__name__) for p in prototypes[name].args.params]
+
+    found = {m.group(1) for n in prototypes
+             for m in [re.fullmatch(r"closs_(\w+)_grad_hess_f(32|64)", n)] if m}
+    assert found == SECOND_ORDER
+    for loss in SECOND_ORDER:
+        for sfx, ctype in (("f32", "float"), ("f64", "double")):
+            gh, fwd = params(f"closs_{loss}_grad_hess_{sfx}"), params(f"closs_{loss}_{sfx}")
+            assert fwd[-2:] == [("reduction", "TypeDecl"), ("out", "PtrDecl")]
+            assert gh == fwd[:-2] + [("out", "PtrDecl"), ("grad", "PtrDecl"), ("hess", "PtrDecl")]
+            last = prototypes[f"closs_{loss}_grad_hess_{sfx}"].args.params[-1].type
+            assert last.type.type.names == [ctype]
 
 
 def test_the_header_declares_nothing_internal(header):

@@ -50,6 +50,11 @@ if isinstance(gauss, tuple):
 else:
     g_input = gauss
 text: str = repr(closs.nn.HuberLoss(delta=2.0))
+# Second order: (gradient, Hessian diagonal) arrays, and the 'sum' value first.
+gh: Array
+gh, hess = closs.nn.HuberLoss(delta=2.0).grad_hess(x, y)
+summed: np.floating[Any]
+summed, gh, hess = crit.value_grad_hess(x, labels, out=(gh, hess))
 
 # linear_cross_entropy: the same overloads; its Module's gradients are a tuple
 # (input, linear.weight[, linear.bias]).

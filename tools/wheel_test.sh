@@ -32,4 +32,4 @@ python -m pytest -q -p no:cacheprovider \
     tests/test_package.py tests/test_losses.py tests/test_elementwise.py \
     tests/test_classification.py tests/test_ctc.py tests/test_rowwise.py \
     tests/test_sizes_parity.py tests/test_array_forms.py tests/test_simd.py \
-    tests/test_typing.py
+    tests/test_typing.py tests/test_grad_hess.py tests/test_gbdt.py

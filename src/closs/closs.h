@@ -19,7 +19,8 @@
  *                     functional / Module layer that validates and allocates).
  *
  * Names: closs_<loss>_<dtype>, closs_<loss>_backward_<dtype>,
- * closs_<loss>_fused_<dtype> and closs_<loss>_partial_<dtype>, with <dtype>
+ * closs_<loss>_fused_<dtype>, closs_<loss>_partial_<dtype> and (some losses)
+ * closs_<loss>_grad_hess_<dtype>, with <dtype>
  * f32 (float arrays) or f64 (double arrays). Scalar parameters (beta, margin, eps, label_smoothing ...) are
  * double for both dtypes, flags are int (0 false), class indices and lengths
  * int64_t.
@@ -51,6 +52,22 @@
  *     block). A part's gradient of the whole batch's MEAN is its SUM
  *     gradient times 1 / sum(D): backward with reduction SUM and grad_output
  *     1 / sum(D). NONE is CLOSS_ERR_INVALID_REDUCTION.
+ *   - Second order, for gradient boosting and Newton steps (element-wise losses,
+ *     nll_loss, cross_entropy): closs_<loss>_grad_hess_<dtype> takes the
+ *     forward function's arguments without the reduction and writes the
+ *     gradient `grad` and the diagonal of the Hessian `hess` (d2 / dx_i^2), each
+ *     of the input's size, of the SUM of the loss terms (weights included, no
+ *     mean), and that sum into `out` (one value) unless out is NULL. The
+ *     gradient equals backward's with CLOSS_REDUCTION_SUM. Where a loss has a
+ *     kink the Hessian is that of the branch the gradient takes, and 0 on the
+ *     kink itself: l1_loss and hinge_embedding_loss 0 everywhere, smooth_l1_loss
+ *     1 / beta for |x - y| < beta (0 at |x - y| == beta and for beta == 0),
+ *     huber_loss 1 for |x - y| < delta (0 at |x - y| == delta); kl_div and
+ *     nll_loss are linear (0); gaussian_nll_loss is differentiated in the input,
+ *     var fixed (1 / max(var, eps)); cross_entropy gives k p_j (1 - p_j) with p the
+ *     softmax and k the sum of the position's target weights (0 where ignored).
+ *     Losses with a domain (binary_cross_entropy, gaussian_nll_loss) check it as
+ *     the forward does.
  *   - Gradients have the shape of their input; backward and fused take one
  *     gradient array per differentiable input, in argument order.
  *   - Sizes (n, d, c, s, t ...) are in [0, CLOSS_MAX_ELEMENTS], and so is the
@@ -222,6 +239,12 @@ CLOSS_API closs_status closs_l1_loss_partial_f32(
 CLOSS_API closs_status closs_l1_loss_partial_f64(
     int64_t n, const double *input, const double *target, const double *weight,
     closs_reduction reduction, double *out);
+CLOSS_API closs_status closs_l1_loss_grad_hess_f32(
+    int64_t n, const float *input, const float *target, const float *weight, float *out,
+    float *grad, float *hess);
+CLOSS_API closs_status closs_l1_loss_grad_hess_f64(
+    int64_t n, const double *input, const double *target, const double *weight, double *out,
+    double *grad, double *hess);
 
 /* mse_loss: (x - y)^2. With a weight, MEAN divides by the sum of the weights. */
 CLOSS_API closs_status closs_mse_loss_f32(
@@ -248,6 +271,12 @@ CLOSS_API closs_status closs_mse_loss_partial_f32(
 CLOSS_API closs_status closs_mse_loss_partial_f64(
     int64_t n, const double *input, const double *target, const double *weight,
     closs_reduction reduction, double *out);
+CLOSS_API closs_status closs_mse_loss_grad_hess_f32(
+    int64_t n, const float *input, const float *target, const float *weight, float *out,
+    float *grad, float *hess);
+CLOSS_API closs_status closs_mse_loss_grad_hess_f64(
+    int64_t n, const double *input, const double *target, const double *weight, double *out,
+    double *grad, double *hess);
 
 /* smooth_l1_loss: 0.5 (x - y)^2 / beta where |x - y| < beta, else
  * |x - y| - 0.5 beta. beta >= 0 (else CLOSS_ERR_INVALID_ARGUMENT); beta == 0
@@ -276,6 +305,12 @@ CLOSS_API closs_status closs_smooth_l1_loss_partial_f32(
 CLOSS_API closs_status closs_smooth_l1_loss_partial_f64(
     int64_t n, const double *input, const double *target, const double *weight, double beta,
     closs_reduction reduction, double *out);
+CLOSS_API closs_status closs_smooth_l1_loss_grad_hess_f32(
+    int64_t n, const float *input, const float *target, const float *weight, double beta,
+    float *out, float *grad, float *hess);
+CLOSS_API closs_status closs_smooth_l1_loss_grad_hess_f64(
+    int64_t n, const double *input, const double *target, const double *weight, double beta,
+    double *out, double *grad, double *hess);
 
 /* huber_loss: 0.5 (x - y)^2 where |x - y| < delta, else
  * delta (|x - y| - 0.5 delta). delta > 0 (else CLOSS_ERR_INVALID_ARGUMENT). */
@@ -303,6 +338,12 @@ CLOSS_API closs_status closs_huber_loss_partial_f32(
 CLOSS_API closs_status closs_huber_loss_partial_f64(
     int64_t n, const double *input, const double *target, const double *weight, double delta,
     closs_reduction reduction, double *out);
+CLOSS_API closs_status closs_huber_loss_grad_hess_f32(
+    int64_t n, const float *input, const float *target, const float *weight, double delta,
+    float *out, float *grad, float *hess);
+CLOSS_API closs_status closs_huber_loss_grad_hess_f64(
+    int64_t n, const double *input, const double *target, const double *weight, double delta,
+    double *out, double *grad, double *hess);
 
 /* binary_cross_entropy: -(y log x + (1 - y) log(1 - x)), logs clamped at
  * -100. x and y in [0, 1], else CLOSS_ERR_DOMAIN from the forward and fused
@@ -332,6 +373,12 @@ CLOSS_API closs_status closs_binary_cross_entropy_partial_f32(
 CLOSS_API closs_status closs_binary_cross_entropy_partial_f64(
     int64_t n, const double *input, const double *target, const double *weight,
     closs_reduction reduction, double *out);
+CLOSS_API closs_status closs_binary_cross_entropy_grad_hess_f32(
+    int64_t n, const float *input, const float *target, const float *weight, float *out,
+    float *grad, float *hess);
+CLOSS_API closs_status closs_binary_cross_entropy_grad_hess_f64(
+    int64_t n, const double *input, const double *target, const double *weight, double *out,
+    double *grad, double *hess);
 
 /* binary_cross_entropy_with_logits: (1 - y) x - (1 + (p - 1) y) log sigmoid(x)
  * with p = pos_weight[i] (n values, already broadcast; NULL: 1), computed
@@ -362,6 +409,12 @@ CLOSS_API closs_status closs_binary_cross_entropy_with_logits_partial_f32(
 CLOSS_API closs_status closs_binary_cross_entropy_with_logits_partial_f64(
     int64_t n, const double *input, const double *target, const double *weight,
     const double *pos_weight, closs_reduction reduction, double *out);
+CLOSS_API closs_status closs_binary_cross_entropy_with_logits_grad_hess_f32(
+    int64_t n, const float *input, const float *target, const float *weight,
+    const float *pos_weight, float *out, float *grad, float *hess);
+CLOSS_API closs_status closs_binary_cross_entropy_with_logits_grad_hess_f64(
+    int64_t n, const double *input, const double *target, const double *weight,
+    const double *pos_weight, double *out, double *grad, double *hess);
 
 /* soft_margin_loss: log(1 + exp(-y x)), computed without overflow. */
 CLOSS_API closs_status closs_soft_margin_loss_f32(
@@ -388,6 +441,12 @@ CLOSS_API closs_status closs_soft_margin_loss_partial_f32(
 CLOSS_API closs_status closs_soft_margin_loss_partial_f64(
     int64_t n, const double *input, const double *target, const double *weight,
     closs_reduction reduction, double *out);
+CLOSS_API closs_status closs_soft_margin_loss_grad_hess_f32(
+    int64_t n, const float *input, const float *target, const float *weight, float *out,
+    float *grad, float *hess);
+CLOSS_API closs_status closs_soft_margin_loss_grad_hess_f64(
+    int64_t n, const double *input, const double *target, const double *weight, double *out,
+    double *grad, double *hess);
 
 /* hinge_embedding_loss: max(0, margin - x) where y != 1, plus x where y != -1. */
 CLOSS_API closs_status closs_hinge_embedding_loss_f32(
@@ -414,6 +473,12 @@ CLOSS_API closs_status closs_hinge_embedding_loss_partial_f32(
 CLOSS_API closs_status closs_hinge_embedding_loss_partial_f64(
     int64_t n, const double *input, const double *target, const double *weight, double margin,
     closs_reduction reduction, double *out);
+CLOSS_API closs_status closs_hinge_embedding_loss_grad_hess_f32(
+    int64_t n, const float *input, const float *target, const float *weight, double margin,
+    float *out, float *grad, float *hess);
+CLOSS_API closs_status closs_hinge_embedding_loss_grad_hess_f64(
+    int64_t n, const double *input, const double *target, const double *weight, double margin,
+    double *out, double *grad, double *hess);
 
 /* poisson_nll_loss: with log_input, exp(x) - y x; else x - y log(x + eps).
  * full != 0 adds Stirling's y log y - y + log(2 pi y) / 2 where y > 1. */
@@ -441,6 +506,12 @@ CLOSS_API closs_status closs_poisson_nll_loss_partial_f32(
 CLOSS_API closs_status closs_poisson_nll_loss_partial_f64(
     int64_t n, const double *input, const double *target, const double *weight, int log_input,
     int full, double eps, closs_reduction reduction, double *out);
+CLOSS_API closs_status closs_poisson_nll_loss_grad_hess_f32(
+    int64_t n, const float *input, const float *target, const float *weight, int log_input,
+    int full, double eps, float *out, float *grad, float *hess);
+CLOSS_API closs_status closs_poisson_nll_loss_grad_hess_f64(
+    int64_t n, const double *input, const double *target, const double *weight, int log_input,
+    int full, double eps, double *out, double *grad, double *hess);
 
 /* kl_div: y log y - y x (0 where y == 0); with log_target, exp(y) (y - x).
  * 'batchmean' is SUM divided by the batch size, by the caller. */
@@ -468,6 +539,12 @@ CLOSS_API closs_status closs_kl_div_partial_f32(
 CLOSS_API closs_status closs_kl_div_partial_f64(
     int64_t n, const double *input, const double *target, const double *weight, int log_target,
     closs_reduction reduction, double *out);
+CLOSS_API closs_status closs_kl_div_grad_hess_f32(
+    int64_t n, const float *input, const float *target, const float *weight, int log_target,
+    float *out, float *grad, float *hess);
+CLOSS_API closs_status closs_kl_div_grad_hess_f64(
+    int64_t n, const double *input, const double *target, const double *weight, int log_target,
+    double *out, double *grad, double *hess);
 
 /* gaussian_nll_loss: 0.5 (log v + (x - y)^2 / v) [+ 0.5 log(2 pi) when full],
  * v = max(var[i], eps). var (n values, already broadcast) is required and
@@ -502,6 +579,12 @@ CLOSS_API closs_status closs_gaussian_nll_loss_partial_f32(
 CLOSS_API closs_status closs_gaussian_nll_loss_partial_f64(
     int64_t n, const double *input, const double *target, const double *weight, const double *var,
     int full, double eps, closs_reduction reduction, double *out);
+CLOSS_API closs_status closs_gaussian_nll_loss_grad_hess_f32(
+    int64_t n, const float *input, const float *target, const float *weight, const float *var,
+    int full, double eps, float *out, float *grad, float *hess);
+CLOSS_API closs_status closs_gaussian_nll_loss_grad_hess_f64(
+    int64_t n, const double *input, const double *target, const double *weight, const double *var,
+    int full, double eps, double *out, double *grad, double *hess);
 
 /* ===========================================================================
  * Row-wise losses: n rows of d elements each, stored row after row (an (n, d)
@@ -772,6 +855,12 @@ CLOSS_API closs_status closs_nll_loss_partial_f32(
 CLOSS_API closs_status closs_nll_loss_partial_f64(
     int64_t n, int64_t c, int64_t s, const double *input, const int64_t *target,
     const double *weight, int64_t ignore_index, closs_reduction reduction, double *out);
+CLOSS_API closs_status closs_nll_loss_grad_hess_f32(
+    int64_t n, int64_t c, int64_t s, const float *input, const int64_t *target, const float *weight,
+    int64_t ignore_index, float *out, float *grad, float *hess);
+CLOSS_API closs_status closs_nll_loss_grad_hess_f64(
+    int64_t n, int64_t c, int64_t s, const double *input, const int64_t *target,
+    const double *weight, int64_t ignore_index, double *out, double *grad, double *hess);
 
 /* cross_entropy: (1 - e) w[t] (lse - x[t]) + (e / c) sum_j w[j] (lse - x[j]),
  * lse = log sum_j exp(x[j]). */
@@ -805,6 +894,13 @@ CLOSS_API closs_status closs_cross_entropy_partial_f64(
     int64_t n, int64_t c, int64_t s, const double *input, const int64_t *target,
     const double *weight, int64_t ignore_index, double label_smoothing, closs_reduction reduction,
     double *out);
+CLOSS_API closs_status closs_cross_entropy_grad_hess_f32(
+    int64_t n, int64_t c, int64_t s, const float *input, const int64_t *target, const float *weight,
+    int64_t ignore_index, double label_smoothing, float *out, float *grad, float *hess);
+CLOSS_API closs_status closs_cross_entropy_grad_hess_f64(
+    int64_t n, int64_t c, int64_t s, const double *input, const int64_t *target,
+    const double *weight, int64_t ignore_index, double label_smoothing, double *out, double *grad,
+    double *hess);
 
 /* cross_entropy_prob: sum_j w[j] t'[j] (lse - x[j]), t' = (1 - e) t + e / c;
  * target: probabilities of the input's shape and dtype. */
@@ -834,6 +930,12 @@ CLOSS_API closs_status closs_cross_entropy_prob_partial_f32(
 CLOSS_API closs_status closs_cross_entropy_prob_partial_f64(
     int64_t n, int64_t c, int64_t s, const double *input, const double *target,
     const double *weight, double label_smoothing, closs_reduction reduction, double *out);
+CLOSS_API closs_status closs_cross_entropy_prob_grad_hess_f32(
+    int64_t n, int64_t c, int64_t s, const float *input, const float *target, const float *weight,
+    double label_smoothing, float *out, float *grad, float *hess);
+CLOSS_API closs_status closs_cross_entropy_prob_grad_hess_f64(
+    int64_t n, int64_t c, int64_t s, const double *input, const double *target,
+    const double *weight, double label_smoothing, double *out, double *grad, double *hess);
 
 /* ===========================================================================
  * linear_cross_entropy: cross entropy (above: cross_entropy with class

@@ -33,11 +33,17 @@
  * CLOSS_ERR_INVALID_REDUCTION) whose out is two doubles, the partial pair of
  * closs.h's closs_<loss>_partial functions: the sum S and MEAN's denominator D
  * (1 for SUM). */
+/* GRAD_HESS (element-wise and classification families) is a FUSED of
+ * reduction SUM (else CLOSS_ERR_INVALID_REDUCTION) that also writes the
+ * diagonal of the Hessian, d2 sum(L) / dx_i^2, into `hess` (n values, like
+ * grad_input); its out is one value or NULL (the value not wanted). The
+ * public closs_<loss>_grad_hess functions are its wrappers. */
 typedef enum closs_op {
     CLOSS_OP_FORWARD = 0,
     CLOSS_OP_BACKWARD = 1,
     CLOSS_OP_FUSED = 2,
-    CLOSS_OP_PARTIAL = 3
+    CLOSS_OP_PARTIAL = 3,
+    CLOSS_OP_GRAD_HESS = 4
 } closs_op;
 typedef enum closs_dtype { CLOSS_F32 = 0, CLOSS_F64 = 1 } closs_dtype;
 
@@ -57,6 +63,7 @@ typedef struct closs_elementwise_args {
     void *grad_aux;          /* BACKWARD, FUSED of a differentiable aux (var), or NULL */
     double p0, p1, p2;       /* the loss's parameters (elementwise.c's X-list) */
     closs_reduction reduction;
+    void *hess;              /* GRAD_HESS: the Hessian's diagonal, n values */
 } closs_elementwise_args;
 
 /* The losses' names by kind, and their count. */
@@ -137,6 +144,7 @@ typedef struct closs_classification_args {
     void *out;
     const void *grad_output;
     void *grad_input;
+    void *hess; /* GRAD_HESS: the Hessian's diagonal, n c s values */
 } closs_classification_args;
 
 closs_status closs_classification_call(closs_dtype dtype, int kind, closs_op op,

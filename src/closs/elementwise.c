@@ -14,6 +14,7 @@
 typedef struct ew_ctx {
     const void *x, *y, *w, *aux, *go; /* go: per-element grad_output, or NULL */
     void *out, *gx, *gaux;            /* gaux: d/d aux, for a differentiable aux */
+    void *hx;                         /* GRAD_HESS: d2L/dx2 */
     double p0, p1, p2;                /* the point function's parameters */
     double gscale;                    /* scalar grad_output over the mean's denominator */
 } ew_ctx;
@@ -26,6 +27,8 @@ typedef struct ew_kernels {
     closs_block_fn grad[2][2][2];   /* [aux][go vector][weight]: gx[i] = w dL * (go[i] or gscale) */
     closs_block_fn fused[2][2];     /* out[i] = w L, gx[i] = w dL */
     closs_block_fn fused_sum[2][2]; /* returns sum of w L, gx[i] = w dL gscale */
+    closs_block_fn gh[2][2];        /* gx[i] = w dL, hx[i] = w d2L (sums w L with a domain) */
+    closs_block_fn gh_sum[2][2];    /* gh, and returns sum of w L */
     closs_block_fn outside;         /* counts elements outside the domain (EW_DOMAIN) */
 } ew_kernels;
 
@@ -130,12 +133,26 @@ static closs_status ew_fused(ew_call *e, void *out, void *grad_input)
     return CLOSS_OK;
 }
 
+/* GRAD_HESS: the SUM's gradient and Hessian diagonal, and its value when out. */
+static closs_status ew_grad_hess(ew_call *e, void *out, void *grad_input, void *hess)
+{
+    e->c.gx = grad_input;
+    e->c.hx = hess;
+    const double s = closs_blocks(e->n, e->parallel_min,
+                                  (out ? e->k->gh_sum : e->k->gh)[e->ha][e->hw], &e->c);
+    const closs_status st = domain_status(e, s);
+    if (st != CLOSS_OK) return st;
+    if (out) closs_store_reduced(out, s, CLOSS_REDUCTION_SUM, 1.0, e->is_f64, 0);
+    return CLOSS_OK;
+}
+
 closs_status closs_elementwise_call(closs_dtype dtype, int kind, closs_op op,
                                     const closs_elementwise_args *a)
 {
     CLOSS_REQUIRE(a && kind >= 0 && kind < EW_COUNT && (dtype == CLOSS_F32 || dtype == CLOSS_F64) &&
                       (op == CLOSS_OP_FORWARD || op == CLOSS_OP_BACKWARD ||
-                       op == CLOSS_OP_FUSED || op == CLOSS_OP_PARTIAL),
+                       op == CLOSS_OP_FUSED || op == CLOSS_OP_PARTIAL ||
+                       op == CLOSS_OP_GRAD_HESS),
                   CLOSS_ERR_INVALID_ARGUMENT);
     const int partial = op == CLOSS_OP_PARTIAL; /* a FORWARD that stores the pair */
     if (partial) op = CLOSS_OP_FORWARD;
@@ -145,10 +162,18 @@ closs_status closs_elementwise_call(closs_dtype dtype, int kind, closs_op op,
     closs_status st = ew_params(kind, a, p);
     if (st != CLOSS_OK) return st;
 
+    if (op == CLOSS_OP_GRAD_HESS) {
+        CLOSS_REQUIRE(a->reduction == CLOSS_REDUCTION_SUM, CLOSS_ERR_INVALID_REDUCTION);
+        CLOSS_REQUIRE(closs_size(a->n) >= 0, CLOSS_ERR_INVALID_SIZE);
+        CLOSS_REQUIRE(a->n == 0 || (a->input && a->target && a->grad_input && a->hess),
+                      CLOSS_ERR_NULL_POINTER);
+    }
     /* out (FORWARD, FUSED) holds n values for NONE, else one; grad_input n;
      * n == 0 accepts NULL for arrays of n values. */
-    const int per_element = op == CLOSS_OP_BACKWARD || a->reduction == CLOSS_REDUCTION_NONE;
-    void *const first_out = op == CLOSS_OP_BACKWARD ? a->grad_input : a->out;
+    const int per_element = op == CLOSS_OP_BACKWARD || op == CLOSS_OP_GRAD_HESS ||
+                            a->reduction == CLOSS_REDUCTION_NONE;
+    void *const first_out = op == CLOSS_OP_BACKWARD || op == CLOSS_OP_GRAD_HESS ? a->grad_input
+                                                                                : a->out;
     CLOSS_REQUIRE(closs_size(a->n) >= 0, CLOSS_ERR_INVALID_SIZE);
     CLOSS_REQUIRE(closs_reduction_valid(a->reduction, partial), CLOSS_ERR_INVALID_REDUCTION);
     CLOSS_REQUIRE(a->n == 0 || (a->input && a->target), CLOSS_ERR_NULL_POINTER);
@@ -168,8 +193,10 @@ closs_status closs_elementwise_call(closs_dtype dtype, int kind, closs_op op,
                                                  : CLOSS_STREAM_PARALLEL_MIN,
         .r = a->reduction,
         .c = {a->input, a->target, a->weight, aux_array, NULL, NULL, NULL,
-              aux == 2 ? a->grad_aux : NULL, p[0], p[1], p[2], 1.0},
+              aux == 2 && op != CLOSS_OP_GRAD_HESS ? a->grad_aux : NULL, NULL, p[0], p[1],
+              p[2], 1.0},
     };
+    if (op == CLOSS_OP_GRAD_HESS) return ew_grad_hess(&e, a->out, a->grad_input, a->hess);
     if (op == CLOSS_OP_FORWARD) return ew_forward(&e, a->out);
     if (op == CLOSS_OP_BACKWARD) return ew_backward(&e, a->grad_output, a->grad_input);
     return ew_fused(&e, a->out, a->grad_input);
@@ -245,6 +272,16 @@ closs_status closs_elementwise_call(closs_dtype dtype, int kind, closs_op op,
                                           .weight = weight, EW_SET_AUX_##aux EW_SET_##params     \
                                           .reduction = reduction, .out = out};                   \
         return closs_elementwise_call(DTYPE, EW_KIND(name), CLOSS_OP_PARTIAL, &a);               \
+    }                                                                                            \
+    closs_status closs_##name##_grad_hess_##SFX(int64_t n, const T *input, const T *target,      \
+                                                const T *weight, EW_DECL_AUX_##aux(T)            \
+                                                EW_DECL_##params T *out, T *grad, T *hess)       \
+    {                                                                                            \
+        const closs_elementwise_args a = {.n = n, .input = input, .target = target,              \
+                                          .weight = weight, EW_SET_AUX_##aux EW_SET_##params     \
+                                          .reduction = CLOSS_REDUCTION_SUM, .out = out,          \
+                                          .grad_input = grad, .hess = hess};                     \
+        return closs_elementwise_call(DTYPE, EW_KIND(name), CLOSS_OP_GRAD_HESS, &a);             \
     }
 #define EW_PUBLIC_BOTH(name, aux, params, traits)      \
     EW_PUBLIC(name, aux, params, float, f32, CLOSS_F32) \

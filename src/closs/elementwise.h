@@ -116,6 +116,13 @@ static inline CLOSS_T CLOSS_FN(ew_sigmoid)(CLOSS_T x)
     return (x >= 0 ? 1 : e) / (1 + e);
 }
 
+/* sigmoid'(x) = sigmoid(x) sigmoid(-x) = e / (1 + e)^2, e = exp(-|x|): 0 at +-inf. */
+static inline CLOSS_T CLOSS_FN(ew_dsigmoid)(CLOSS_T x)
+{
+    const CLOSS_T e = exp(-fabs(x)), d = 1 + e;
+    return e / (d * d);
+}
+
 static inline CLOSS_T CLOSS_FN(ew_xlogx)(CLOSS_T x)
 {
     /* log(x + 1) = log 1 = 0 where x == 0: a zero x (a one-hot or sparse target)
@@ -154,12 +161,17 @@ CLOSS_INLINE EW_POINT CLOSS_FN(l1_loss_point)(EW_POINT_ARGS)
     return (EW_POINT){.v = fabs(d), .g = CLOSS_FN(ew_sign)(d)};
 }
 
+/* d2L/dx2 = 0 everywhere, the kink d = 0 included (torch's double backward). */
+CLOSS_INLINE CLOSS_T CLOSS_FN(l1_loss_hess)(EW_POINT_ARGS) { return 0; }
+
 /* mse_loss: d^2, g = 2 d. */
 CLOSS_INLINE EW_POINT CLOSS_FN(mse_loss_point)(EW_POINT_ARGS)
 {
     const CLOSS_T d = x[j] - y[j];
     return (EW_POINT){.v = d * d, .g = 2 * d};
 }
+
+CLOSS_INLINE CLOSS_T CLOSS_FN(mse_loss_hess)(EW_POINT_ARGS) { return 2; }
 
 /* smooth_l1_loss, p0 = beta, p1 = 1 / beta (0 when beta == 0, where the
  * quadratic branch is empty): |d| < beta takes the quadratic branch
@@ -178,6 +190,13 @@ CLOSS_INLINE EW_POINT CLOSS_FN(smooth_l1_loss_point)(EW_POINT_ARGS)
     return r;
 }
 
+/* 1 / beta where |d| < beta, else 0: 0 at the kink |d| == beta, at NaN, and
+ * everywhere for beta == 0 (p1 = 0), as torch's double backward. */
+CLOSS_INLINE CLOSS_T CLOSS_FN(smooth_l1_loss_hess)(EW_POINT_ARGS)
+{
+    return fabs(x[j] - y[j]) < p0 ? p1 : (CLOSS_T)0;
+}
+
 /* huber_loss, p0 = delta: 0.5 d^2 where |d| < delta, else delta (|d| - 0.5
  * delta) (NaN takes the second branch); the gradient clamps d to
  * [-delta, delta]. */
@@ -186,6 +205,12 @@ CLOSS_INLINE EW_POINT CLOSS_FN(huber_loss_point)(EW_POINT_ARGS)
     const CLOSS_T d = x[j] - y[j], ad = fabs(d);
     return (EW_POINT){.v = ad < p0 ? (CLOSS_T)0.5 * d * d : p0 * (ad - (CLOSS_T)0.5 * p0),
                       .g = d < -p0 ? -p0 : (d > p0 ? p0 : d)};
+}
+
+/* 1 where |d| < delta, else 0 (0 at the kink |d| == delta and at NaN). */
+CLOSS_INLINE CLOSS_T CLOSS_FN(huber_loss_hess)(EW_POINT_ARGS)
+{
+    return fabs(x[j] - y[j]) < p0 ? (CLOSS_T)1 : (CLOSS_T)0;
 }
 
 /* ------------------------------------------------------------ binary targets
@@ -214,6 +239,15 @@ CLOSS_INLINE EW_POINT CLOSS_FN(binary_cross_entropy_point)(EW_POINT_ARGS)
     return r;
 }
 
+/* The derivative of the gradient above: ((x - y)^2 + y (1 - y)) / max(x (1 - x),
+ * 1e-12)^2, i.e. y / x^2 + (1 - y) / (1 - x)^2 where x (1 - x) >= 1e-12. */
+CLOSS_INLINE CLOSS_T CLOSS_FN(binary_cross_entropy_hess)(EW_POINT_ARGS)
+{
+    const CLOSS_T xx = (1 - x[j]) * x[j], d = x[j] - y[j];
+    const CLOSS_T c = xx < (CLOSS_T)1e-12f ? (CLOSS_T)1e-12f : xx;
+    return (d * d + y[j] * (1 - y[j])) / (c * c);
+}
+
 /* binary_cross_entropy_with_logits, a = pos_weight p (1 when absent):
  * (1 - y) x - l log_sigmoid(x), l = 1 + (p - 1) y. Stable for any finite x.
  * dL/dx = l sigmoid(x) - p y. */
@@ -224,6 +258,12 @@ CLOSS_INLINE EW_POINT CLOSS_FN(binary_cross_entropy_with_logits_point)(EW_POINT_
                       .g = l * CLOSS_FN(ew_sigmoid)(x[j]) - a * y[j]};
 }
 
+/* d2L/dx2 = l sigmoid'(x). */
+CLOSS_INLINE CLOSS_T CLOSS_FN(binary_cross_entropy_with_logits_hess)(EW_POINT_ARGS)
+{
+    return (1 + (a - 1) * y[j]) * CLOSS_FN(ew_dsigmoid)(x[j]);
+}
+
 /* soft_margin_loss: log(1 + exp(-y x)) = softplus(-y x), for labels y (+-1 in
  * use, any value computes). Stable where torch's log1p(exp(-y x)) overflows to
  * inf (y x < -88 in float): closs returns the finite value there.
@@ -232,6 +272,12 @@ CLOSS_INLINE EW_POINT CLOSS_FN(soft_margin_loss_point)(EW_POINT_ARGS)
 {
     const CLOSS_T t = -y[j] * x[j];
     return (EW_POINT){.v = CLOSS_FN(ew_softplus)(t), .g = -y[j] * CLOSS_FN(ew_sigmoid)(t)};
+}
+
+/* d2L/dx2 = y^2 sigmoid'(-y x). */
+CLOSS_INLINE CLOSS_T CLOSS_FN(soft_margin_loss_hess)(EW_POINT_ARGS)
+{
+    return y[j] * y[j] * CLOSS_FN(ew_dsigmoid)(y[j] * x[j]);
 }
 
 /* hinge_embedding_loss, p0 = margin: max(0, margin - x) where y != 1, plus x
@@ -246,6 +292,9 @@ CLOSS_INLINE EW_POINT CLOSS_FN(hinge_embedding_loss_point)(EW_POINT_ARGS)
         .v = (y[j] != 1 ? (h < 0 ? (CLOSS_T)0 : h) : (CLOSS_T)0) + (y[j] != -1 ? x[j] : (CLOSS_T)0),
         .g = not_neg - not_pos * (CLOSS_T)(h >= 0)};
 }
+
+/* Piecewise linear: 0 (at the hinge too). */
+CLOSS_INLINE CLOSS_T CLOSS_FN(hinge_embedding_loss_hess)(EW_POINT_ARGS) { return 0; }
 
 /* ------------------------------------------------------------ distributions */
 
@@ -276,6 +325,13 @@ CLOSS_INLINE EW_POINT CLOSS_FN(poisson_nll_loss_point)(EW_POINT_ARGS)
     return r;
 }
 
+/* log_input: exp(x); else y / (x + eps)^2 (full adds nothing that depends on x). */
+CLOSS_INLINE CLOSS_T CLOSS_FN(poisson_nll_loss_hess)(EW_POINT_ARGS)
+{
+    const CLOSS_T xe = x[j] + p0;
+    return p2 != 0 ? exp(x[j]) : y[j] / (xe * xe);
+}
+
 /* kl_div, x = log q (the input), y = the target, p0 = log_target:
  *   p or log p target   y log y - y x  (0 where y == 0: torch's xlogy)   dL/dx = -y
  *   log_target          exp(y) (y - x)                                   dL/dx = -exp(y)
@@ -293,6 +349,9 @@ CLOSS_INLINE EW_POINT CLOSS_FN(kl_div_point)(EW_POINT_ARGS)
     }
     return r;
 }
+
+/* Linear in the input: 0 (either target form). */
+CLOSS_INLINE CLOSS_T CLOSS_FN(kl_div_hess)(EW_POINT_ARGS) { return 0; }
 
 /* gaussian_nll_loss, a = var (already broadcast to n), p0 = eps, p1 = full:
  *   0.5 (log v + (x - y)^2 / v) [+ 0.5 log(2 pi)],  v = max(var, eps)
@@ -312,6 +371,12 @@ CLOSS_INLINE EW_POINT CLOSS_FN(gaussian_nll_loss_point)(EW_POINT_ARGS)
     return r;
 }
 
+/* With respect to the input, var fixed: 1 / max(var, eps). */
+CLOSS_INLINE CLOSS_T CLOSS_FN(gaussian_nll_loss_hess)(EW_POINT_ARGS)
+{
+    return 1 / (a < p0 ? p0 : a);
+}
+
 #pragma GCC diagnostic pop
 
 /* ------------------------------------------------------------ block kernels */
@@ -329,13 +394,25 @@ CLOSS_INLINE EW_POINT CLOSS_FN(ew_eval)(const int kind, EW_POINT_ARGS)
     return (EW_POINT){0};
 }
 
+/* The Hessian's diagonal d2L/dx2 of loss `kind` (its name_hess). */
+CLOSS_INLINE CLOSS_T CLOSS_FN(ew_hess)(const int kind, EW_POINT_ARGS)
+{
+    switch (kind) {
+#define EW_CASE(name, aux, params, traits) \
+    case EW_KIND(name): return CLOSS_FN(name##_hess)(x, y, j, a, p0, p1, p2);
+        CLOSS_ELEMENTWISE_LOSSES(EW_CASE)
+#undef EW_CASE
+    }
+    return 0;
+}
+
 /* Elements [b, e) of one loss (kind) in one loop variant; every flag is a
  * compile-time constant in each caller. Returns the sum of the values when
  * sum_v, else 0. */
 CLOSS_INLINE double CLOSS_FN(ew_body)(const int kind, const int diff_aux, const void *ctx,
                                       int64_t b, int64_t e, const int has_a, const int has_w,
                                       const int store_v, const int sum_v, const int want_g,
-                                      const int go_vec)
+                                      const int go_vec, const int want_h)
 {
     const ew_ctx *c = (const ew_ctx *)ctx;
     const CLOSS_T *restrict x = (const CLOSS_T *)c->x;
@@ -346,6 +423,7 @@ CLOSS_INLINE double CLOSS_FN(ew_body)(const int kind, const int diff_aux, const 
     CLOSS_T *restrict out = (CLOSS_T *)c->out;
     CLOSS_T *restrict gx = (CLOSS_T *)c->gx;
     CLOSS_T *restrict gaux = (CLOSS_T *)c->gaux;
+    CLOSS_T *restrict hx = (CLOSS_T *)c->hx;
     const CLOSS_T p0 = (CLOSS_T)c->p0, p1 = (CLOSS_T)c->p1, p2 = (CLOSS_T)c->p2;
     const CLOSS_T gs = (CLOSS_T)c->gscale;
     double acc[CLOSS_LANES] = {0};
@@ -354,6 +432,9 @@ CLOSS_INLINE double CLOSS_FN(ew_body)(const int kind, const int diff_aux, const 
     do {                                                                             \
         const CLOSS_T a_ = has_a ? aux[j] : (CLOSS_T)1;                              \
         EW_POINT p_ = CLOSS_FN(ew_eval)(kind, x, y, j, a_, p0, p1, p2);           \
+        /* before any store, so that it shares the point's loads and exp/log */     \
+        const CLOSS_T h_ = want_h ? CLOSS_FN(ew_hess)(kind, x, y, j, a_, p0, p1, p2) \
+                                  : (CLOSS_T)0;                                      \
         if (has_w) {                                                                 \
             p_.v *= w[j];                                                            \
             p_.g *= w[j];                                                            \
@@ -364,6 +445,7 @@ CLOSS_INLINE double CLOSS_FN(ew_body)(const int kind, const int diff_aux, const 
             if (has_w) p_.ga *= w[j];                                                \
             gaux[j] = go_vec ? p_.ga * go[j] : p_.ga * gs;                           \
         }                                                                            \
+        if (want_h) hx[j] = has_w ? h_ * w[j] : h_; /* GRAD_HESS: gscale 1 */      \
         if (sum_v) acc += (double)p_.v;                                              \
     } while (0)
     int64_t i = b;
@@ -388,24 +470,29 @@ CLOSS_INLINE double CLOSS_FN(ew_outside)(const int kind, const void *ctx, int64_
 }
 
 /* The block kernels of one loss and aux choice A: (has_w, store_v, sum_v,
- * want_g, go_vec); the value kernels of a loss with a domain also sum, so that
- * a NaN sum makes the driver look for elements outside it. */
+ * want_g, go_vec, want_h); the value kernels (and grad_hess) of a loss with a
+ * domain also sum, so that a NaN sum makes the driver look for elements
+ * outside it. */
 #define EW_KERNEL(name, aux, traits, A, variant, ...)                                       \
     CLOSS_BLOCK_KERNEL(CLOSS_FN(name##_##variant##_a##A),                                   \
         return CLOSS_FN(ew_body)(EW_KIND(name), EW_DIFF_AUX(aux), c, b, e, A, __VA_ARGS__);)
-#define EW_KERNELS(name, aux, traits, A)                                       \
-    EW_KERNEL(name, aux, traits, A, value, 0, 1, EW_CHECKS(traits), 0, 0)       \
-    EW_KERNEL(name, aux, traits, A, value_w, 1, 1, EW_CHECKS(traits), 0, 0)     \
-    EW_KERNEL(name, aux, traits, A, sum, 0, 0, 1, 0, 0)                         \
-    EW_KERNEL(name, aux, traits, A, sum_w, 1, 0, 1, 0, 0)                       \
-    EW_KERNEL(name, aux, traits, A, grad, 0, 0, 0, 1, 0)                        \
-    EW_KERNEL(name, aux, traits, A, grad_w, 1, 0, 0, 1, 0)                      \
-    EW_KERNEL(name, aux, traits, A, grad_go, 0, 0, 0, 1, 1)                     \
-    EW_KERNEL(name, aux, traits, A, grad_go_w, 1, 0, 0, 1, 1)                   \
-    EW_KERNEL(name, aux, traits, A, fused, 0, 1, EW_CHECKS(traits), 1, 0)       \
-    EW_KERNEL(name, aux, traits, A, fused_w, 1, 1, EW_CHECKS(traits), 1, 0)     \
-    EW_KERNEL(name, aux, traits, A, fused_sum, 0, 0, 1, 1, 0)                   \
-    EW_KERNEL(name, aux, traits, A, fused_sum_w, 1, 0, 1, 1, 0)
+#define EW_KERNELS(name, aux, traits, A)                                           \
+    EW_KERNEL(name, aux, traits, A, value, 0, 1, EW_CHECKS(traits), 0, 0, 0)        \
+    EW_KERNEL(name, aux, traits, A, value_w, 1, 1, EW_CHECKS(traits), 0, 0, 0)      \
+    EW_KERNEL(name, aux, traits, A, sum, 0, 0, 1, 0, 0, 0)                          \
+    EW_KERNEL(name, aux, traits, A, sum_w, 1, 0, 1, 0, 0, 0)                        \
+    EW_KERNEL(name, aux, traits, A, grad, 0, 0, 0, 1, 0, 0)                         \
+    EW_KERNEL(name, aux, traits, A, grad_w, 1, 0, 0, 1, 0, 0)                       \
+    EW_KERNEL(name, aux, traits, A, grad_go, 0, 0, 0, 1, 1, 0)                      \
+    EW_KERNEL(name, aux, traits, A, grad_go_w, 1, 0, 0, 1, 1, 0)                    \
+    EW_KERNEL(name, aux, traits, A, fused, 0, 1, EW_CHECKS(traits), 1, 0, 0)        \
+    EW_KERNEL(name, aux, traits, A, fused_w, 1, 1, EW_CHECKS(traits), 1, 0, 0)      \
+    EW_KERNEL(name, aux, traits, A, fused_sum, 0, 0, 1, 1, 0, 0)                    \
+    EW_KERNEL(name, aux, traits, A, fused_sum_w, 1, 0, 1, 1, 0, 0)                  \
+    EW_KERNEL(name, aux, traits, A, gh, 0, 0, EW_CHECKS(traits), 1, 0, 1)           \
+    EW_KERNEL(name, aux, traits, A, gh_w, 1, 0, EW_CHECKS(traits), 1, 0, 1)         \
+    EW_KERNEL(name, aux, traits, A, gh_sum, 0, 0, 1, 1, 0, 1)                       \
+    EW_KERNEL(name, aux, traits, A, gh_sum_w, 1, 0, 1, 1, 0, 1)
 /* Per loss: the kernels without aux, those with (EW_AUX_KERNELS_<aux>), the
  * domain counter. */
 #define EW_AUX_KERNELS_NOAUX(name, aux, traits)
@@ -434,6 +521,8 @@ CLOSS_ELEMENTWISE_LOSSES(EW_LOSS_KERNELS)
                  {EW_AUX_ROW_##aux(name, grad), EW_AUX_ROW_##aux(name, grad_go)}},         \
         .fused = {EW_ROW(name, 0, fused), EW_AUX_ROW_##aux(name, fused)},                  \
         .fused_sum = {EW_ROW(name, 0, fused_sum), EW_AUX_ROW_##aux(name, fused_sum)},      \
+        .gh = {EW_ROW(name, 0, gh), EW_AUX_ROW_##aux(name, gh)},                           \
+        .gh_sum = {EW_ROW(name, 0, gh_sum), EW_AUX_ROW_##aux(name, gh_sum)},               \
         .outside = CLOSS_FN(name##_outside),                                               \
     },
 static const ew_kernels CLOSS_FN(ew_kernels)[] = {CLOSS_ELEMENTWISE_LOSSES(EW_TABLE_ENTRY)};

@@ -213,6 +213,7 @@ closs_status closs_rowwise_call(closs_dtype dtype, int kind, closs_op op,
     case CLOSS_OP_BACKWARD: return backward(kind, k, a, is_f64);
     case CLOSS_OP_FUSED: return value_pass(kind, k, a, is_f64, 1, 0);
     case CLOSS_OP_PARTIAL: return value_pass(kind, k, a, is_f64, 0, 1);
+    case CLOSS_OP_GRAD_HESS: break; /* no Hessian diagonal for row-wise losses */
     }
     return CLOSS_ERR_INVALID_ARGUMENT;
 }
