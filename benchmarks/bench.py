@@ -6,6 +6,9 @@
     python benchmarks/bench.py --threshold     # where a second thread starts to pay
     python benchmarks/bench.py --linear        # linear_cross_entropy at LM-head shapes (minutes)
     python benchmarks/bench.py --gbdt          # grad_hess and an XGBoost objective's share
+    python benchmarks/bench.py --wrt           # every gradient (wrt="all") vs the input's
+    python benchmarks/bench.py --rowwise-corners  # issue 19's row-wise cells (1 thread)
+    python benchmarks/bench.py --corners       # the slow corners of issue 19 (few classes)
 
 What is timed, for every loss of closs._registry.LOSSES, float32, reduction='mean':
 
@@ -58,6 +61,7 @@ import argparse
 import contextlib
 import functools
 import gc
+import inspect
 import json
 import multiprocessing
 import os
@@ -87,6 +91,15 @@ BW_REPS = 25
 THRESHOLD_SIZES = tuple(2**p for p in range(12, 23))
 GBDT_SIZES = (10**6, 10**7)
 OVERHEAD_TARGET_S = 2e-6
+# --corners: (registry key, ops, sizes) of cells that were slow corners once, measured at 1
+# thread against torch, each cell's closs time also as a multiple of the reference cell's
+# (mse_loss fused at 1e7: the same bytes streamed as a memory-bound loss). Add rows here.
+CORNERS = (
+    ("cross_entropy", ("forward", "fused"), ((5_000_000, 2), (3_333_334, 3), (1_000_000, 10))),
+    ("nll_loss", ("forward", "fused"), ((5_000_000, 2), (3_333_334, 3), (1_000_000, 10))),
+)
+CORNERS_REFERENCE = ("mse_loss", "fused", 10**7)
+CORNERS_MIN_REPS = 21
 
 def shapes_for(loss, size):
     """The argument shape of `loss` at about `size` elements (the registry's bench_shape),
@@ -457,6 +470,62 @@ def threshold_table(bench, losses, opts):
     return records
 
 
+# ------------------------------------------------------------ row-wise corners
+
+# issue 19's row-wise cells: the embedding losses' fused call at (65536, 256), where
+# the gradient pass should cost about the forward's memory traffic, and the forward
+# of narrow rows (N * D = 1e7 elements, D = 2 and 4), where a row is a few elements.
+ROWWISE_WIDE = ((65536, 256), ("triplet_margin_loss", "cosine_embedding_loss"),
+                ("forward", "fused"))
+ROWWISE_NARROW = (10**7, (2, 4), ("multi_margin_loss", "multilabel_margin_loss",
+                                  "triplet_margin_loss", "cosine_embedding_loss"))
+
+
+def rowwise_corners_table(bench, opts):
+    """closs against torch, 1 thread, on the row-wise cells of issue 19 (medians);
+    fused/fwd: closs's fused time over its forward time at the same shape."""
+    shape, wide_losses, wide_ops = ROWWISE_WIDE
+    size, widths, narrow_losses = ROWWISE_NARROW
+    if opts.quick:
+        shape, size = (4096, 256), 10**5
+    cells = [(LOSSES[name], op, shape, 1) for name in wide_losses for op in wide_ops]
+    cells += [(LOSSES[name], "forward", (size // d, d), 1) for d in widths
+              for name in narrow_losses]
+    print_header(MAIN_COLUMNS, "\nrow-wise corners (issue 19): median time per call, float32, "
+                 "reduction='mean', 1 thread; torch/closs > 1: closs faster")
+    records = run_cells(bench, cells, ("closs", "torch"))
+    fwd = {(r["loss"], tuple(r["size"])): r["results"]["closs"]["median"]
+           for r in records if r["op"] == "forward"}
+    for r in records:
+        if r["op"] == "fused" and (r["loss"], tuple(r["size"])) in fwd:
+            ratio = r["results"]["closs"]["median"] / fwd[(r["loss"], tuple(r["size"]))]
+            print(f"  {r['loss']} {fmt_size(tuple(r['size']))}: closs fused / forward = "
+                  f"{ratio:.2f}")
+    summarise(records)
+    return records
+
+
+def corners_table(bench, opts):
+    """The CORNERS cells, closs against torch at 1 thread, and each closs time over the
+    reference cell's closs time (the first row)."""
+    ref_loss, ref_op, ref_size = CORNERS_REFERENCE
+    cells = [(LOSSES[ref_loss], ref_op, ref_size, 1)]
+    cells += [(LOSSES[key], op, size, 1) for key, ops, sizes in CORNERS
+              for size in sizes for op in ops]
+    columns = MAIN_COLUMNS[:6] + (("torch/closs", 12), ("/ref", 7))
+    print_header(columns, f"\nslow corners, float32, reduction='mean', 1 thread; /ref = closs "
+                 f"time / closs {ref_loss} {ref_op} at {fmt_size(ref_size)}")
+    records, ref = [], None
+    for loss, op, size, threads in cells:
+        rec = bench.cell(loss, op, size, threads, ("closs", "torch"))
+        records.append(rec)
+        t = rec["results"]["closs"]["median"]
+        ref = ref or t
+        cells_ = row_cells(rec)
+        print_row([w for _, w in columns], cells_[:6] + [cells_[7], f"{t / ref:.2f}x"])
+    return records
+
+
 # ------------------------------------------------------------ linear_cross_entropy
 
 # (N, in_features, C): language-model heads, the logits (N, C) 131-524 MB of float32
@@ -739,6 +808,67 @@ def xgboost_share(opts):
     return records
 
 
+# ------------------------------------------------------------------ wrt
+
+
+# The losses of the wrt table: every loss with a float target, with the arguments
+# of its registry entry (labels as floats where the loss takes them).
+WRT_LOSSES = ("mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss", "binary_cross_entropy",
+              "binary_cross_entropy_with_logits", "soft_margin_loss", "kl_div",
+              "poisson_nll_loss", "gaussian_nll_loss", "margin_ranking_loss")
+WRT_SIZE = 10**7
+
+
+def wrt_table(bench, opts):
+    """The fused call with every gradient (wrt="all": the input's, the target's and
+    gaussian_nll_loss's var's) against the input-only fused call, into out= buffers,
+    float32, 1e7 elements, torch's forward + autograd.grad of the same arguments
+    beside them; the issue's bar: wrt="all" at most 1.3x the input-only call."""
+    torch = bench.torch
+    size = 10**5 if opts.quick else WRT_SIZE
+    columns = (("loss", 34), ("thr", 4), ("input only", 11), ('wrt="all"', 11), ("ratio", 7),
+               ("torch all", 11), ("torch/closs", 12))
+    print_header(columns, f"\nfused value and gradients, float32, {size:.0e} elements, "
+                 'into out= buffers: wrt="all" against the input\'s gradient alone')
+    records = []
+    for name in WRT_LOSSES:
+        loss = LOSSES[name]
+        rng = np.random.default_rng(0)
+        args = list(loss.make_args(rng, loss.shape_for(size), np.float32))
+        if name == "gaussian_nll_loss":  # var an array: its gradient too
+            args.append(rng.uniform(0.5, 2.0, args[0].shape).astype(np.float32))
+        module = loss.module()
+        call = loss.prepare(*args, reduction="mean")
+        names = [g.name for g in call.grads]
+        bufs = tuple(np.empty(g.shape, np.float32) for g in call.grads)
+        default = [g for g in call.grads if g.default]
+        one = bufs[0] if len(default) == 1 else bufs[:len(default)]
+        fns = {"input": functools.partial(module.value_and_grad, *args, out=one),
+               "all": functools.partial(module.value_and_grad, *args, out=bufs, wrt="all")}
+        if torch is not None:
+            targs = [torch.from_numpy(a) for a in args]
+            fn = getattr(torch.nn.functional, name)
+            arg_names = list(inspect.signature(loss.prepare).parameters)[:len(args)]
+            positions = [i for i, a in enumerate(arg_names)  # torch: not soft_margin's target
+                         if a in names and (name, a) != ("soft_margin_loss", "target")]
+
+            def torch_all(fn=fn, targs=targs, positions=positions):
+                xs = [t.detach().requires_grad_(i in positions) for i, t in enumerate(targs)]
+                return torch.autograd.grad(fn(*xs), [xs[i] for i in positions])
+
+            fns["torch"] = torch_all
+        for t in opts.threads:
+            set_threads(t, torch)
+            res = measure(dict(fns), opts.budget, opts.min_reps)
+            med = {k: r["median"] for k, r in res.items()}
+            print_row([w for _, w in columns],
+                      [name, str(t), fmt_time(med["input"]), fmt_time(med["all"]),
+                       f"{med['all'] / med['input']:.2f}x", fmt_time(med.get("torch")),
+                       f"{med['torch'] / med['all']:.1f}x" if "torch" in med else "-"])
+            records.append(dict(loss=name, threads=t, size=size, wrt=names, results=res))
+    return records
+
+
 # ------------------------------------------------------------------------ main
 
 
@@ -765,11 +895,19 @@ def parse_args(argv):
     p.add_argument("--gbdt", action="store_true",
                    help="only grad_hess (vs NumPy and torch's double backward, 1e6 and 1e7) "
                         "and the objective's share of an XGBoost training")
+    p.add_argument("--wrt", action="store_true",
+                   help='only the fused call with wrt="all" against the input-only one (1e7)')
+    p.add_argument("--rowwise-corners", action="store_true",
+                   help="only issue 19's row-wise cells: triplet and cosine at (65536, 256), "
+                        "narrow rows (D = 2, 4) at 1e7 elements; closs vs torch, 1 thread")
+    p.add_argument("--corners", action="store_true",
+                   help="only the slow corners (CORNERS: cross_entropy and nll_loss with few "
+                        "classes at 1e7 elements) against torch and mse_loss's fused time")
     p.add_argument("--json", default=str(Path(__file__).with_name("results.json")),
                    help="where to save the results (default benchmarks/results.json)")
     opts = p.parse_args(argv)
     opts.budget = opts.budget if opts.budget is not None else 0.01 if opts.quick else 0.3
-    opts.min_reps = 3 if opts.quick else MIN_REPS
+    opts.min_reps = 3 if opts.quick else CORNERS_MIN_REPS if opts.corners else MIN_REPS
     opts.sizes = opts.sizes or ([10**2, 10**4, 10**6] if opts.quick else list(SIZES))
     unknown = set(opts.ops) - set(OPS) | set(opts.losses or ()) - set(LOSSES)
     if unknown:
@@ -802,7 +940,8 @@ def main(argv=None):
     start = time.perf_counter()
     report = dict(machine=machine, options=dict(vars(opts)))
     bandwidth = None
-    if not (opts.busy or opts.threshold or opts.linear or opts.gbdt) and any(
+    if not (opts.busy or opts.threshold or opts.linear or opts.gbdt or opts.wrt
+            or opts.rowwise_corners or opts.corners) and any(
             s >= BW_MIN_SIZE for s in opts.sizes):
         nbytes = BW_BYTES // 4 if opts.quick else BW_BYTES
         bandwidth = {t: stream_bandwidth(t, nbytes, BW_REPS) for t in opts.threads}
@@ -818,6 +957,12 @@ def main(argv=None):
         report["linear"] = linear_table(torch, opts)
     elif opts.gbdt:
         report["gbdt"] = gbdt_table(bench, opts)
+    elif opts.wrt:
+        report["wrt"] = wrt_table(bench, opts)
+    elif opts.rowwise_corners:
+        report["rowwise_corners"] = rowwise_corners_table(bench, opts)
+    elif opts.corners:
+        report["corners"] = corners_table(bench, opts)
     else:
         report["cells"] = main_table(bench, losses, opts)
         if 100 in opts.sizes:

@@ -267,35 +267,90 @@ def operand(a, shape, dtype, streamed):
 
 
 class GradSpec:
-    """A differentiable argument: the shape the kernel computes, the user's shape and
-    dtype, and the shape that broadcast to the computed one (the user's, unless the
-    argument was reshaped first, like gaussian_nll_loss's var)."""
+    """A differentiable argument: its name (torch's), the shape the kernel computes,
+    the user's shape and dtype, and the shape that broadcast to the computed one (the
+    user's, unless the argument was reshaped first, like gaussian_nll_loss's var).
+    default: returned by backward / value_and_grad without wrt; zero: its gradient is
+    0 (an argument that torch's graph takes but does not differentiate through)."""
 
-    __slots__ = ("computed", "shape", "dtype", "broadcast")
+    __slots__ = ("computed", "shape", "dtype", "broadcast", "name", "default", "zero")
 
-    def __init__(self, computed, shape, dtype, broadcast=None):
+    def __init__(self, computed, shape, dtype, broadcast=None, name="input", default=True,
+                 zero=False):
         self.computed, self.shape, self.dtype = computed, shape, dtype
         self.broadcast = shape if broadcast is None else broadcast
+        self.name, self.default, self.zero = name, default, zero
+
+
+def grad_spec(name, a, computed, dtype, default=False):
+    """The GradSpec of argument `name` (array a, broadcast to `computed`), or None
+    when a is absent or holds integers or bools (labels, class indices: not
+    differentiable)."""
+    if a is None or a.dtype.kind not in "f":
+        return None
+    return GradSpec(computed, a.shape, grad_dtype(a, dtype), name=name, default=default)
+
+
+def specs(*items):
+    """The GradSpecs given, without the Nones."""
+    return tuple(g for g in items if g is not None)
 
 
 class LossCall:
     """A loss call whose arguments are normalised; runs the value, gradient or both.
 
     Subclasses set ``dtype``, ``reduction``, ``out_shape`` (the shape of the
-    'none' output), ``grads`` (GradSpecs in argument order) and implement
-    ``_run(op, out, grad_output, grad_inputs)`` on flat arrays; op PARTIAL fills
-    out (two float64) with the partial pair of ``partial()``; op GRAD_HESS (the
-    families with ``second_order``) fills grad_inputs = [gradient, Hessian
-    diagonal] of the first input for reduction 'sum', and out (one value) unless
-    it is None.
+    'none' output), ``grads`` (the GradSpecs of every differentiable argument, in
+    argument order) and implement ``_run(op, out, grad_output, grads)`` on flat
+    arrays, grads a dict {argument name: flat buffer} of the gradients wanted
+    (zero GradSpecs left out), in which the family's first input's may be missing
+    (the family then computes it into a scratch buffer if its kernel needs one);
+    op PARTIAL fills out (two float64) with the partial pair of ``partial()``; op
+    GRAD_HESS (the families with ``second_order``) fills grads = {"input":
+    gradient, "hess": Hessian diagonal} of the first input for reduction 'sum', and
+    out (one value) unless it is None.
     """
 
     __slots__ = ("dtype", "reduction", "out_shape", "grads", "kernel")
     chunked = False  # the families that stream chunks have it as a slot
     second_order = False  # the family's kernel has GRAD_HESS
 
-    def _run(self, op, out, grad_output, grad_inputs):
+    def _run(self, op, out, grad_output, grads):
         raise NotImplementedError
+
+    def _wanted(self, wrt):
+        """The GradSpecs that wrt names, and whether the result is one array: None,
+        the default ones (today's result: one array, or a tuple for several); "all",
+        every differentiable argument (a tuple); a name, its gradient (an array); a
+        sequence of names, theirs (a tuple, in the order asked)."""
+        if wrt is None:
+            wanted = [g for g in self.grads if g.default]
+            return wanted, len(wanted) == 1
+        if isinstance(wrt, str) and wrt == "all":
+            return list(self.grads), False
+        names = [wrt] if isinstance(wrt, str) else list(wrt)
+        by_name = {g.name: g for g in self.grads}
+        for name in names:
+            if name not in by_name:
+                valid = ", ".join(repr(g.name) for g in self.grads)
+                raise ValueError(
+                    f"wrt={name!r}: not a differentiable argument of this call; it has "
+                    f"{valid} (or 'all'). Integer and bool arrays (labels, class indices) "
+                    "are not differentiable")
+        if len(set(names)) != len(names) or not names:
+            raise ValueError(f"wrt must name each argument once, got {wrt!r}")
+        return [by_name[n] for n in names], isinstance(wrt, str)
+
+    def _kernel_grads(self, wanted, buffers):
+        """The dict of _run: each wanted gradient's flat buffer; zero GradSpecs'
+        buffers are filled with 0 here instead."""
+        grads = {}
+        for spec, buf in zip(wanted, buffers):
+            if spec.zero:
+                buf[...] = 0
+            else:
+                grads[spec.name] = buf.reshape(-1)
+        return grads
 
     # chunks ---------------------------------------------------------------
     # A call whose operands are to be streamed (chunked()) holds them as views of
@@ -310,7 +365,7 @@ class LossCall:
     def _chunk_kernel(self, op, reduction, out, grad_output, grads, reads):
         raise NotImplementedError
 
-    def _run_chunks(self, op, out, grad_output, grad_inputs):
+    def _run_chunks(self, op, out, grad_output, grads):
         """_run over chunks of NumPy's buffered iterator: a reduced loss as the sum of
         the chunks' 'sum's (added in double, in the iterator's fixed order) times
         sum_scale, its gradient with grad_output * sum_scale."""
@@ -321,7 +376,8 @@ class LossCall:
         reads = arrays + ([grad_output.reshape(shape)] if grad_output is not None and not reduced
                           else [])
         writes = [out.reshape(shape)] if op != BACKWARD and not reduced else []
-        writes += [g.reshape(shape) for g in grad_inputs or ()]
+        names = list(grads or ())
+        writes += [grads[k].reshape(shape) for k in names]
         it = np.nditer(reads + writes, ["external_loop", "buffered", "grow_inner", "zerosize_ok"],
                        [["readonly", "contig", "aligned", "nbo"]] * len(reads)
                        + [["writeonly", "contig", "aligned", "nbo"]] * len(writes),
@@ -341,11 +397,12 @@ class LossCall:
                 if not reduced and grad_output is not None:
                     go = rest.pop(0)
                 value = part if reduced else (rest.pop(0) if op != BACKWARD else None)
+                rest = dict(zip(names, rest))
                 self._chunk_kernel(op, SUM if reduced else NONE, value, go, rest, ops[:len(arrays)])
                 if part is not None:
                     total += float(part[0])
                     if op == FUSED and scale != 1.0:
-                        for g in rest:
+                        for g in rest.values():
                             g *= scale
         if op == PARTIAL:
             out[0], out[1] = total, (1.0 if self.reduction == SUM else self.denominator)
@@ -402,19 +459,20 @@ class LossCall:
                     if isinstance(a, np.ndarray):
                         yield a
 
-    def _grad_buffers(self, out, grad_output=None, specs=None):
-        """Flat buffers for the kernel, and the user's arrays they end up in (of
-        the GradSpecs specs, by default all of the call's). A
+    def _grad_buffers(self, out, grad_output, specs, single):
+        """Buffers for the kernel, and the user's arrays they end up in (of the
+        GradSpecs specs; out is one array when single, else a tuple). A
         user's out= array is written directly when the kernel can (kernel_ready, no
         overlap with anything the call reads); else the kernel writes a temporary
         that is copied into it, so an out= that aliases an input (out=x) still gets
         the right answer, as with NumPy's ufuncs."""
-        specs = self.grads if specs is None else specs
         if out is None:
             outs = (None,) * len(specs)
-        elif len(specs) == 1:
+        elif single:
             outs = (out,)
         else:
+            if not isinstance(out, (tuple, list)):
+                raise ValueError(f"out must be a tuple of {len(specs)} arrays")
             outs = tuple(out)
             if len(outs) != len(specs):
                 raise ValueError(f"out must be a tuple of {len(specs)} arrays")
@@ -448,9 +506,9 @@ class LossCall:
             results.append(o)
         return buffers, results
 
-    def _finish(self, buffers, results, specs=None):
+    def _finish(self, buffers, results, specs, single):
         final = []
-        for spec, buf, o in zip(self.grads if specs is None else specs, buffers, results):
+        for spec, buf, o in zip(specs, buffers, results):
             if buf is not o:
                 g = _unbroadcast(buf, spec.broadcast).reshape(spec.shape)
                 if o is None:
@@ -458,19 +516,23 @@ class LossCall:
                 else:
                     np.copyto(o, g, casting="unsafe")
             final.append(o)
-        return final[0] if len(final) == 1 else tuple(final)  # several: a tuple
+        return final[0] if single else tuple(final)
 
-    def grad(self, grad_output=None, out=None):
+    def grad(self, grad_output=None, out=None, wrt=None):
+        """The gradients (vector-Jacobian products with grad_output) that wrt names
+        (see _wanted), into out when given."""
+        wanted, single = self._wanted(wrt)
         go = self._grad_output(grad_output)
-        buffers, results = self._grad_buffers(out, go)
-        self._run(BACKWARD, None, go, [b.reshape(-1) for b in buffers])
-        return self._finish(buffers, results)
+        buffers, results = self._grad_buffers(out, go, wanted, single)
+        self._run(BACKWARD, None, go, self._kernel_grads(wanted, buffers))
+        return self._finish(buffers, results, wanted, single)
 
-    def value_and_grad(self, out=None):
+    def value_and_grad(self, out=None, wrt=None):
+        wanted, single = self._wanted(wrt)
         value = self._value_buffer()
-        buffers, results = self._grad_buffers(out)
-        self._run(FUSED, value.reshape(-1), None, [b.reshape(-1) for b in buffers])
-        return self._wrap_value(value), self._finish(buffers, results)
+        buffers, results = self._grad_buffers(out, None, wanted, single)
+        self._run(FUSED, value.reshape(-1), None, self._kernel_grads(wanted, buffers))
+        return self._wrap_value(value), self._finish(buffers, results, wanted, single)
 
     def grad_hess(self, out=None, value=False):
         """(gradient, Hessian diagonal) of the loss's 'sum' with respect to the first
@@ -481,10 +543,11 @@ class LossCall:
         if out is not None and not isinstance(out, tuple):
             raise ValueError("out must be a tuple of 2 arrays (gradient, Hessian diagonal)")
         specs = self.grads[:1] * 2  # the gradient's and the Hessian's: the input's
-        buffers, results = self._grad_buffers(out, specs=specs)
+        buffers, results = self._grad_buffers(out, None, specs, False)
         v = np.empty(1, self.dtype) if value else None
-        self._run(GRAD_HESS, v, None, [b.reshape(-1) for b in buffers])
-        g, h = self._finish(buffers, results, specs)
+        self._run(GRAD_HESS, v, None, {"input": buffers[0].reshape(-1),
+                                       "hess": buffers[1].reshape(-1)})
+        g, h = self._finish(buffers, results, specs, False)
         return (v[0], g, h) if value else (g, h)
 
 
@@ -503,16 +566,21 @@ class PointwiseCall(LossCall):
     """
 
     __slots__ = ("kind", "x", "y", "w", "aux", "params", "sum_scale", "denominator",
-                 "domain_error", "chunked")
+                 "domain_error", "chunked", "aux_name", "weighted_mean")
     second_order = True
 
     def _kernel(self, op, reduction, out, grad_output, grads, arrays=None):
         x, y, w, aux = arrays or (self.x, self.y, self.w, self.aux)
-        gx, second = (tuple(grads) + (None, None))[:2] if grads else (None, None)
-        gaux, hx = (None, second) if op == GRAD_HESS else (second, None)
+        grads = grads or {}
+        gx, gaux = grads.get("input"), grads.get(self.aux_name)
+        if gx is None and op in (BACKWARD, FUSED):  # the kernel always writes it
+            gx = np.empty(x.size, self.dtype)
+        if gaux is None and self.aux_name == "var" and "target" in grads:  # C needs it then
+            gaux = np.empty(x.size, self.dtype)
         try:
             self.kernel(self.kind, op, x, y, w, aux, *self.params,
-                        reduction, out, grad_output, gx, gaux, hx)
+                        reduction, out, grad_output, gx, gaux,
+                        grads.get("hess"), grads.get("target"), grads.get("weight"))
         except DomainError:
             if self.domain_error is None:
                 raise
@@ -526,25 +594,38 @@ class PointwiseCall(LossCall):
         self._kernel(op, reduction, out, grad_output, grads,
                      [None if a is None else next(reads) for a in (self.x, self.y, self.w, self.aux)])
 
-    def _run(self, op, out, grad_output, grad_inputs):
+    def _run(self, op, out, grad_output, grads):
+        scale, grads = self.sum_scale, grads or {}
         if self.chunked:
-            return self._run_chunks(op, out, grad_output, grad_inputs)
-        scale = self.sum_scale
-        if op == GRAD_HESS:
-            self._kernel(GRAD_HESS, SUM, out, None, grad_inputs)
+            self._run_chunks(op, out, grad_output, grads)
+        elif op == GRAD_HESS:
+            self._kernel(GRAD_HESS, SUM, out, None, grads)
         elif op == PARTIAL and scale is not None:  # a mean by a denominator of its own
             self._kernel(PARTIAL, SUM, out, None, None)
             out[1] = self.denominator
         elif scale is None or self.reduction == NONE:
-            self._kernel(op, self.reduction, out, grad_output, grad_inputs)
+            self._kernel(op, self.reduction, out, grad_output, grads)
         elif op == BACKWARD:
             go = np.array([scale if grad_output is None else grad_output[0] * scale], self.dtype)
-            self._kernel(op, SUM, None, go, grad_inputs)
+            self._kernel(op, SUM, None, go, grads)
         else:
-            self._kernel(op, SUM, out, None, grad_inputs)
+            self._kernel(op, SUM, out, None, grads)
             out *= scale
-            for g in grad_inputs or ():
+            for g in grads.values():
                 g *= scale
+        if (op in (BACKWARD, FUSED) and "weight" in grads and self.weighted_mean
+                and (self.chunked or scale is not None)):
+            self._shift_weight_grad(op, out, grad_output, grads["weight"])
+
+    def _shift_weight_grad(self, op, out, grad_output, gw):
+        """A weighted mean that the kernel ran as a scaled 'sum': d/dw_i of
+        sum(w L) / sum(w) is (L_i - mean) / sum(w); the kernel gave L_i / sum(w).
+        weighted_mean: how many copies of each weight the loss's shape holds (0: no
+        weighted mean)."""
+        mean = out[0] if op == FUSED else self.value()
+        go = 1.0 if grad_output is None else float(grad_output[0])
+        # each of the user's weights has weighted_mean copies in the loss's shape
+        gw -= self.dtype.type(mean * self.sum_scale * go / self.weighted_mean)
 
 
 class RowMeanCall(PointwiseCall):
@@ -555,10 +636,10 @@ class RowMeanCall(PointwiseCall):
 
     __slots__ = ("row", "row_scale")
 
-    def _run(self, op, out, grad_output, grad_inputs):
+    def _run(self, op, out, grad_output, grads):
         if op == GRAD_HESS:  # the sum of row means: the elements' derivatives over C
-            self._kernel(GRAD_HESS, SUM, out, None, grad_inputs)
-            for a in [*grad_inputs, *([] if out is None else [out])]:
+            self._kernel(GRAD_HESS, SUM, out, None, grads)
+            for a in [*grads.values(), *([] if out is None else [out])]:
                 a *= self.row_scale
             return None
         if op == PARTIAL:
@@ -567,12 +648,12 @@ class RowMeanCall(PointwiseCall):
             out[1] = math.prod(self.out_shape) if self.reduction == MEAN else 1.0
             return None
         if self.reduction != NONE:
-            return super()._run(op, out, grad_output, grad_inputs)
+            return super()._run(op, out, grad_output, grads)
         if op != FORWARD:  # d/dx of row means: the element gradient over C, times go[row]
             go = np.full(self.x.size, np.float64(1.0) / self.row, self.dtype)
             if grad_output is not None:
                 go.reshape(-1, self.row)[:] *= grad_output.reshape(-1, 1)
-            self._kernel(BACKWARD, NONE, None, go, grad_inputs)
+            self._kernel(BACKWARD, NONE, None, go, grads)
         if op != BACKWARD:
             values = np.empty(self.x.size, self.dtype)
             self._kernel(FORWARD, NONE, values, None, None)
@@ -634,6 +715,8 @@ def pointwise(name, input, target, reduction, weight=None, params=(), *, aux=Non
     c.x, c.y, c.w, c.aux = (operand(v, shape, dtype, c.chunked) for v in arrays)
     c.sum_scale, c.denominator, c.domain_error = None, None, domain_error
     weighted_mean = mean_by == "weight_sum" and w is not None and reduction == MEAN
+    c.weighted_mean = math.prod(shape) // max(w.size, 1) if weighted_mean else 0
+    c.aux_name = aux_name
     if weighted_mean and (shape != x.shape or c.chunked):
         c.denominator = w.sum(dtype=np.float64)
     elif reduction == BATCHMEAN:
@@ -651,7 +734,8 @@ def pointwise(name, input, target, reduction, weight=None, params=(), *, aux=Non
             np.nan if math.prod(c.out_shape) else 0.0)
         if reduction == SUM:
             c.sum_scale = c.row_scale
-    c.grads = (GradSpec(shape, x.shape, grad_dtype(x, dtype)),)
+    c.grads = specs(GradSpec(shape, x.shape, grad_dtype(x, dtype)),
+                    grad_spec("target", y, shape, dtype), grad_spec("weight", w, shape, dtype))
     return c
 
 
@@ -663,14 +747,21 @@ class RowwiseCall(LossCall):
     then xs and y are views of out_shape."""
 
     __slots__ = ("kind", "n", "d", "xs", "y", "idx", "w", "params", "user_target", "index_low",
-                 "chunked", "sum_scale", "denominator")
+                 "chunked", "sum_scale", "denominator", "names")
 
     def _kernel(self, op, reduction, out, grad_output, grads, n, xs, y):
         x0, x1, x2 = (*xs, None, None)[:3]
-        g0, g1, g2 = (*grads, None, None)[:3] if grads else (None, None, None)
+        g0, g1, g2 = None, None, None
+        if op in (BACKWARD, FUSED):  # the kernel writes every input's gradient
+            grads = grads or {}
+            g0, g1, g2 = (None if x is None else grads.get(name, None) for x, name in
+                          zip((x0, x1, x2), (*self.names, None, None)))
+            g0, g1, g2 = (g if g is not None or x is None else np.empty(x.size, self.dtype)
+                          for g, x in zip((g0, g1, g2), (x0, x1, x2)))
         try:
             self.kernel(self.kind, op, n, self.d, x0, x1, x2, y, self.idx, self.w,
-                        *self.params, reduction, out, grad_output, g0, g1, g2)
+                        *self.params, reduction, out, grad_output, g0, g1, g2,
+                        (grads or {}).get("target"))
         except IndexError:
             raise index_out_of_bounds(self.user_target, self.index_low, self.d) from None
 
@@ -680,10 +771,10 @@ class RowwiseCall(LossCall):
     def _chunk_kernel(self, op, reduction, out, grad_output, grads, reads):
         self._kernel(op, reduction, out, grad_output, grads, len(reads[0]), reads[:-1], reads[-1])
 
-    def _run(self, op, out, grad_output, grad_inputs):
+    def _run(self, op, out, grad_output, grads):
         if self.chunked:
-            return self._run_chunks(op, out, grad_output, grad_inputs)
-        self._kernel(op, self.reduction, out, grad_output, grad_inputs, self.n, self.xs, self.y)
+            return self._run_chunks(op, out, grad_output, grads)
+        self._kernel(op, self.reduction, out, grad_output, grads, self.n, self.xs, self.y)
 
 
 def index_out_of_bounds(target, low, high):
@@ -694,13 +785,15 @@ def index_out_of_bounds(target, low, high):
 
 
 def rowwise(name, dtype, reduction, n, d, shape, out_shape, inputs, y=None, target=None,
-            weight=None, params=(), index_low=0):
+            weight=None, params=(), index_low=0, names=("input",), target_grad=None):
     """Prepares the row-wise loss `name` (a C core name) on n rows of d elements:
     the arrays `inputs` are broadcast to `shape` (of n * d elements) and are
     differentiated; out_shape is the shape of the 'none' output. y: per-row
     target values, an array that broadcasts to out_shape; target: class indices
     (one per row, or n * d), which the kernel checks against [index_low, d);
-    weight: d class weights; params: up to four floats."""
+    weight: d class weights; params: up to four floats. names: the inputs' argument
+    names; target_grad: the user's y when its gradient is computed (margin_ranking_loss)
+    or is 0 (cosine_embedding_loss's labels: zero=True), as (array, zero)."""
     c = RowwiseCall()
     c.kind, c.dtype, c.reduction = _core.ROWWISE[name], dtype, reduction
     c.kernel = _core.rowwise
@@ -719,7 +812,15 @@ def rowwise(name, dtype, reduction, n, d, shape, out_shape, inputs, y=None, targ
     c.index_low = index_low
     c.w = None if weight is None else flat(weight, weight.shape, dtype)
     c.params = tuple([float(p) for p in params] + [0.0] * (4 - len(params)))
-    c.grads = tuple([GradSpec(shape, x.shape, grad_dtype(x, dtype)) for x in inputs])
+    c.names = tuple(names)
+    c.grads = tuple([GradSpec(shape, x.shape, grad_dtype(x, dtype), name=nm)
+                     for x, nm in zip(inputs, names)])
+    if target_grad is not None:
+        ty, zero = target_grad
+        spec = grad_spec("target", ty, out_shape, dtype)
+        if spec is not None:
+            spec.zero = zero
+            c.grads += (spec,)
     return c
 
 
@@ -731,12 +832,12 @@ class CtcCall(LossCall):
     __slots__ = ("shape", "lp", "targets", "s", "concatenated", "il", "tl", "blank",
                  "zero_infinity", "length_error")
 
-    def _run(self, op, out, grad_output, grad_inputs):
+    def _run(self, op, out, grad_output, grads):
         t, n, c = self.shape
         try:
             self.kernel(op, t, n, c, self.lp, self.targets, self.s, self.concatenated, self.il,
                         self.tl, self.blank, self.zero_infinity, self.reduction, out,
-                        grad_output, grad_inputs[0] if grad_inputs else None)
+                        grad_output, (grads or {}).get("log_probs"))
         except IndexError:
             raise self._bad_label() from None
         except ShapeError as e:
@@ -769,8 +870,12 @@ def ctc(dtype, reduction, log_probs, shape, targets, s, concatenated, input_leng
     c.tl = index_array(target_lengths, "target_lengths")
     c.blank, c.zero_infinity = int(blank), bool(zero_infinity)
     c.length_error = length_error
-    c.grads = (GradSpec(log_probs.shape, log_probs.shape, grad_dtype(log_probs, dtype)),)
+    c.grads = (GradSpec(log_probs.shape, log_probs.shape, grad_dtype(log_probs, dtype),
+                        name="log_probs"),)
     return c
+
+
+TRIPLET_NAMES = ("anchor", "positive", "negative")
 
 
 class DistanceTripletCall(LossCall):
@@ -788,7 +893,7 @@ class DistanceTripletCall(LossCall):
 
     __slots__ = ("inputs", "distance_grad", "swap", "distances", "pre")
 
-    def _run(self, op, out, grad_output, grad_inputs):
+    def _run(self, op, out, grad_output, grads):
         if op != FORWARD and self.distance_grad is None:
             raise ValueError(
                 "triplet_margin_with_distance_loss: the gradient with a custom distance_function "
@@ -806,7 +911,8 @@ class DistanceTripletCall(LossCall):
             else:
                 out[0] = loss.sum() if self.reduction == SUM else loss.mean()
         if op != FORWARD:
-            self._grad(grad_output, grad_inputs)
+            self._grad(grad_output, [grads[name] if name in grads else np.empty(x.size, self.dtype)
+                                     for name, x in zip(TRIPLET_NAMES, self.inputs)])
 
     def _grad(self, grad_output, grad_inputs):
         if grad_output is None:
@@ -851,7 +957,8 @@ def distance_triplet(anchor, positive, negative, distance_function, distance_gra
     c.inputs, c.distance_grad, c.swap, c.distances = (a, p, n), distance_grad, bool(swap), (dp, dn, ds)
     c.pre = margin + dp - (np.minimum(dn, ds) if swap else dn)
     c.out_shape = c.pre.shape
-    c.grads = tuple(GradSpec(x.shape, x.shape, grad_dtype(x, dtype)) for x in originals)
+    c.grads = tuple(GradSpec(x.shape, x.shape, grad_dtype(x, dtype), name=nm)
+                    for x, nm in zip(originals, TRIPLET_NAMES))
     return c
 
 
@@ -863,13 +970,16 @@ class ClassificationCall(LossCall):
                  "label_smoothing", "user_target")
     second_order = True
 
-    def _run(self, op, out, grad_output, grad_inputs):
-        gx = grad_inputs[0] if grad_inputs else None
-        hx = grad_inputs[1] if op == GRAD_HESS else None
+    def _run(self, op, out, grad_output, grads):
+        grads = grads or {}
+        gx = grads.get("input")
+        if gx is None and op in (BACKWARD, FUSED):  # the kernel always writes it
+            gx = np.empty(self.x.size, self.dtype)
         try:
             self.kernel(self.kind, op, self.n, self.c, self.s, self.x, self.t, self.tp, self.w,
                         self.ignore_index, self.label_smoothing,
-                        SUM if op == GRAD_HESS else self.reduction, out, grad_output, gx, hx)
+                        SUM if op == GRAD_HESS else self.reduction, out, grad_output, gx,
+                        grads.get("hess"), grads.get("target"), grads.get("weight"))
         except IndexError:
             raise target_out_of_bounds(self.user_target, self.c, self.ignore_index) from None
 
@@ -901,6 +1011,9 @@ def classification(name, x, t, w, reduction, out_shape, ignore_index=-100,
     call.x = contiguous(x, dtype).reshape(-1)
     _class_targets(call, probabilities, t, w, ignore_index, label_smoothing)
     call.grads = (GradSpec(x.shape, x.shape, grad_dtype(x, dtype)),)
+    if probabilities:  # class indices and nll_loss's weight are not differentiable (torch)
+        call.grads += specs(grad_spec("target", t, x.shape, dtype),
+                            grad_spec("weight", w, w.shape if w is not None else None, dtype))
     return call
 
 
@@ -915,6 +1028,9 @@ def _class_targets(call, probabilities, t, w, ignore_index, label_smoothing):
     call.user_target = t
 
 
+LINEAR_NAMES = ("input", "linear_weight", "linear_bias")
+
+
 class LinearCall(LossCall):
     """linear_cross_entropy: cross entropy of the logits x W^T + b, (n, c, s), which the
     C core computes and consumes a block of rows at a time; x (n, in_features), W
@@ -924,8 +1040,9 @@ class LinearCall(LossCall):
     __slots__ = ("kind", "n", "in_features", "c", "s", "x", "lw", "lb", "t", "tp", "w",
                  "ignore_index", "label_smoothing", "user_target")
 
-    def _run(self, op, out, grad_output, grad_inputs):
-        gx, gw, gb = (tuple(grad_inputs) + (None, None, None))[:3] if grad_inputs else (None,) * 3
+    def _run(self, op, out, grad_output, grads):
+        grads = grads or {}
+        gx, gw, gb = (grads.get(k) for k in LINEAR_NAMES)
         try:
             _core.linear(self.kind, op, self.n, self.in_features, self.c, self.s, self.x,
                          self.lw, self.lb, self.t, self.tp, self.w, self.ignore_index,
@@ -954,6 +1071,6 @@ def linear(name, x, lw, lb, t, w, reduction, out_shape, ignore_index=-100, label
     call.lw = contiguous(lw, dtype).reshape(-1)
     call.lb = None if lb is None else contiguous(lb, dtype).reshape(-1)
     _class_targets(call, probabilities, t, w, ignore_index, label_smoothing)
-    call.grads = tuple(GradSpec(a.shape, a.shape, grad_dtype(a, dtype))
-                       for a in (x, lw, lb) if a is not None)
+    call.grads = tuple(GradSpec(a.shape, a.shape, grad_dtype(a, dtype), name=nm)
+                       for a, nm in zip((x, lw, lb), LINEAR_NAMES) if a is not None)
     return call

@@ -58,6 +58,8 @@ cdef extern from "closs_internal.h" nogil:
         double p0, p1, p2
         closs_reduction reduction
         void *hess
+        void *grad_target
+        void *grad_weight
     const char **closs_elementwise_names
     const int closs_elementwise_count
     closs_status closs_elementwise_call(closs_dtype dtype, int kind, closs_op op,
@@ -84,6 +86,7 @@ cdef extern from "closs_internal.h" nogil:
         void *g0
         void *g1
         void *g2
+        void *gy
 
     closs_status closs_rowwise_call(closs_dtype dtype, int kind, closs_op op,
                                     const closs_rowwise_args *a)
@@ -107,6 +110,8 @@ cdef extern from "closs_internal.h" nogil:
         const void *grad_output
         void *grad_input
         void *hess
+        void *grad_target
+        void *grad_weight
     closs_status closs_classification_call(closs_dtype dtype, int kind, closs_op op,
                                            const closs_classification_args *a)
 

@@ -228,11 +228,12 @@ def get_num_threads():
 
 
 def pointwise(int kind, int op, x, y, w, aux, double p0, double p1, double p2, int reduction,
-              out, go, gx, gaux=None, hx=None):
+              out, go, gx, gaux=None, hx=None, gy=None, gw=None):
     """One element-wise loss call: op FORWARD fills out, BACKWARD fills gx (and gaux,
-    the gradient of a differentiable aux) from go, FUSED fills out and gx, GRAD_HESS
-    (reduction 'sum') gx and hx, and out when given. Arrays hold n values (x's size),
-    out and go n for reduction 'none' (0), one otherwise."""
+    the gradient of a differentiable aux, gy the target's, gw the weight's, each when
+    given) from go, FUSED fills out and gx (gaux, gy, gw), GRAD_HESS (reduction
+    'sum') gx and hx, and out when given. Arrays hold n values (x's size), out and
+    go n for reduction 'none' (0), one otherwise."""
     if not 0 <= kind < closs_elementwise_count:
         raise ValueError(f"unknown element-wise loss kind {kind}")
     cdef int ty = float_type(x, "input")
@@ -248,6 +249,8 @@ def pointwise(int kind, int op, x, y, w, aux, double p0, double p1, double p2, i
     a.grad_input = data(gx, ty, a.n, "grad_input", True)
     a.grad_aux = data(gaux, ty, a.n, "grad of aux", True)
     a.hess = data(hx, ty, a.n, "hess", True)
+    a.grad_target = data(gy, ty, a.n, "grad of target", True)
+    a.grad_weight = data(gw, ty, a.n, "grad of weight", True)
     a.p0, a.p1, a.p2 = p0, p1, p2
     a.reduction = <closs_reduction>reduction
     check_outputs(op, out, gx, hx)
@@ -266,7 +269,8 @@ cdef inline closs_dtype kernel_dtype(int ty) noexcept nogil:
 
 
 def rowwise(int kind, int op, int64_t n, int64_t d, x0, x1, x2, y, idx, w,
-            double p0, double p1, double p2, double p3, int reduction, out, go, g0, g1, g2):
+            double p0, double p1, double p2, double p3, int reduction, out, go, g0, g1, g2,
+            gy=None):
     """One row-wise loss call on n rows of d elements: op FORWARD fills out,
     BACKWARD fills the gradients g0.. from go, FUSED fills out and the gradients.
     Inputs x0.. and gradients hold n * d values, targets y n values, class
@@ -298,6 +302,7 @@ def rowwise(int kind, int op, int64_t n, int64_t d, x0, x1, x2, y, idx, w,
     a.g0 = data(g0, ty, nd, "gradient", True)
     a.g1 = data(g1, ty, nd, "gradient", True)
     a.g2 = data(g2, ty, nd, "gradient", True)
+    a.gy = data(gy, ty, n, "grad of target", True)
     check_outputs(op, out, g0)
     cdef closs_status st
     with nogil:
@@ -325,7 +330,7 @@ def rowwise_value(int kind, x, idx, w, p0, p1, reduction):
     a.p0, a.p1, a.p2, a.p3 = p0, p1, 0, 0
     a.reduction = <closs_reduction>r
     a.out, a.grad_output = pointer(out), NULL
-    a.g0, a.g1, a.g2 = NULL, NULL, NULL
+    a.g0, a.g1, a.g2, a.gy = NULL, NULL, NULL, NULL
     cdef closs_status st
     with nogil:
         st = closs_rowwise_call(kernel_dtype(ty), kind, CLOSS_OP_FORWARD, &a)
@@ -414,7 +419,7 @@ def ctc_value(log_probs, targets, input_lengths, target_lengths, blank, reductio
 
 def classification(int kind, int op, int64_t n, int64_t c, int64_t s, x, t, tp, w,
                    int64_t ignore_index, double label_smoothing, int reduction, out, go, gx,
-                   hx=None):
+                   hx=None, gt=None, gw=None):
     """One classification loss call on input of shape (n, c, s), flat: op FORWARD
     fills out, BACKWARD fills gx from go, FUSED fills out and gx, GRAD_HESS
     (reduction 'sum') gx and hx, and out when given. Class indices t
@@ -440,10 +445,12 @@ def classification(int kind, int op, int64_t n, int64_t c, int64_t s, x, t, tp, 
     cdef const void *pgo = data(go, ty, nout, "grad_output")
     cdef void *pgx = data(gx, ty, nel, "grad_input", True)
     cdef void *phx = data(hx, ty, nel, "hess", True)
+    cdef void *pgt = data(gt, ty, nel, "grad of target", True)
+    cdef void *pgw = data(gw, ty, c, "grad of weight", True)
     check_outputs(op, out, gx, hx)
     cdef closs_classification_args a = closs_classification_args(
         n, c, s, px, pt, ptp, pw, ignore_index, label_smoothing, <closs_reduction>reduction,
-        pout, pgo, pgx, phx)
+        pout, pgo, pgx, phx, pgt, pgw)
     cdef closs_status st
     with nogil:
         st = closs_classification_call(dtype_of(ty), kind, <closs_op>op, &a)
@@ -466,7 +473,7 @@ def classification_value(int kind, x, t, w, ignore_index, label_smoothing, reduc
     out = lane_buffer(ty, r, n)
     cdef closs_classification_args a = closs_classification_args(
         n, c, 1, pointer(x), <const int64_t *>pointer(t), NULL, pointer(w), ignore_index,
-        label_smoothing, <closs_reduction>r, pointer(out), NULL, NULL, NULL)
+        label_smoothing, <closs_reduction>r, pointer(out), NULL, NULL, NULL, NULL, NULL)
     cdef closs_status st
     with nogil:
         st = closs_classification_call(dtype_of(ty), kind, CLOSS_OP_FORWARD, &a)

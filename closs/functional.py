@@ -603,7 +603,8 @@ def _gaussian_nll_call(input, target, var, full=False, eps=1e-6, reduction="mean
                           target_rule="broadcast")
     if not scalar_var:
         dtype = v.dtype if v.dtype in (np.float32, np.float64) else call.dtype
-        call.grads += (_api.GradSpec(call.out_shape, var_shape, np.dtype(dtype), v.shape),)
+        call.grads += (_api.GradSpec(call.out_shape, var_shape, np.dtype(dtype), v.shape,
+                                     name="var"),)
     return call
 
 
@@ -649,7 +650,8 @@ def _margin_ranking_call(input1, input2, target, margin=0, size_average=None, re
     dtype = _api.float_dtype(input1=x1, input2=x2, target=y)
     n = math.prod(shape)
     return _api.rowwise("margin_ranking_loss", dtype, r, n, 1, shape, shape, (x1, x2),
-                        y=y, params=(_api.real(margin, "margin"),))
+                        y=y, params=(_api.real(margin, "margin"),), names=("input1", "input2"),
+                        target_grad=(y, False))
 
 
 def _cosine_embedding_call(input1, input2, target, margin=0, size_average=None, reduce=None,
@@ -674,10 +676,16 @@ def _cosine_embedding_call(input1, input2, target, margin=0, size_average=None, 
     d = x1.shape[-1]
     rows = _api.broadcast_shape(x1.shape[:-1], x2.shape[:-1], t.shape)
     dtype = _api.float_dtype(input1=x1, input2=x2)
-    labels = np.where(t == 1, 1, np.where(t == -1, -1, 0))  # only 1 and -1 count, exactly
+    # only 1 and -1 count, exactly: the kernel gives any other label 0, so only a label
+    # that its conversion to the loss's dtype could round to +-1 (float64 for float32) is
+    # mapped first (an integer near 1 converts exactly)
+    exact = t.dtype == dtype or t.dtype.kind in "biu"
+    labels = t if exact else np.where(t == 1, 1, np.where(t == -1, -1, 0))
     n = math.prod(rows)
+    # torch's graph takes float labels but does not differentiate them: 0
     return _api.rowwise("cosine_embedding_loss", dtype, r, n, d, rows + (d,), rows, (x1, x2),
-                        y=labels, params=(_api.real(margin, "margin"),))
+                        y=labels, params=(_api.real(margin, "margin"),),
+                        names=("input1", "input2"), target_grad=(t, True))
 
 
 def _class_rows(x):
@@ -763,7 +771,8 @@ def _triplet_call(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=Fa
     n = math.prod(rows)
     dtype = _api.float_dtype(**dict(zip(("anchor", "positive", "negative"), arrays)))
     return _api.rowwise("triplet_margin_loss", dtype, r, n, d, shape, rows,
-                        arrays, params=(margin, p, eps, _api.flag(swap, "swap")))
+                        arrays, params=(margin, p, eps, _api.flag(swap, "swap")),
+                        names=_api.TRIPLET_NAMES)
 
 
 def _pairwise_distance(p, eps):
@@ -1155,7 +1164,8 @@ def _linear_cross_entropy_call(input, linear_weight, target, *, linear_bias=None
     call = _api.linear(name, x, lw, lb, t, w, r, out_shape, ignore_index, label_smoothing)
     if _param_shapes is not None:
         call.grads = call.grads[:1] + tuple(
-            _api.GradSpec(shape, shape, spec.dtype) for shape, spec in zip(_param_shapes, call.grads[1:]))
+            _api.GradSpec(shape, shape, spec.dtype, name=spec.name)
+            for shape, spec in zip(_param_shapes, call.grads[1:]))
     return call
 
 

@@ -4,6 +4,7 @@
     loss = crit(input, target)            # forward; remembers its arguments
     g = crit.backward()                   # d loss / d input of the last forward
     loss, g = crit.value_and_grad(input, target)   # one fused pass
+    loss, (gx, gy) = crit.value_and_grad(input, target, wrt="all")  # and d loss / d target
     g, h = crit.grad_hess(input, target)  # gradient and Hessian diagonal of the 'sum'
 
 L1Loss, MSELoss and HuberLoss take torch 2.13's element-wise weight as an
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Any, Callable, Generic, Sequence, TypeVar, Union
+from typing import Any, Callable, Generic, Literal, Sequence, TypeVar, Union, overload
 
 import numpy as np
 
@@ -83,20 +84,59 @@ class _Loss(Generic[G]):
 
     __call__ = forward
 
-    def backward(self, grad_output: ArrayLike | None = None, out: G | None = None) -> G:
-        """Gradient of the last forward (vector-Jacobian product with grad_output)."""
+    @overload
+    def backward(self, grad_output: ArrayLike | None = None, out: G | None = None,
+                 wrt: None = None) -> G: ...
+    @overload  # "all" is a str, a str a sequence of str: the narrower first
+    def backward(  # type: ignore[overload-overlap]
+            self, grad_output: ArrayLike | None = None, out: Any = None, *,
+            wrt: Literal["all"]) -> tuple[Array, ...]: ...
+    @overload
+    def backward(  # type: ignore[overload-overlap]
+            self, grad_output: ArrayLike | None = None, out: Array | None = None, *,
+            wrt: str) -> Array: ...
+    @overload
+    def backward(self, grad_output: ArrayLike | None = None, out: Any = None, *,
+                 wrt: Sequence[str]) -> tuple[Array, ...]: ...
+
+    def backward(self, grad_output: ArrayLike | None = None, out: Any = None,
+                 wrt: str | Sequence[str] | None = None) -> Any:
+        """Gradient of the last forward (vector-Jacobian product with grad_output).
+
+        wrt: which differentiable arguments, by torch's argument names ("input",
+        "target", "weight", "var", "input1", "input2", "anchor", "positive",
+        "negative", "log_probs", "linear_weight", "linear_bias"): None (the default)
+        gives this Module's usual gradient(s); a name, that argument's gradient (an
+        array); a sequence of names, theirs (a tuple in that order); "all", every
+        differentiable argument's, in argument order (a tuple). Integer and bool
+        arguments (labels, class indices) are not differentiable. out: an array (one
+        name), else a tuple of arrays, written in place."""
         if self._last is None:
             raise RuntimeError(f"{type(self).__name__}.backward() called before forward()")
-        grad: G = self._last.grad(grad_output, out)
-        return grad
+        return self._last.grad(grad_output, out, wrt)
 
-    def value_and_grad(self, *args: ArrayLike, out: G | None = None,
-                       **kwargs: Any) -> tuple[Value, G]:
-        """The loss and its gradient in one fused pass (grad_output = ones)."""
+    @overload
+    def value_and_grad(self, *args: ArrayLike, out: G | None = None, wrt: None = None,
+                       **kwargs: Any) -> tuple[Value, G]: ...
+    @overload
+    def value_and_grad(  # type: ignore[overload-overlap]
+            self, *args: ArrayLike, out: Any = None, wrt: Literal["all"],
+            **kwargs: Any) -> tuple[Value, tuple[Array, ...]]: ...
+    @overload
+    def value_and_grad(  # type: ignore[overload-overlap]
+            self, *args: ArrayLike, out: Array | None = None, wrt: str,
+            **kwargs: Any) -> tuple[Value, Array]: ...
+    @overload
+    def value_and_grad(self, *args: ArrayLike, out: Any = None, wrt: Sequence[str],
+                       **kwargs: Any) -> tuple[Value, tuple[Array, ...]]: ...
+
+    def value_and_grad(self, *args: ArrayLike, out: Any = None,
+                       wrt: str | Sequence[str] | None = None, **kwargs: Any) -> Any:
+        """The loss and its gradient(s) in one fused pass (grad_output = ones); wrt and
+        out as backward's."""
         call = self._prepare(*args, **kwargs)
         self._last = call
-        result: tuple[Value, G] = call.value_and_grad(out)
-        return result
+        return call.value_and_grad(out, wrt)
 
     def extra_repr(self) -> str:
         return f"reduction={self.reduction!r}"

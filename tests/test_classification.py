@@ -344,7 +344,7 @@ def test_matches_reference_kdim(name, kind, options):
         np.testing.assert_allclose(grad, ref_grad, rtol=1e-12, atol=1e-15)
 
 
-@pytest.mark.parametrize("shape", [(3000, 50), (4, 10, 3000)], ids=str)
+@pytest.mark.parametrize("shape", [(3000, 50), (4, 10, 3000), (20011, 3), (40009, 2)], ids=str)
 def test_determinism_across_threads(shape):
     rng = np.random.default_rng(11)
     x, t, _ = make("cross_entropy", "indices", shape, np.float32, rng)
@@ -359,6 +359,77 @@ def test_determinism_across_threads(shape):
         assert value.tobytes() == results[0][0].tobytes()
         assert nll.tobytes() == results[0][1].tobytes()
         assert grad.tobytes() == results[0][2].tobytes()
+
+
+# ------------------------------------------------------------ few-class rows
+
+# cross_entropy rows (s == 1) of c <= CL_FEW = 16 classes (classification.c) run
+# CL_L = 16 rows at a time as the lanes of vectors: rows in whole groups and a short
+# last group (a padded copy), c on both sides of the cut-off, and (N, C, d) input
+# of as few classes (the 'tiles' kernels) alongside.
+FEW_CLASSES = (2, 3, 10, 15, 16, 17)  # c = 1: tests/test_class_counts.py
+FEW_SHAPES = {"5": lambda c: (5, c), "37": lambda c: (37, c), "3xd37": lambda c: (3, c, 37)}
+FEW_OPTIONS = [pytest.param(o, id=opt_id(o)) for n, k, o in OPTIONS
+               if n == "cross_entropy" and k == "indices"]
+
+
+@needs_torch
+@pytest.mark.parametrize("shape", FEW_SHAPES)
+@pytest.mark.parametrize("c", FEW_CLASSES)
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@DTYPES
+@pytest.mark.parametrize("options", FEW_OPTIONS)
+def test_few_classes(options, dtype, reduction, c, shape):
+    """Value and gradient (backward with a grad_output, and fused) against torch in the
+    same dtype and in float64, and against the NumPy reference, with a tenth of the
+    targets ignored where ignore_index is set."""
+    rng = np.random.default_rng(c)
+    shape = FEW_SHAPES[shape](c)
+    x, t, opts = make("cross_entropy", "indices", shape, dtype, rng, options)
+    if "ignore_index" in opts:
+        t[rng.random(t.shape) < 0.1] = opts["ignore_index"]
+    go = go_for(rng, t.shape, reduction)
+    value, grad = closs_value_and_grad("cross_entropy", x, t, reduction, opts, go)
+    for ref_dtype in (dtype, np.float64):
+        t_value, t_grad = torch_value_and_grad("cross_entropy", x, t, reduction, opts, go,
+                                               ref_dtype)
+        assert_parity(value, t_value, dtype)
+        assert_parity(grad, t_grad, dtype)
+    ref_value, ref_grad = R.cross_entropy(x.astype(np.float64), t, reduction=reduction,
+                                          **{k: v.astype(np.float64) if isinstance(v, np.ndarray)
+                                             else v for k, v in opts.items()})
+    assert_parity(value, ref_value, dtype)
+    if reduction != "none":
+        assert_parity(grad, ref_grad * go, dtype)
+    fused_value, fused_grad = nn.CrossEntropyLoss(reduction=reduction, **opts).value_and_grad(x, t)
+    assert np.array_equal(fused_value, value)
+    assert_parity(fused_grad, ref_grad, dtype)
+
+
+@needs_torch
+@pytest.mark.parametrize("c", [2, 3, 10, 16])
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("options", FEW_OPTIONS)
+def test_few_classes_nan_inf(options, reduction, c):
+    """Masked logits (-inf), NaN rows, all -inf rows and +inf, with ignored targets
+    (one on a NaN row), in a whole group of rows and in the short last group."""
+    rng = np.random.default_rng(5)
+    x, t, opts = make("cross_entropy", "indices", (37, c), np.float64, rng, options)
+    for r in (0, 33):  # a whole group's row, the last group's
+        x[r, 0] = x[r, c - 1] = -np.inf
+        t[r] = 0 if c > 2 else t[r]
+        x[r + 1, c // 2] = np.nan
+        x[r + 2, :] = -np.inf
+        x[r + 3, c - 1] = np.inf
+    t[5] = opts.get("ignore_index", -100)
+    x[5, 0] = np.nan
+    with np.errstate(invalid="ignore"):
+        value, grad = closs_value_and_grad("cross_entropy", x, t, reduction, opts)
+        t_value, t_grad = torch_value_and_grad("cross_entropy", x, t, reduction, opts)
+    np.testing.assert_array_equal(np.isnan(value), np.isnan(t_value))
+    np.testing.assert_array_equal(np.isnan(grad), np.isnan(t_grad))
+    np.testing.assert_allclose(value, t_value, rtol=1e-12)
+    np.testing.assert_allclose(grad, t_grad, rtol=1e-12, atol=1e-15)
 
 
 def test_label_smoothing_with_indices_is_torchs_formula():

@@ -85,12 +85,13 @@ OPS = ("", "_backward", "_fused", "_partial")
 def test_every_loss_has_eight_functions(prototypes):
     losses = {m.group(1) for name in prototypes
               for m in [re.fullmatch(r"closs_(\w+?)(_backward|_fused|_partial)?_f(32|64)", name)]
-              if m and "_grad_hess_" not in name}
+              if m and "_grad_hess_" not in name and "_grads_" not in name}
     library = {"closs_version_string", "closs_version_number", "closs_status_string",
                "closs_has_openmp", "closs_build_info", "closs_simd_level", "closs_set_num_threads",
                "closs_get_num_threads"}
     second_order = {n for n in prototypes if re.fullmatch(r"closs_\w+_grad_hess_f(32|64)", n)}
-    assert set(prototypes) - library - second_order == {
+    every_grad = {n for n in prototypes if re.fullmatch(r"closs_\w+_grads_f(32|64)", n)}
+    assert set(prototypes) - library - second_order - every_grad == {
         f"closs_{loss}{op}_{sfx}" for loss in losses for op in OPS for sfx in DTYPES}
     assert library <= set(prototypes) and "cross_entropy" in losses
     for loss in losses:
@@ -99,6 +100,19 @@ def test_every_loss_has_eight_functions(prototypes):
                 name = f"closs_{loss}{op}_{sfx}"
                 assert name in prototypes, name
                 assert prototypes[name].type.type.names == ["closs_status"], name
+
+
+def test_grads_take_the_backward_arguments_then_every_gradient(prototypes):
+    """closs_<loss>_grads_<dtype>: backward's parameters up to grad_output, then out, the
+    input's gradient(s) and grad_target (grad_weight, grad_var where the loss has them)."""
+    grads = sorted(n for n in prototypes if re.fullmatch(r"closs_\w+_grads_f(32|64)", n))
+    assert len(grads) == 2 * 13
+    for name in grads:
+        params = [p.name for p in prototypes[name].args.params]
+        backward = [p.name for p in prototypes[name.replace("_grads_", "_backward_")].args.params]
+        k = backward.index("grad_output") + 1
+        assert params[:k] == backward[:k], name
+        assert params[k] == "out" and "grad_target" in params[k + 1:], name
 
 
 def test_a_partial_takes_the_forward_arguments_and_two_doubles(prototypes):

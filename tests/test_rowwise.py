@@ -308,6 +308,28 @@ def test_cosine_by_hand_labels_and_eps():
     np.testing.assert_allclose(g1[0], [0.0, -1.0], rtol=1e-11)  # -x2 / (|x1| |x2|)
 
 
+def test_cosine_labels_count_only_when_exactly_one_in_their_own_dtype():
+    """A float64 label that float32 rounds to +-1 is neither 1 nor -1 (torch compares
+    in the target's dtype); labels of the loss's dtype and integer labels go to the
+    kernel as they are, which gives every other label 0."""
+    rng = np.random.default_rng(12)
+    x1, x2 = (rng.standard_normal((6, 3)).astype(np.float32) for _ in range(2))
+    y64 = np.array([1 + 1e-12, -1 - 1e-12, 1.0, -1.0, 2.0, np.nan])
+    value = F.cosine_embedding_loss(x1, x2, y64, margin=-1.0, reduction="none")
+    assert value[0] == 0 and value[1] == 0 and value[4] == 0 and value[5] == 0
+    assert value[2] > 0 and value[3] > 0
+    y32 = np.array([1, -1, 1, -1, 2, 0], np.float32)
+    expected = F.cosine_embedding_loss(x1, x2, y32, margin=-1.0, reduction="none")
+    np.testing.assert_array_equal(expected[[2, 3, 4, 5]], value[[2, 3, 4, 5]])
+    np.testing.assert_array_equal(
+        F.cosine_embedding_loss(x1, x2, y32.astype(np.int8), margin=-1.0, reduction="none"),
+        expected)
+    if torch is not None:
+        t_value, _ = torch_value_and_grads("cosine_embedding_loss", (x1, x2, y64), (), "none",
+                                           {"margin": -1.0})
+        np.testing.assert_allclose(value, t_value, rtol=1e-6)
+
+
 def test_multi_margin_by_hand():
     x = np.array([[0.1, 0.2, 0.4, 0.8], [1.0, 0.0, 0.0, 0.0]])
     t = np.array([3, 0], dtype=np.int8)  # any integer dtype
@@ -657,3 +679,159 @@ def test_triplet_broadcasts_each_pair_as_torch(shapes, p, swap, reduction):
     for g, tg, a in zip(gs, t_grads, args):
         assert g.shape == a.shape
         assert_parity(g, np.zeros_like(a) if tg is None else tg.numpy(), np.float64)
+
+
+# --------------------------------------------------------------------------- narrow rows
+
+# Rows of 2 to 4 elements are taken 16 rows at a time by the forward kernels (rowwise.h,
+# ROWWISE_NARROW_LENGTHS); the lengths around that cut-off, 53 rows (three groups of 16
+# and a tail), and one length past the 16-lane row sums.
+NARROW_D = (1, 2, 3, 4, 5, 6, 40)
+NARROW_CASES = (
+    [("multi_margin_loss", {"p": p, "margin": m}, w) for p in (1, 2) for m in (1.0, 0.3)
+     for w in (False, True)]
+    + [("multilabel_margin_loss", {}, False)]
+    + [("cosine_embedding_loss", {"margin": m}, False) for m in (0.0, 0.3)]
+    + [("triplet_margin_loss", {"p": p, "swap": s}, False)
+       for p in (1, 2, float("inf"), 3) for s in (False, True)]
+)
+NARROW_MODULES = {"multi_margin_loss": nn.MultiMarginLoss,
+                  "multilabel_margin_loss": nn.MultiLabelMarginLoss,
+                  "cosine_embedding_loss": nn.CosineEmbeddingLoss,
+                  "triplet_margin_loss": nn.TripletMarginLoss}
+NARROW_DIFF = {"multi_margin_loss": (0,), "multilabel_margin_loss": (0,),
+               "cosine_embedding_loss": (0, 1), "triplet_margin_loss": (0, 1, 2)}
+
+
+def narrow_args(name, n, d, dtype, seed=0):
+    rng = np.random.default_rng(seed)
+    if name == "multi_margin_loss":
+        return classes(((n, d), (n,)))(rng, dtype)
+    if name == "multilabel_margin_loss":  # 0 to d labels, a duplicate, then -1 and any
+        t = rng.integers(-1, d, (n, d))
+        for i, row in enumerate(t):
+            k = i % (d + 1)
+            row[:k] = rng.integers(0, d, k)
+            if k >= 2 and i % 3 == 0:
+                row[k - 1] = row[0]
+            if k < d:
+                row[k] = -1
+        return rng.standard_normal((n, d)).astype(dtype), t
+    if name == "cosine_embedding_loss":
+        return cosine(((n, d), (n, d), (n,)))(rng, dtype)
+    return triplets(((n, d),) * 3)(rng, dtype)
+
+
+def narrow_options(name, options, weighted, d, dtype):
+    return dict(options, weight=np.linspace(0.5, 2.0, d).astype(dtype)) if weighted else options
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@DTYPES
+@pytest.mark.parametrize("d", NARROW_D)
+@pytest.mark.parametrize("name,options,weighted", NARROW_CASES,
+                         ids=[f"{n}-{o}-w={w}" for n, o, w in NARROW_CASES])
+def test_narrow_rows_against_reference_and_torch(name, options, weighted, d, dtype, reduction):
+    """Values (the forward kernels' narrow loops) and gradients of narrow rows: the
+    NumPy reference, and torch where importable."""
+    from closs import _reference as R
+
+    args = narrow_args(name, 53, d, dtype)
+    opts = narrow_options(name, options, weighted, d, dtype)
+    value = getattr(F, name)(*args, reduction=reduction, **opts)
+    _, gs = closs_value_and_grads(NARROW_MODULES[name], args, reduction, opts)
+    r_value, r_gs = getattr(R, name)(*args, reduction=reduction, **opts)
+    rtol = 2e-5 if dtype == np.float32 else 1e-12
+    # Terms that cancel, of the size of the data (~1): a triplet value margin + d(a, p) -
+    # d(a, n); a cosine gradient x2 / den - cos x1 / m1 (all of it for rows of one
+    # element); a gradient of the p = 3 norm in float32 (torch's, rounded in float32)
+    scale = 10.0 if name == "triplet_margin_loss" else 1.0
+    if name == "cosine_embedding_loss" and d == 1:  # terms ~ 1 / |x|: noise around 0
+        scale = 1.0 / np.min(np.abs(np.concatenate(args[:2])))
+    np.testing.assert_allclose(value, r_value, rtol=rtol, atol=rtol * scale)
+    for g, rg in zip(gs, grads(r_gs)):
+        np.testing.assert_allclose(g, rg, rtol=rtol, atol=rtol * scale)
+    if torch is not None:
+        t_value, t_gs = torch_value_and_grads(name, args, NARROW_DIFF[name], reduction, opts)
+        assert_parity(value, t_value, dtype, scale=scale)
+        for g, tg in zip(gs, t_gs):
+            assert_parity(g, tg, dtype, scale=scale)
+
+
+@pytest.mark.parametrize("d", (2, 3, 4, 5))
+@pytest.mark.parametrize("name,options,weighted", NARROW_CASES,
+                         ids=[f"{n}-{o}-w={w}" for n, o, w in NARROW_CASES])
+def test_narrow_rows_sum_is_the_sum_of_the_rows(name, options, weighted, d):
+    """'sum' (the rows added in 16 lanes) against the rows' values added in float64."""
+    args = narrow_args(name, 1001, d, np.float64, seed=3)
+    opts = narrow_options(name, options, weighted, d, np.float64)
+    rows = getattr(F, name)(*args, reduction="none", **opts)
+    total = getattr(F, name)(*args, reduction="sum", **opts)
+    np.testing.assert_allclose(total, np.sum(rows), rtol=1e-13)
+    np.testing.assert_allclose(getattr(F, name)(*args, **opts), np.mean(rows), rtol=1e-13)
+
+
+@needs_torch
+@pytest.mark.parametrize("d", (2, 4))
+@pytest.mark.parametrize("name,options", [
+    ("multi_margin_loss", {"p": 1}), ("multi_margin_loss", {"p": 2}),
+    ("multilabel_margin_loss", {}), ("cosine_embedding_loss", {}),
+    ("triplet_margin_loss", {"p": 2}), ("triplet_margin_loss", {"p": 1, "swap": True}),
+    ("triplet_margin_loss", {"p": float("inf")}),
+    ("triplet_margin_loss", {"p": float("inf"), "swap": True}),
+    ("triplet_margin_loss", {"p": 3, "swap": True}),
+])
+def test_narrow_rows_nan_inf(name, options, d):
+    """Special values in narrow rows, every row of a 16-row group different: NaN where
+    torch has NaN, torch's values elsewhere."""
+    n = 48
+    args = list(narrow_args(name, n, d, np.float64, seed=5))
+    specials = np.resize(SPECIALS, n)
+    args[0][np.arange(n), np.arange(n) % d] = specials
+    if name != "multi_margin_loss" and name != "multilabel_margin_loss":
+        args[1][np.arange(n), (np.arange(n) + 1) % d] = np.roll(specials, 3)
+    with np.errstate(invalid="ignore"):
+        for reduction in ("none", "sum"):
+            value = getattr(F, name)(*args, reduction=reduction, **options)
+            t_value, _ = torch_value_and_grads(name, args, (), reduction, options)
+            np.testing.assert_array_equal(np.isnan(value), np.isnan(t_value))
+            np.testing.assert_allclose(value, t_value, rtol=1e-12)
+
+
+@needs_torch
+@pytest.mark.parametrize("swap", (False, True))
+@pytest.mark.parametrize("d", (2, 4, 20))
+def test_triplet_max_norm_ties_and_nan(d, swap):
+    """The max norm's largest |v| (an integer max of the bit patterns: NaN above inf)
+    and its gradient shared by the tied elements, as torch shares it."""
+    n = 32
+    a = np.zeros((n, d))
+    a[:, 0], a[:, 1] = 1.0, -1.0  # |v| ties at 1
+    p = np.zeros((n, d))
+    neg = np.full((n, d), 0.25)
+    neg[1::4, 0] = np.nan
+    neg[2::4, 1] = np.inf
+    p[3::4, -1] = -np.inf
+    args = (a, p, neg)
+    opts = {"p": float("inf"), "eps": 0.0, "swap": swap, "margin": 2.0}
+    with np.errstate(invalid="ignore"):
+        value, gs = closs_value_and_grads(nn.TripletMarginLoss, args, "none", opts)
+    t_value, t_gs = torch_value_and_grads("triplet_margin_loss", args, (0, 1, 2), "none", opts)
+    np.testing.assert_array_equal(np.isnan(value), np.isnan(t_value))
+    np.testing.assert_allclose(value, t_value, rtol=1e-12)
+    for g, tg in zip(gs, t_gs):
+        np.testing.assert_allclose(g, tg, rtol=1e-12)
+
+
+def test_narrow_rows_determinism_across_threads():
+    """Narrow rows past the parallel threshold: 1 and 2 threads agree bit for bit."""
+    n, d = (1 << 19) + 37, 2
+    results = []
+    for threads in (1, 2):
+        with num_threads(threads):
+            results.append(tuple(
+                getattr(F, name)(*narrow_args(name, n, d, np.float32, seed=6), **opts).tobytes()
+                for name, opts in [("multi_margin_loss", {"p": 2}), ("multilabel_margin_loss", {}),
+                                   ("cosine_embedding_loss", {}),
+                                   ("triplet_margin_loss", {"swap": True})]))
+    assert results[0] == results[1]

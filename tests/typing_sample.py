@@ -45,6 +45,13 @@ loss, g = crit.value_and_grad(x, labels, out=g)
 g1, g2 = closs.nn.MarginRankingLoss(margin=0.5).value_and_grad(x, y, np.ones_like(x))[1]
 ga, gp, gn = closs.nn.TripletMarginLoss().value_and_grad(x, y, x)[1]
 gauss = closs.nn.GaussianNLLLoss().value_and_grad(x, y, np.ones_like(x))[1]
+# wrt=: one name gives an array, several or "all" a tuple
+gy: Array = closs.nn.MSELoss().value_and_grad(x, y, wrt="target")[1]
+gx_all, gy_all = closs.nn.MSELoss().value_and_grad(x, y, wrt="all")[1]
+mse_crit = closs.nn.MSELoss()
+mse_crit(x, y)
+gy2, gx2 = mse_crit.backward(wrt=["target", "input"])
+gy = mse_crit.backward(1.0, out=gy, wrt="target")
 if isinstance(gauss, tuple):
     g_input, g_var = gauss
 else:

@@ -22,6 +22,8 @@
 #include <string.h>
 #include <tgmath.h>
 
+#include <stdlib.h>
+
 #include "closs_internal.h"
 
 /* The variants of the dense part of u, compile-time constants of the kernels. */
@@ -57,6 +59,14 @@ enum { CL_SUM_LOSS = 0, CL_SUM_WEIGHT = 1, CL_SUM_BAD = 2, CL_NSUMS = 3 };
  * loop's remainder). */
 #define CL_GH_VECTOR_MIN 16
 
+/* Classes up to which cross_entropy's rows (s == 1) with class indices run the
+ * few-class kernels (CL_L rows as the lanes of vectors, classification.h):
+ * faster than the row kernels from c = 1 to 16 (1e7 float32 elements, 1 thread,
+ * forward / fused ms, row kernels -> few-class kernels, CPU time on the shared
+ * 2-vCPU machine: c = 4 95 / 121 -> 13 / 23, c = 8 50 / 62 -> 8.5 / 14,
+ * c = 12 33 / 44 -> 10 / 15, c = 16 18 / 23 -> 7.1 / 11). */
+#define CL_FEW 16
+
 /* What a block kernel reads and writes; arrays are of the kernel's dtype. */
 typedef struct closs_cl_ctx {
     int64_t c, s;
@@ -72,6 +82,8 @@ typedef struct closs_cl_ctx {
     double keep, eps_c;  /* 1 - label_smoothing, label_smoothing / c */
     double wtotal;       /* sum of the weights (c without weight) */
     double gscale;       /* scalar grad_output over the mean's denominator */
+    void *gt;            /* cross_entropy_prob: the target's gradient, or NULL */
+    double *gw;          /* cross_entropy_prob: the weight's gradient (c sums), or NULL */
 } closs_cl_ctx;
 
 /* One dtype's block kernels, by [variant][op] and layout. */
@@ -81,8 +93,10 @@ typedef struct closs_cl_kernels {
     closs_sums_fn nll[3];
     closs_sums_fn rows[CL_NVARIANTS][3];     /* s == 1 */
     closs_sums_fn tiles[CL_NVARIANTS][3];    /* s > 1 */
+    closs_sums_fn few[CL_U_PROB][3];         /* s == 1, c <= CL_FEW, class indices */
     closs_sums_fn gh[2][CL_NVARIANTS];       /* GRAD_HESS of cross_entropy, [scalar] */
     closs_sums_fn gh_nll;                    /* GRAD_HESS of nll_loss */
+    closs_block_fn prob_grads;               /* cross_entropy_prob's gt and gw */
     int is_f64;
 } closs_cl_kernels;
 
@@ -119,6 +133,36 @@ static int cl_kept_weight(const closs_cl_kernels *k, const closs_cl_ctx *c, int6
     closs_blocks_sums(np, 1, CLOSS_STREAM_PARALLEL_MIN, k->targets, c, CL_NSUMS, sums);
     *weight = sums[CL_SUM_WEIGHT];
     return sums[CL_SUM_BAD] == 0;
+}
+
+/* cross_entropy_prob's target and weight gradients (a->grad_target,
+ * a->grad_weight: each NULL when not wanted), after the input's pass, with its
+ * scale (c->go or c->gscale): one more pass over the positions, in blocks for
+ * the target's; the weight's sums over positions run in one fixed order, into
+ * c doubles. */
+static closs_status cl_prob_grads(const closs_cl_kernels *k, closs_cl_ctx *c,
+                                  const closs_classification_args *a, int64_t np)
+{
+    if (!a->grad_target && !a->grad_weight) return CLOSS_OK;
+    CLOSS_REQUIRE(!a->grad_weight || a->w, CLOSS_ERR_NULL_POINTER);
+    c->gt = a->grad_target;
+    c->gw = NULL;
+    if (!a->grad_weight) {
+        closs_blocks(np, CLOSS_SOFTMAX_PARALLEL_MIN / a->c + 1, k->prob_grads, c);
+        return CLOSS_OK;
+    }
+    c->gw = calloc((size_t)a->c, sizeof(double));
+    CLOSS_REQUIRE(c->gw, CLOSS_ERR_OUT_OF_MEMORY);
+    k->prob_grads(c, 0, np);
+    for (int64_t j = 0; j < a->c; ++j) {
+        if (k->is_f64)
+            ((double *)a->grad_weight)[j] = c->gw[j];
+        else
+            ((float *)a->grad_weight)[j] = (float)c->gw[j];
+    }
+    free(c->gw);
+    c->gw = NULL;
+    return CLOSS_OK;
 }
 
 /* The driver of closs_classification_call and of the parts of a larger call
@@ -221,10 +265,16 @@ static closs_status cl_run(closs_dtype dtype, int kind, closs_op op,
             parallel_min /= CL_ZERO_COST;
         }
     } else {
-        fn = a->s == 1 ? k->rows[u][op] : k->tiles[u][op];
+        fn = a->s > 1                              ? k->tiles[u][op]
+             : a->c <= CL_FEW && u < CL_U_PROB ? k->few[u][op]
+                                               : k->rows[u][op];
     }
     closs_blocks_sums(np, unit, parallel_min, fn, &c, CL_NSUMS, sums);
     if (sums[CL_SUM_BAD] > 0) return CLOSS_ERR_INDEX_OUT_OF_RANGE;
+    if (!indices && want_g && !grad_hess && !part && a->c > 0) {
+        const closs_status st = cl_prob_grads(k, &c, a, np);
+        if (st != CLOSS_OK) return st;
+    }
 
     if (part) {
         part[0] = sums[CL_SUM_LOSS];

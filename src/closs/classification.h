@@ -18,12 +18,14 @@
  * kernel, as are "value wanted" and "gradient wanted", so no hot loop tests a
  * flag.
  *
- * Two layouts: s == 1 (rows contiguous; one pass per row computes the online
+ * Three layouts: s == 1 (rows contiguous; one pass per row computes the online
  * log-sum-exp and the dense sums and stores the exponentials in the gradient,
- * a second pass rescales them from L1 or L2: see rows() below),
- * and s > 1 (tiles of CL_TILE positions along s, vectorised across the
- * positions: a max pass, a sum pass that also stores the exponentials in the
- * gradient, a pass that rescales them, over the c classes).
+ * a second pass rescales them from L1 or L2: see rows() below); s == 1 with
+ * few classes and class indices (few(): CL_L rows at a time, transposed so
+ * that the rows are the lanes of vectors); and s > 1 (tiles of CL_TILE
+ * positions along s, vectorised across the positions: a max pass, a sum pass
+ * that also stores the exponentials in the gradient, a pass that rescales
+ * them, over the c classes).
  */
 #include <math.h>
 
@@ -525,6 +527,220 @@ CLOSS_INLINE void CL_FN(tiles)(const void *ctx, int64_t b, int64_t e, double *su
     sums[CL_SUM_BAD] = bad;
 }
 
+/* ---------------------------------------------------------------- few classes */
+
+/*
+ * Rows (s == 1) of at most CL_FEW classes (classification.c), CL_L rows at a
+ * time: the rows are the lanes of every loop and the class loop is outside,
+ * so a row's max, exponentials, sum, logarithm and epilogue are lanes of
+ * vectors (one dependency chain per CL_L rows, not one per row). A group's
+ * c x CL_L inputs are first transposed into xt[j][k] (class j of row k), which
+ * then holds the exponentials and the gradient, transposed back into the
+ * gradient rows. The last, short group of a block runs on a padded local copy
+ * (ignored targets, zero input), so no load or store is under a lane
+ * condition. Values and kept weights go to double lanes (acc, wacc) added in
+ * a fixed order at the block's end. (nll_loss's kernel reads one element a row
+ * and is not faster this way.)
+ */
+
+/* The targets of CL_L positions as lanes: the class (0 when not kept), kept, and
+ * w_t (0 when not kept); counts the out-of-range indices in *bad. */
+CLOSS_INLINE void CL_FN(lanes_targets)(const closs_cl_ctx *c, const int64_t *restrict t,
+                                       int32_t tt[CL_L], int kept[CL_L], double wt[CL_L],
+                                       double *bad)
+{
+    const CLOSS_T *restrict w = (const CLOSS_T *)c->w;
+    const uint64_t C = (uint64_t)c->c;
+    const int64_t ignore = c->ignore;
+    int64_t nb = 0; /* an integer sum: a vector reduction (a double one would be in order) */
+#pragma omp simd reduction(+ : nb)
+    for (int k = 0; k < CL_L; ++k) {
+        const int on = t[k] != ignore, in = (uint64_t)t[k] < C; /* negative too */
+        nb += on && !in;
+        kept[k] = on && in;
+        tt[k] = kept[k] ? (int32_t)t[k] : 0; /* c <= CL_FEW */
+    }
+    if (w)
+#pragma omp simd
+        for (int k = 0; k < CL_L; ++k) {
+            const double wk = (double)w[tt[k]]; /* unconditional: tt is in range */
+            wt[k] = kept[k] ? wk : 0.0;
+        }
+    else
+#pragma omp simd
+        for (int k = 0; k < CL_L; ++k) wt[k] = kept[k] ? 1.0 : 0.0;
+    *bad += (double)nb;
+}
+
+/* The values of CL_L positions, stored (out) or added to the lanes acc. */
+CLOSS_INLINE void CL_FN(lanes_put)(const double v[CL_L], CLOSS_T *restrict out,
+                                   double acc[CL_L])
+{
+    if (out)
+#pragma omp simd
+        for (int k = 0; k < CL_L; ++k) out[k] = (CLOSS_T)v[k];
+    else
+#pragma omp simd
+        for (int k = 0; k < CL_L; ++k) acc[k] += v[k];
+}
+
+/* The gradient's scale of CL_L positions (as grad_scale): go[k], or c->gscale
+ * without go, 0 where not kept. */
+CLOSS_INLINE void CL_FN(lanes_scale)(const closs_cl_ctx *c, const CLOSS_T *restrict go,
+                                     const int kept[CL_L], double r[CL_L])
+{
+    if (go) /* the load unconditional, the lanes not kept replaced by bits: see online() */
+#pragma omp simd
+        for (int k = 0; k < CL_L; ++k)
+            r[k] = (double)CL_FN(pick)(go[k], kept[k] ? (CL_UINT)-1 : 0, 0);
+    else
+#pragma omp simd
+        for (int k = 0; k < CL_L; ++k) r[k] = kept[k] ? c->gscale : 0.0;
+}
+
+/* xt[j][k] = x[k c + j] (to) or back (!to), with c a constant in each case of
+ * the switch, so that GCC vectorises the strided accesses with permutations
+ * (with c unknown it inserts and extracts lane by lane). */
+#define CL_TRANSPOSE_CASE(n)                                                              \
+    case n:                                                                               \
+        if (to)                                                                           \
+            for (int k = 0; k < CL_L; ++k)                                                \
+                for (int j = 0; j < n; ++j) xt[j][k] = x[k * n + j];                      \
+        else                                                                              \
+            for (int k = 0; k < CL_L; ++k)                                                \
+                for (int j = 0; j < n; ++j) gx[k * n + j] = xt[j][k];                     \
+        break;
+CLOSS_INLINE void CL_FN(transpose)(const CLOSS_T *restrict x, CLOSS_T *restrict gx,
+                                   const int64_t C, CLOSS_T xt[CL_FEW][CL_L], const int to)
+{
+    switch (C) {
+        CL_TRANSPOSE_CASE(1)
+        CL_TRANSPOSE_CASE(2)
+        CL_TRANSPOSE_CASE(3)
+        CL_TRANSPOSE_CASE(4)
+        CL_TRANSPOSE_CASE(5)
+        CL_TRANSPOSE_CASE(6)
+        CL_TRANSPOSE_CASE(7)
+        CL_TRANSPOSE_CASE(8)
+        CL_TRANSPOSE_CASE(9)
+        CL_TRANSPOSE_CASE(10)
+        CL_TRANSPOSE_CASE(11)
+        CL_TRANSPOSE_CASE(12)
+        CL_TRANSPOSE_CASE(13)
+        CL_TRANSPOSE_CASE(14)
+        CL_TRANSPOSE_CASE(15)
+    default:
+        CL_TRANSPOSE_CASE(16)
+    }
+}
+#undef CL_TRANSPOSE_CASE
+
+/* The CL_L rows of cross_entropy (index variant u) at x (c classes each),
+ * targets t, per-row grad_output go (or NULL: c->gscale), values out (or NULL:
+ * added to acc), gradient gx. */
+CLOSS_INLINE void CL_FN(few_group)(const closs_cl_ctx *c, const CLOSS_T *restrict x,
+                                   const int64_t *restrict t, const CLOSS_T *restrict go,
+                                   CLOSS_T *restrict out, CLOSS_T *restrict gx, const int u,
+                                   const int want_v, const int want_g, double acc[CL_L],
+                                   double wacc[CL_L], double *bad)
+{
+    const int64_t C = c->c;
+    const CLOSS_T *restrict w = (const CLOSS_T *)c->w;
+    const CLOSS_T keep = (CLOSS_T)c->keep, eps_c = (CLOSS_T)c->eps_c;
+    int32_t tt[CL_L];
+    int kept[CL_L];
+    double wt[CL_L];
+    CL_FN(lanes_targets)(c, t, tt, kept, wt, bad);
+    for (int k = 0; k < CL_L; ++k) wacc[k] += wt[k];
+    CLOSS_T xt[CL_FEW][CL_L], m[CL_L];
+    CL_FN(transpose)(x, NULL, C, xt, 1);
+    for (int k = 0; k < CL_L; ++k) m[k] = -INFINITY;
+    for (int64_t j = 0; j < C; ++j)
+#pragma omp simd
+        for (int k = 0; k < CL_L; ++k) m[k] = xt[j][k] > m[k] ? xt[j][k] : m[k];
+    double sum[CL_L] = {0}, dot[CL_L] = {0};
+    CLOSS_T xtv[CL_L] = {0};
+    for (int32_t j = 0; j < (int32_t)C; ++j) {
+        const CLOSS_T uj = CL_FN(dense)(u, CL_HAS_W(u) ? w[j] : 0, 0, keep, eps_c);
+#pragma omp simd
+        for (int k = 0; k < CL_L; ++k) {
+            const CLOSS_T v = xt[j][k], ev = CL_EXP(v - m[k]);
+            if (want_v) {
+                if (u != CL_U_ONEHOT) dot[k] += (double)uj * (double)v;
+                xtv[k] = tt[k] == j ? v : xtv[k]; /* x_t */
+            }
+            xt[j][k] = ev;
+            sum[k] += (double)ev;
+        }
+    }
+    if (want_v) {
+        double v[CL_L];
+#pragma omp simd
+        for (int k = 0; k < CL_L; ++k) {
+            const double a = c->keep * wt[k], b = kept[k] ? c->eps_c : 0.0;
+            const double lse = (double)m[k] + closs_log_f64(sum[k]);
+            double vk = a * (lse - (double)xtv[k]);
+            if (u != CL_U_ONEHOT) vk += b * (c->wtotal * lse - dot[k]);
+            v[k] = kept[k] ? vk : 0.0;
+        }
+        CL_FN(lanes_put)(v, out, acc);
+    }
+    if (!want_g) return;
+    CLOSS_T kk[CL_L], rb[CL_L], ra[CL_L];
+    double r[CL_L];
+    CL_FN(lanes_scale)(c, go, kept, r);
+#pragma omp simd
+    for (int k = 0; k < CL_L; ++k) {
+        const double a = c->keep * wt[k], b = kept[k] ? c->eps_c : 0.0;
+        kk[k] = (CLOSS_T)(r[k] * (a + (u != CL_U_ONEHOT ? b * c->wtotal : 0.0)) / sum[k]);
+        rb[k] = (CLOSS_T)(r[k] * b);
+        ra[k] = (CLOSS_T)(r[k] * a);
+    }
+    for (int32_t j = 0; j < (int32_t)C; ++j) {
+        const CLOSS_T wj = CL_HAS_W(u) ? w[j] : 0;
+#pragma omp simd
+        for (int k = 0; k < CL_L; ++k) {
+            CLOSS_T g = kk[k] * xt[j][k];
+            if (u == CL_U_SMOOTH) g -= rb[k];
+            if (u == CL_U_SMOOTH_W) g -= rb[k] * wj;
+            xt[j][k] = tt[k] == j ? g - ra[k] : g;
+        }
+    }
+    CL_FN(transpose)(NULL, gx, C, xt, 0);
+}
+
+/* Positions [b, e) in groups of CL_L rows. */
+CLOSS_INLINE void CL_FN(few)(const void *ctx, int64_t b, int64_t e, double *sums, const int u,
+                             const int want_v, const int want_g)
+{
+    const closs_cl_ctx *c = (const closs_cl_ctx *)ctx;
+    const int64_t C = c->c;
+    const CLOSS_T *restrict x = (const CLOSS_T *)c->x;
+    const CLOSS_T *restrict go = (const CLOSS_T *)c->go;
+    CLOSS_T *restrict out = (CLOSS_T *)c->out;
+    CLOSS_T *restrict gx = (CLOSS_T *)c->gx;
+    double acc[CL_L] = {0}, wacc[CL_L] = {0}, bad = 0.0;
+    int64_t p = b;
+    for (; p + CL_L <= e; p += CL_L)
+        CL_FN(few_group)(c, x + p * C, c->t + p, go ? go + p : NULL, out ? out + p : NULL,
+                         want_g ? gx + p * C : NULL, u, want_v, want_g, acc, wacc, &bad);
+    if (p < e) { /* the short last group, on a padded copy */
+        const int64_t n = e - p;
+        CLOSS_T xp[CL_FEW * CL_L] = {0}, gp[CL_FEW * CL_L], gop[CL_L] = {0}, op[CL_L];
+        int64_t tp[CL_L];
+        memcpy(xp, x + p * C, (size_t)(n * C) * sizeof(CLOSS_T));
+        for (int k = 0; k < CL_L; ++k) tp[k] = k < n ? c->t[p + k] : c->ignore;
+        if (go) memcpy(gop, go + p, (size_t)n * sizeof(CLOSS_T));
+        CL_FN(few_group)(c, xp, tp, go ? gop : NULL, out ? op : NULL, gp, u, want_v, want_g,
+                         acc, wacc, &bad);
+        if (out && want_v) memcpy(out + p, op, (size_t)n * sizeof(CLOSS_T));
+        if (want_g) memcpy(gx + p * C, gp, (size_t)(n * C) * sizeof(CLOSS_T));
+    }
+    sums[CL_SUM_LOSS] = CL_FN(lanes_sum)(acc);
+    sums[CL_SUM_WEIGHT] = CL_FN(lanes_sum)(wacc);
+    sums[CL_SUM_BAD] = bad;
+}
+
 /* ---------------------------------------------------------------- nll_loss */
 
 /* Zeroes the gradient of positions [b, e): whole rows when s == 1. */
@@ -576,14 +792,30 @@ CLOSS_INLINE void CL_FN(nll)(const void *ctx, int64_t b, int64_t e, double *sums
     sums[CL_SUM_BAD] = bad;
 }
 
-/* Validates the class indices and sums the weights of the kept ones. */
+/* Validates the class indices and sums the weights of the kept ones, CL_L
+ * positions at a time (lanes_targets); the weights are added in position order
+ * (the sums of the other kernels, and linear_cross_entropy's denominator, stay
+ * as they were), and without weights the kept positions are counted (exact). */
 CLOSS_INLINE void CL_FN(targets_body)(const void *ctx, int64_t b, int64_t e, double *sums)
 {
     const closs_cl_ctx *c = (const closs_cl_ctx *)ctx;
     double wsum = 0.0, bad = 0.0;
-    for (int64_t p = b; p < e; ++p) wsum += CL_FN(target_of)(c, CL_U_ONEHOT, p, &bad).wt;
+    int64_t kept_n = 0;
+    int64_t p = b;
+    for (; p + CL_L <= e; p += CL_L) {
+        int32_t tt[CL_L];
+        int kept[CL_L];
+        double wt[CL_L];
+        CL_FN(lanes_targets)(c, c->t + p, tt, kept, wt, &bad);
+        if (c->w)
+            for (int k = 0; k < CL_L; ++k) wsum += wt[k];
+        else
+#pragma omp simd reduction(+ : kept_n)
+            for (int k = 0; k < CL_L; ++k) kept_n += kept[k];
+    }
+    for (; p < e; ++p) wsum += CL_FN(target_of)(c, CL_U_ONEHOT, p, &bad).wt;
     sums[CL_SUM_LOSS] = 0.0;
-    sums[CL_SUM_WEIGHT] = wsum;
+    sums[CL_SUM_WEIGHT] = c->w ? wsum : wsum + (double)kept_n;
     sums[CL_SUM_BAD] = bad;
 }
 CLOSS_SUMS_KERNEL(CL_FN(targets), CL_FN(targets_body)(c, b, e, s);)
@@ -675,6 +907,39 @@ CLOSS_INLINE void CL_FN(gh)(const void *ctx, int64_t b, int64_t e, double *sums,
     sums[CL_SUM_BAD] = bad;
 }
 
+/* cross_entropy_prob's target and weight gradients over positions [b, e):
+ * with l_j = x_j - logsumexp(x) the row's log-softmax, sc the position's scale
+ * (go[p] or gscale) and y'_j = (1 - eps) y_j + eps / c the smoothed target,
+ *   dL/dy_j = -(1 - eps) w_j l_j sc,   dL/dw_j += -y'_j l_j sc (into c->gw).
+ * The log-sum-exp is recomputed (the input's kernels keep no state). */
+static double CL_FN(prob_grads)(const void *ctx, int64_t b, int64_t e)
+{
+    const closs_cl_ctx *c = (const closs_cl_ctx *)ctx;
+    const int64_t nc = c->c, s = c->s;
+    const CLOSS_T *x = (const CLOSS_T *)c->x, *y = (const CLOSS_T *)c->tp;
+    const CLOSS_T *w = (const CLOSS_T *)c->w, *go = (const CLOSS_T *)c->go;
+    CLOSS_T *gt = (CLOSS_T *)c->gt;
+    for (int64_t p = b; p < e; ++p) {
+        const int64_t base = (p / s) * nc * s + p % s;
+        CLOSS_T m = -(CLOSS_T)INFINITY;
+        for (int64_t j = 0; j < nc; ++j) {
+            const CLOSS_T v = x[base + j * s];
+            m = v > m || v != v ? v : m;
+        }
+        double sum = 0.0;
+        for (int64_t j = 0; j < nc; ++j) sum += (double)exp(x[base + j * s] - m);
+        const CLOSS_T lse = m + (CLOSS_T)log(sum);
+        const double sc = go ? (double)go[p] : c->gscale;
+        for (int64_t j = 0; j < nc; ++j) {
+            const int64_t q = base + j * s;
+            const double l = (double)(x[q] - lse) * sc;
+            if (gt) gt[q] = (CLOSS_T)(-c->keep * (w ? (double)w[j] : 1.0) * l);
+            if (c->gw) c->gw[j] -= (c->keep * (double)y[q] + c->eps_c) * l;
+        }
+    }
+    return 0.0;
+}
+
 /* ---------------------------------------------------------------- kernels */
 
 #define CL_KERNEL(name, body, ...) \
@@ -697,6 +962,9 @@ CL_KERNELS(tiles, smooth, CL_U_SMOOTH)
 CL_KERNELS(tiles, smooth_w, CL_U_SMOOTH_W)
 CL_KERNELS(tiles, prob, CL_U_PROB)
 CL_KERNELS(tiles, prob_w, CL_U_PROB_W)
+CL_KERNELS(few, onehot, CL_U_ONEHOT)
+CL_KERNELS(few, smooth, CL_U_SMOOTH)
+CL_KERNELS(few, smooth_w, CL_U_SMOOTH_W)
 /* grad_hess of each variant: long rows (vectorised), short rows or s > 1 (scalar) */
 #define CL_GH_KERNELS(variant, U)                        \
     CL_KERNEL(gh_rows_##variant, gh, U, 0, 0)            \
@@ -716,6 +984,7 @@ static const closs_cl_kernels CL_FN(kernels) = {
     .targets = CL_FN(targets),
     .none = CL_FN(nothing),
     .nll = {CL_FN(nll_v), CL_FN(nll_g), CL_FN(nll_f)},
+    .few = {CL_TABLE(few, onehot), CL_TABLE(few, smooth), CL_TABLE(few, smooth_w)},
     .rows = {CL_TABLE(rows, onehot), CL_TABLE(rows, smooth), CL_TABLE(rows, smooth_w),
              CL_TABLE(rows, prob), CL_TABLE(rows, prob_w)},
     .tiles = {CL_TABLE(tiles, onehot), CL_TABLE(tiles, smooth), CL_TABLE(tiles, smooth_w),
@@ -725,6 +994,7 @@ static const closs_cl_kernels CL_FN(kernels) = {
            {CL_FN(gh_tiles_onehot), CL_FN(gh_tiles_smooth), CL_FN(gh_tiles_smooth_w),
             CL_FN(gh_tiles_prob), CL_FN(gh_tiles_prob_w)}},
     .gh_nll = CL_FN(gh_nll),
+    .prob_grads = CL_FN(prob_grads),
     .is_f64 = CLOSS_IS_F64,
 };
 #undef CL_KERNEL
@@ -796,6 +1066,20 @@ static const closs_cl_kernels CL_FN(kernels) = {
     }
 #define CL_DTYPE (CLOSS_IS_F64 ? CLOSS_F64 : CLOSS_F32)
 CLOSS_CLASSIFICATION_LOSSES(CL_PUBLIC)
+
+/* closs.h's every-gradient function (grads) of cross_entropy_prob. */
+closs_status CLOSS_FN(closs_cross_entropy_prob_grads)(
+    int64_t n, int64_t c, int64_t s, const CLOSS_T *input, const CLOSS_T *target,
+    const CLOSS_T *weight, double label_smoothing, closs_reduction reduction,
+    const CLOSS_T *grad_output, CLOSS_T *out, CLOSS_T *grad_input, CLOSS_T *grad_target,
+    CLOSS_T *grad_weight)
+{
+    CL_ARGS(PROBABILITIES, (0, label_smoothing), .grad_output = grad_output, .out = out,
+            .grad_input = grad_input, .grad_target = grad_target, .grad_weight = grad_weight);
+    CLOSS_REQUIRE(!out || !grad_output, CLOSS_ERR_INVALID_ARGUMENT);
+    return closs_classification_call(CL_DTYPE, CLOSS_CLASSIFICATION_cross_entropy_prob,
+                                     out ? CLOSS_OP_FUSED : CLOSS_OP_BACKWARD, &a);
+}
 
 #undef CL_DTYPE
 #undef CL_PUBLIC

@@ -19,7 +19,8 @@
  *                     functional / Module layer that validates and allocates).
  *
  * Names: closs_<loss>_<dtype>, closs_<loss>_backward_<dtype>,
- * closs_<loss>_fused_<dtype>, closs_<loss>_partial_<dtype> and (some losses)
+ * closs_<loss>_fused_<dtype>, closs_<loss>_partial_<dtype>, closs_<loss>_grads_<dtype>
+ * (every gradient) and (some losses)
  * closs_<loss>_grad_hess_<dtype>, with <dtype>
  * f32 (float arrays) or f64 (double arrays). Scalar parameters (beta, margin, eps, label_smoothing ...) are
  * double for both dtypes, flags are int (0 false), class indices and lengths
@@ -70,6 +71,21 @@
  *     the forward does.
  *   - Gradients have the shape of their input; backward and fused take one
  *     gradient array per differentiable input, in argument order.
+ *   - Every gradient (element-wise losses, margin_ranking_loss,
+ *     cross_entropy_prob): closs_<loss>_grads_<dtype> takes the backward
+ *     function's arguments with `out`, `grad_input`, then `grad_target`,
+ *     `grad_weight` (and the loss's other gradients, as its backward orders
+ *     them) in place of `grad_input`: out NULL is a backward (grad_output as
+ *     backward's), out non-NULL a fused call (grad_output must be NULL, else
+ *     CLOSS_ERR_INVALID_ARGUMENT). grad_input is required; every other gradient
+ *     is NULL when not wanted; grad_weight needs the weight, and
+ *     gaussian_nll_loss's grad_target its grad_var (else CLOSS_ERR_NULL_POINTER). The target's gradient comes from the same pass
+ *     as the input's; the weight's, d/dw_i = L_i times grad_output (for a
+ *     weighted MEAN (L_i - MEAN) / sum(w)), from a pass after it. They are
+ *     torch 2.13's autograd gradients, where torch differentiates the argument;
+ *     closs also differentiates the target of soft_margin_loss and the weight
+ *     of binary_cross_entropy[_with_logits], which torch does not, and gives 0
+ *     for hinge_embedding_loss's labels, which torch's graph does not use.
  *   - Sizes (n, d, c, s, t ...) are in [0, CLOSS_MAX_ELEMENTS], and so is the
  *     element count of every array they describe (n * d, n * c * s ...), else
  *     CLOSS_ERR_INVALID_SIZE before any array is read.
@@ -245,6 +261,14 @@ CLOSS_API closs_status closs_l1_loss_grad_hess_f32(
 CLOSS_API closs_status closs_l1_loss_grad_hess_f64(
     int64_t n, const double *input, const double *target, const double *weight, double *out,
     double *grad, double *hess);
+CLOSS_API closs_status closs_l1_loss_grads_f32(
+    int64_t n, const float *input, const float *target, const float *weight,
+    closs_reduction reduction, const float *grad_output, float *out, float *grad_input,
+    float *grad_target, float *grad_weight);
+CLOSS_API closs_status closs_l1_loss_grads_f64(
+    int64_t n, const double *input, const double *target, const double *weight,
+    closs_reduction reduction, const double *grad_output, double *out, double *grad_input,
+    double *grad_target, double *grad_weight);
 
 /* mse_loss: (x - y)^2. With a weight, MEAN divides by the sum of the weights. */
 CLOSS_API closs_status closs_mse_loss_f32(
@@ -277,6 +301,14 @@ CLOSS_API closs_status closs_mse_loss_grad_hess_f32(
 CLOSS_API closs_status closs_mse_loss_grad_hess_f64(
     int64_t n, const double *input, const double *target, const double *weight, double *out,
     double *grad, double *hess);
+CLOSS_API closs_status closs_mse_loss_grads_f32(
+    int64_t n, const float *input, const float *target, const float *weight,
+    closs_reduction reduction, const float *grad_output, float *out, float *grad_input,
+    float *grad_target, float *grad_weight);
+CLOSS_API closs_status closs_mse_loss_grads_f64(
+    int64_t n, const double *input, const double *target, const double *weight,
+    closs_reduction reduction, const double *grad_output, double *out, double *grad_input,
+    double *grad_target, double *grad_weight);
 
 /* smooth_l1_loss: 0.5 (x - y)^2 / beta where |x - y| < beta, else
  * |x - y| - 0.5 beta. beta >= 0 (else CLOSS_ERR_INVALID_ARGUMENT); beta == 0
@@ -311,6 +343,14 @@ CLOSS_API closs_status closs_smooth_l1_loss_grad_hess_f32(
 CLOSS_API closs_status closs_smooth_l1_loss_grad_hess_f64(
     int64_t n, const double *input, const double *target, const double *weight, double beta,
     double *out, double *grad, double *hess);
+CLOSS_API closs_status closs_smooth_l1_loss_grads_f32(
+    int64_t n, const float *input, const float *target, const float *weight, double beta,
+    closs_reduction reduction, const float *grad_output, float *out, float *grad_input,
+    float *grad_target, float *grad_weight);
+CLOSS_API closs_status closs_smooth_l1_loss_grads_f64(
+    int64_t n, const double *input, const double *target, const double *weight, double beta,
+    closs_reduction reduction, const double *grad_output, double *out, double *grad_input,
+    double *grad_target, double *grad_weight);
 
 /* huber_loss: 0.5 (x - y)^2 where |x - y| < delta, else
  * delta (|x - y| - 0.5 delta). delta > 0 (else CLOSS_ERR_INVALID_ARGUMENT). */
@@ -344,6 +384,14 @@ CLOSS_API closs_status closs_huber_loss_grad_hess_f32(
 CLOSS_API closs_status closs_huber_loss_grad_hess_f64(
     int64_t n, const double *input, const double *target, const double *weight, double delta,
     double *out, double *grad, double *hess);
+CLOSS_API closs_status closs_huber_loss_grads_f32(
+    int64_t n, const float *input, const float *target, const float *weight, double delta,
+    closs_reduction reduction, const float *grad_output, float *out, float *grad_input,
+    float *grad_target, float *grad_weight);
+CLOSS_API closs_status closs_huber_loss_grads_f64(
+    int64_t n, const double *input, const double *target, const double *weight, double delta,
+    closs_reduction reduction, const double *grad_output, double *out, double *grad_input,
+    double *grad_target, double *grad_weight);
 
 /* binary_cross_entropy: -(y log x + (1 - y) log(1 - x)), logs clamped at
  * -100. x and y in [0, 1], else CLOSS_ERR_DOMAIN from the forward and fused
@@ -379,6 +427,14 @@ CLOSS_API closs_status closs_binary_cross_entropy_grad_hess_f32(
 CLOSS_API closs_status closs_binary_cross_entropy_grad_hess_f64(
     int64_t n, const double *input, const double *target, const double *weight, double *out,
     double *grad, double *hess);
+CLOSS_API closs_status closs_binary_cross_entropy_grads_f32(
+    int64_t n, const float *input, const float *target, const float *weight,
+    closs_reduction reduction, const float *grad_output, float *out, float *grad_input,
+    float *grad_target, float *grad_weight);
+CLOSS_API closs_status closs_binary_cross_entropy_grads_f64(
+    int64_t n, const double *input, const double *target, const double *weight,
+    closs_reduction reduction, const double *grad_output, double *out, double *grad_input,
+    double *grad_target, double *grad_weight);
 
 /* binary_cross_entropy_with_logits: (1 - y) x - (1 + (p - 1) y) log sigmoid(x)
  * with p = pos_weight[i] (n values, already broadcast; NULL: 1), computed
@@ -415,6 +471,14 @@ CLOSS_API closs_status closs_binary_cross_entropy_with_logits_grad_hess_f32(
 CLOSS_API closs_status closs_binary_cross_entropy_with_logits_grad_hess_f64(
     int64_t n, const double *input, const double *target, const double *weight,
     const double *pos_weight, double *out, double *grad, double *hess);
+CLOSS_API closs_status closs_binary_cross_entropy_with_logits_grads_f32(
+    int64_t n, const float *input, const float *target, const float *weight,
+    const float *pos_weight, closs_reduction reduction, const float *grad_output, float *out,
+    float *grad_input, float *grad_target, float *grad_weight);
+CLOSS_API closs_status closs_binary_cross_entropy_with_logits_grads_f64(
+    int64_t n, const double *input, const double *target, const double *weight,
+    const double *pos_weight, closs_reduction reduction, const double *grad_output, double *out,
+    double *grad_input, double *grad_target, double *grad_weight);
 
 /* soft_margin_loss: log(1 + exp(-y x)), computed without overflow. */
 CLOSS_API closs_status closs_soft_margin_loss_f32(
@@ -447,6 +511,14 @@ CLOSS_API closs_status closs_soft_margin_loss_grad_hess_f32(
 CLOSS_API closs_status closs_soft_margin_loss_grad_hess_f64(
     int64_t n, const double *input, const double *target, const double *weight, double *out,
     double *grad, double *hess);
+CLOSS_API closs_status closs_soft_margin_loss_grads_f32(
+    int64_t n, const float *input, const float *target, const float *weight,
+    closs_reduction reduction, const float *grad_output, float *out, float *grad_input,
+    float *grad_target, float *grad_weight);
+CLOSS_API closs_status closs_soft_margin_loss_grads_f64(
+    int64_t n, const double *input, const double *target, const double *weight,
+    closs_reduction reduction, const double *grad_output, double *out, double *grad_input,
+    double *grad_target, double *grad_weight);
 
 /* hinge_embedding_loss: max(0, margin - x) where y != 1, plus x where y != -1. */
 CLOSS_API closs_status closs_hinge_embedding_loss_f32(
@@ -479,6 +551,14 @@ CLOSS_API closs_status closs_hinge_embedding_loss_grad_hess_f32(
 CLOSS_API closs_status closs_hinge_embedding_loss_grad_hess_f64(
     int64_t n, const double *input, const double *target, const double *weight, double margin,
     double *out, double *grad, double *hess);
+CLOSS_API closs_status closs_hinge_embedding_loss_grads_f32(
+    int64_t n, const float *input, const float *target, const float *weight, double margin,
+    closs_reduction reduction, const float *grad_output, float *out, float *grad_input,
+    float *grad_target, float *grad_weight);
+CLOSS_API closs_status closs_hinge_embedding_loss_grads_f64(
+    int64_t n, const double *input, const double *target, const double *weight, double margin,
+    closs_reduction reduction, const double *grad_output, double *out, double *grad_input,
+    double *grad_target, double *grad_weight);
 
 /* poisson_nll_loss: with log_input, exp(x) - y x; else x - y log(x + eps).
  * full != 0 adds Stirling's y log y - y + log(2 pi y) / 2 where y > 1. */
@@ -512,6 +592,14 @@ CLOSS_API closs_status closs_poisson_nll_loss_grad_hess_f32(
 CLOSS_API closs_status closs_poisson_nll_loss_grad_hess_f64(
     int64_t n, const double *input, const double *target, const double *weight, int log_input,
     int full, double eps, double *out, double *grad, double *hess);
+CLOSS_API closs_status closs_poisson_nll_loss_grads_f32(
+    int64_t n, const float *input, const float *target, const float *weight, int log_input,
+    int full, double eps, closs_reduction reduction, const float *grad_output, float *out,
+    float *grad_input, float *grad_target, float *grad_weight);
+CLOSS_API closs_status closs_poisson_nll_loss_grads_f64(
+    int64_t n, const double *input, const double *target, const double *weight, int log_input,
+    int full, double eps, closs_reduction reduction, const double *grad_output, double *out,
+    double *grad_input, double *grad_target, double *grad_weight);
 
 /* kl_div: y log y - y x (0 where y == 0); with log_target, exp(y) (y - x).
  * 'batchmean' is SUM divided by the batch size, by the caller. */
@@ -545,6 +633,14 @@ CLOSS_API closs_status closs_kl_div_grad_hess_f32(
 CLOSS_API closs_status closs_kl_div_grad_hess_f64(
     int64_t n, const double *input, const double *target, const double *weight, int log_target,
     double *out, double *grad, double *hess);
+CLOSS_API closs_status closs_kl_div_grads_f32(
+    int64_t n, const float *input, const float *target, const float *weight, int log_target,
+    closs_reduction reduction, const float *grad_output, float *out, float *grad_input,
+    float *grad_target, float *grad_weight);
+CLOSS_API closs_status closs_kl_div_grads_f64(
+    int64_t n, const double *input, const double *target, const double *weight, int log_target,
+    closs_reduction reduction, const double *grad_output, double *out, double *grad_input,
+    double *grad_target, double *grad_weight);
 
 /* gaussian_nll_loss: 0.5 (log v + (x - y)^2 / v) [+ 0.5 log(2 pi) when full],
  * v = max(var[i], eps). var (n values, already broadcast) is required and
@@ -585,6 +681,14 @@ CLOSS_API closs_status closs_gaussian_nll_loss_grad_hess_f32(
 CLOSS_API closs_status closs_gaussian_nll_loss_grad_hess_f64(
     int64_t n, const double *input, const double *target, const double *weight, const double *var,
     int full, double eps, double *out, double *grad, double *hess);
+CLOSS_API closs_status closs_gaussian_nll_loss_grads_f32(
+    int64_t n, const float *input, const float *target, const float *weight, const float *var,
+    int full, double eps, closs_reduction reduction, const float *grad_output, float *out,
+    float *grad_input, float *grad_target, float *grad_weight, float *grad_var);
+CLOSS_API closs_status closs_gaussian_nll_loss_grads_f64(
+    int64_t n, const double *input, const double *target, const double *weight, const double *var,
+    int full, double eps, closs_reduction reduction, const double *grad_output, double *out,
+    double *grad_input, double *grad_target, double *grad_weight, double *grad_var);
 
 /* ===========================================================================
  * Row-wise losses: n rows of d elements each, stored row after row (an (n, d)
@@ -621,6 +725,14 @@ CLOSS_API closs_status closs_margin_ranking_loss_partial_f32(
 CLOSS_API closs_status closs_margin_ranking_loss_partial_f64(
     int64_t n, const double *input1, const double *input2, const double *target, double margin,
     closs_reduction reduction, double *out);
+CLOSS_API closs_status closs_margin_ranking_loss_grads_f32(
+    int64_t n, const float *input1, const float *input2, const float *target, double margin,
+    closs_reduction reduction, const float *grad_output, float *out, float *grad_input1,
+    float *grad_input2, float *grad_target);
+CLOSS_API closs_status closs_margin_ranking_loss_grads_f64(
+    int64_t n, const double *input1, const double *input2, const double *target, double margin,
+    closs_reduction reduction, const double *grad_output, double *out, double *grad_input1,
+    double *grad_input2, double *grad_target);
 
 /* cosine_embedding_loss: cos = x1.x2 / sqrt((|x1|^2 + e)(|x2|^2 + e)),
  * e = 1e-12f; 1 - cos where y == 1, max(0, cos - margin) where y == -1, 0 for
@@ -936,6 +1048,15 @@ CLOSS_API closs_status closs_cross_entropy_prob_grad_hess_f32(
 CLOSS_API closs_status closs_cross_entropy_prob_grad_hess_f64(
     int64_t n, int64_t c, int64_t s, const double *input, const double *target,
     const double *weight, double label_smoothing, double *out, double *grad, double *hess);
+CLOSS_API closs_status closs_cross_entropy_prob_grads_f32(
+    int64_t n, int64_t c, int64_t s, const float *input, const float *target, const float *weight,
+    double label_smoothing, closs_reduction reduction, const float *grad_output, float *out,
+    float *grad_input, float *grad_target, float *grad_weight);
+CLOSS_API closs_status closs_cross_entropy_prob_grads_f64(
+    int64_t n, int64_t c, int64_t s, const double *input, const double *target,
+    const double *weight, double label_smoothing, closs_reduction reduction,
+    const double *grad_output, double *out, double *grad_input, double *grad_target,
+    double *grad_weight);
 
 /* ===========================================================================
  * linear_cross_entropy: cross entropy (above: cross_entropy with class

@@ -64,6 +64,8 @@ typedef struct closs_elementwise_args {
     double p0, p1, p2;       /* the loss's parameters (elementwise.c's X-list) */
     closs_reduction reduction;
     void *hess;              /* GRAD_HESS: the Hessian's diagonal, n values */
+    void *grad_target;       /* BACKWARD, FUSED: dL/dtarget, n values, or NULL */
+    void *grad_weight;       /* BACKWARD, FUSED: dL/dweight (weight given), n values, or NULL */
 } closs_elementwise_args;
 
 /* The losses' names by kind, and their count. */
@@ -99,6 +101,7 @@ typedef struct closs_rowwise_args {
     const void *grad_output;   /* BACKWARD: n values for NONE, else one; NULL: ones */
     void *out;                 /* FORWARD, FUSED: n values for NONE, else one */
     void *g0, *g1, *g2;        /* BACKWARD, FUSED: the inputs' gradients, n * d each */
+    void *gy;                  /* BACKWARD, FUSED: y's gradient (margin_ranking_loss), or NULL */
 } closs_rowwise_args;
 
 /* kind indexes closs_rowwise_names (closs_rowwise_count of them). */
@@ -145,6 +148,8 @@ typedef struct closs_classification_args {
     const void *grad_output;
     void *grad_input;
     void *hess; /* GRAD_HESS: the Hessian's diagonal, n c s values */
+    void *grad_target; /* cross_entropy_prob, BACKWARD, FUSED: n c s values, or NULL */
+    void *grad_weight; /* cross_entropy_prob, BACKWARD, FUSED: c values (w given), or NULL */
 } closs_classification_args;
 
 closs_status closs_classification_call(closs_dtype dtype, int kind, closs_op op,

@@ -17,16 +17,20 @@ typedef struct ew_ctx {
     void *hx;                         /* GRAD_HESS: d2L/dx2 */
     double p0, p1, p2;                /* the point function's parameters */
     double gscale;                    /* scalar grad_output over the mean's denominator */
+    void *gy, *gw;                    /* the target's and the weight's gradients */
+    double shift;                     /* the weight's gradient: a weighted mean's value */
 } ew_ctx;
 
-/* One loss's block kernels, by [has aux][has weight] (and [per-element
- * grad_output]); the aux rows are NULL for a loss without an aux array. */
+/* One loss's block kernels, by [has aux][has weight], the gradient kernels by
+ * [has aux][writes the target's gradient gy][has weight]; the aux rows are
+ * NULL for a loss without an aux array. */
 typedef struct ew_kernels {
-    closs_block_fn value[2][2];     /* out[i] = w L */
-    closs_block_fn sum[2][2];       /* returns sum of w L */
-    closs_block_fn grad[2][2][2];   /* [aux][go vector][weight]: gx[i] = w dL * (go[i] or gscale) */
-    closs_block_fn fused[2][2];     /* out[i] = w L, gx[i] = w dL */
-    closs_block_fn fused_sum[2][2]; /* returns sum of w L, gx[i] = w dL gscale */
+    closs_block_fn value[2][2];        /* out[i] = w L */
+    closs_block_fn sum[2][2];          /* returns sum of w L */
+    closs_block_fn grad[2][2][2];      /* gx[i] = w dL gscale (and gy[i] = w dL/dy gscale) */
+    closs_block_fn grad_go[2][2][2];   /* the same times go[i] instead of gscale */
+    closs_block_fn fused[2][2][2];     /* out[i] = w L, gx[i] = w dL (gy[i]) */
+    closs_block_fn fused_sum[2][2][2]; /* returns sum of w L, gx[i] = w dL gscale (gy[i]) */
     closs_block_fn gh[2][2];        /* gx[i] = w dL, hx[i] = w d2L (sums w L with a domain) */
     closs_block_fn gh_sum[2][2];    /* gh, and returns sum of w L */
     closs_block_fn outside;         /* counts elements outside the domain (EW_DOMAIN) */
@@ -36,6 +40,8 @@ typedef struct ew_kernels {
 #include "closs_instantiate.h"
 
 static const ew_kernels *const ew_tables[2] = {ew_kernels_f32, ew_kernels_f64};
+static const closs_block_fn *const ew_weight_tables[2] = {ew_weight_kernels_f32,
+                                                          ew_weight_kernels_f64};
 
 #define EW_NAME(name, aux, params, traits) #name,
 const char *const closs_elementwise_names[] = {CLOSS_ELEMENTWISE_LOSSES(EW_NAME)};
@@ -68,7 +74,7 @@ static closs_status ew_params(int kind, const closs_elementwise_args *a, double 
 /* One call as the driver sees it: the loss's kernels and traits, the work. */
 typedef struct ew_call {
     const ew_kernels *k;
-    int ha, hw, traits, is_f64, partial;
+    int ha, hw, hy, traits, is_f64, partial; /* hy: the target's gradient is wanted */
     int64_t n, parallel_min;
     closs_reduction r;
     ew_ctx c;
@@ -114,7 +120,8 @@ static closs_status ew_backward(ew_call *e, const void *grad_output, void *grad_
         const double denom = e->r == CLOSS_REDUCTION_MEAN ? mean_denominator(e) : 1.0;
         e->c.gscale = closs_grad_scale(grad_output, e->is_f64, e->r, denom);
     }
-    closs_blocks(e->n, e->parallel_min, e->k->grad[e->ha][go_vec][e->hw], &e->c);
+    closs_blocks(e->n, e->parallel_min,
+                 (go_vec ? e->k->grad_go : e->k->grad)[e->ha][e->hy][e->hw], &e->c);
     return CLOSS_OK;
 }
 
@@ -123,13 +130,38 @@ static closs_status ew_fused(ew_call *e, void *out, void *grad_input)
     e->c.gx = grad_input;
     e->c.out = out;
     if (e->r == CLOSS_REDUCTION_NONE)
-        return domain_status(e, closs_blocks(e->n, e->parallel_min, e->k->fused[e->ha][e->hw], &e->c));
+        return domain_status(
+            e, closs_blocks(e->n, e->parallel_min, e->k->fused[e->ha][e->hy][e->hw], &e->c));
     const double denom = e->r == CLOSS_REDUCTION_MEAN ? mean_denominator(e) : 1.0;
     e->c.gscale = closs_grad_scale(NULL, e->is_f64, e->r, denom);
-    const double s = closs_blocks(e->n, e->parallel_min, e->k->fused_sum[e->ha][e->hw], &e->c);
+    const double s =
+        closs_blocks(e->n, e->parallel_min, e->k->fused_sum[e->ha][e->hy][e->hw], &e->c);
     const closs_status st = domain_status(e, s);
     if (st != CLOSS_OK) return st;
     closs_store_reduced(out, s, e->r, denom, e->is_f64, 0);
+    return CLOSS_OK;
+}
+
+/* The weight's gradient of a BACKWARD or FUSED call, after it (ew_weight_body):
+ * the unweighted values into grad_weight, then scaled in place; a weighted
+ * MEAN's value (the shift) is summed again on BACKWARD. */
+static closs_status ew_weight_grad(ew_call *e, const void *grad_output, void *grad_weight)
+{
+    const int go_vec = e->r == CLOSS_REDUCTION_NONE && grad_output != NULL;
+    ew_call v = *e;
+    v.hw = 0, v.c.out = grad_weight;
+    closs_blocks(e->n, e->parallel_min, e->k->value[e->ha][0], &v.c);
+    e->c.gw = grad_weight;
+    e->c.go = go_vec ? grad_output : NULL;
+    e->c.shift = 0.0;
+    e->c.gscale = 1.0;
+    if (e->r != CLOSS_REDUCTION_NONE) {
+        const double denom = e->r == CLOSS_REDUCTION_MEAN ? mean_denominator(e) : 1.0;
+        e->c.gscale = closs_grad_scale(grad_output, e->is_f64, e->r, denom);
+        if (e->r == CLOSS_REDUCTION_MEAN && (e->traits & EW_MEAN_WSUM))
+            e->c.shift = closs_blocks(e->n, e->parallel_min, e->k->sum[e->ha][1], &e->c) / denom;
+    }
+    closs_blocks(e->n, CLOSS_STREAM_PARALLEL_MIN, ew_weight_tables[e->is_f64][go_vec], &e->c);
     return CLOSS_OK;
 }
 
@@ -180,11 +212,21 @@ closs_status closs_elementwise_call(closs_dtype dtype, int kind, closs_op op,
     CLOSS_REQUIRE(first_out || (a->n == 0 && per_element), CLOSS_ERR_NULL_POINTER);
     CLOSS_REQUIRE(op != CLOSS_OP_FUSED || a->grad_input || a->n == 0, CLOSS_ERR_NULL_POINTER);
 
+    /* the target's and the weight's gradients: BACKWARD and FUSED only; the
+     * weight's needs the weight */
+    const int grads = op == CLOSS_OP_BACKWARD || op == CLOSS_OP_FUSED;
+    void *const grad_target = grads ? a->grad_target : NULL;
+    void *const grad_weight = grads ? a->grad_weight : NULL;
+    CLOSS_REQUIRE(!grad_weight || a->weight || a->n == 0, CLOSS_ERR_NULL_POINTER);
+    CLOSS_REQUIRE(!grad_target || ew_aux[kind] != 2 || a->grad_aux || a->n == 0,
+                  CLOSS_ERR_NULL_POINTER);
+
     const void *aux_array = aux ? a->aux : NULL;
     ew_call e = {
         .k = &ew_tables[dtype][kind],
         .ha = aux_array != NULL,
         .hw = a->weight != NULL,
+        .hy = grad_target != NULL,
         .traits = ew_traits[kind],
         .is_f64 = dtype == CLOSS_F64,
         .partial = partial,
@@ -194,12 +236,14 @@ closs_status closs_elementwise_call(closs_dtype dtype, int kind, closs_op op,
         .r = a->reduction,
         .c = {a->input, a->target, a->weight, aux_array, NULL, NULL, NULL,
               aux == 2 && op != CLOSS_OP_GRAD_HESS ? a->grad_aux : NULL, NULL, p[0], p[1],
-              p[2], 1.0},
+              p[2], 1.0, grad_target, NULL, 0.0},
     };
     if (op == CLOSS_OP_GRAD_HESS) return ew_grad_hess(&e, a->out, a->grad_input, a->hess);
     if (op == CLOSS_OP_FORWARD) return ew_forward(&e, a->out);
-    if (op == CLOSS_OP_BACKWARD) return ew_backward(&e, a->grad_output, a->grad_input);
-    return ew_fused(&e, a->out, a->grad_input);
+    st = op == CLOSS_OP_BACKWARD ? ew_backward(&e, a->grad_output, a->grad_input)
+                                 : ew_fused(&e, a->out, a->grad_input);
+    if (st != CLOSS_OK || !grad_weight || a->n == 0) return st;
+    return ew_weight_grad(&e, op == CLOSS_OP_BACKWARD ? a->grad_output : NULL, grad_weight);
 }
 
 /* ------------------------------------------------------------ public functions
@@ -282,6 +326,21 @@ closs_status closs_elementwise_call(closs_dtype dtype, int kind, closs_op op,
                                           .reduction = CLOSS_REDUCTION_SUM, .out = out,          \
                                           .grad_input = grad, .hess = hess};                     \
         return closs_elementwise_call(DTYPE, EW_KIND(name), CLOSS_OP_GRAD_HESS, &a);             \
+    }                                                                                            \
+    closs_status closs_##name##_grads_##SFX(                                                     \
+        int64_t n, const T *input, const T *target, const T *weight,                             \
+        EW_DECL_AUX_##aux(T) EW_DECL_##params closs_reduction reduction, const T *grad_output,   \
+        T *out, T *grad_input, T *grad_target, T *grad_weight EW_DECL_GAUX_##aux(T))             \
+    {                                                                                            \
+        const closs_elementwise_args a = {.n = n, .input = input, .target = target,              \
+                                          .weight = weight, EW_SET_AUX_##aux EW_SET_##params     \
+                                          EW_SET_GAUX_##aux .reduction = reduction, .out = out,  \
+                                          .grad_output = grad_output, .grad_input = grad_input,  \
+                                          .grad_target = grad_target,                            \
+                                          .grad_weight = grad_weight};                           \
+        CLOSS_REQUIRE(!out || !grad_output, CLOSS_ERR_INVALID_ARGUMENT);                         \
+        return closs_elementwise_call(DTYPE, EW_KIND(name),                                      \
+                                      out ? CLOSS_OP_FUSED : CLOSS_OP_BACKWARD, &a);             \
     }
 #define EW_PUBLIC_BOTH(name, aux, params, traits)      \
     EW_PUBLIC(name, aux, params, float, f32, CLOSS_F32) \

@@ -23,6 +23,9 @@
  *    per-loss macros did, with bit-identical results
  *    (tools/outputs_digest.py). binary_cross_entropy's domain test is likewise
  *    inline at each use (its remainder loop vectorises only so).
+ *    Beside it, CLOSS_FN(<name>_hess)(args) is the Hessian's diagonal d2L/dx2
+ *    (GRAD_HESS) and CLOSS_FN(<name>_dy)(args, g) the target's gradient dL/dy
+ *    (g: the point's dL/dx), both as torch 2.13's autograd computes them.
  * 3. One block body, written once: every loop variant (aux or not, weight or
  *    not, per-element grad_output or scalar, value stored or summed) is a
  *    block kernel calling it with constant flags, so no hot loop tests a flag.
@@ -164,6 +167,9 @@ CLOSS_INLINE EW_POINT CLOSS_FN(l1_loss_point)(EW_POINT_ARGS)
 /* d2L/dx2 = 0 everywhere, the kink d = 0 included (torch's double backward). */
 CLOSS_INLINE CLOSS_T CLOSS_FN(l1_loss_hess)(EW_POINT_ARGS) { return 0; }
 
+/* dL/dy = -dL/dx (here and in the other losses of d = x - y). */
+CLOSS_INLINE CLOSS_T CLOSS_FN(l1_loss_dy)(EW_POINT_ARGS, CLOSS_T g) { return -g; }
+
 /* mse_loss: d^2, g = 2 d. */
 CLOSS_INLINE EW_POINT CLOSS_FN(mse_loss_point)(EW_POINT_ARGS)
 {
@@ -172,6 +178,8 @@ CLOSS_INLINE EW_POINT CLOSS_FN(mse_loss_point)(EW_POINT_ARGS)
 }
 
 CLOSS_INLINE CLOSS_T CLOSS_FN(mse_loss_hess)(EW_POINT_ARGS) { return 2; }
+
+CLOSS_INLINE CLOSS_T CLOSS_FN(mse_loss_dy)(EW_POINT_ARGS, CLOSS_T g) { return -g; }
 
 /* smooth_l1_loss, p0 = beta, p1 = 1 / beta (0 when beta == 0, where the
  * quadratic branch is empty): |d| < beta takes the quadratic branch
@@ -197,6 +205,8 @@ CLOSS_INLINE CLOSS_T CLOSS_FN(smooth_l1_loss_hess)(EW_POINT_ARGS)
     return fabs(x[j] - y[j]) < p0 ? p1 : (CLOSS_T)0;
 }
 
+CLOSS_INLINE CLOSS_T CLOSS_FN(smooth_l1_loss_dy)(EW_POINT_ARGS, CLOSS_T g) { return -g; }
+
 /* huber_loss, p0 = delta: 0.5 d^2 where |d| < delta, else delta (|d| - 0.5
  * delta) (NaN takes the second branch); the gradient clamps d to
  * [-delta, delta]. */
@@ -212,6 +222,8 @@ CLOSS_INLINE CLOSS_T CLOSS_FN(huber_loss_hess)(EW_POINT_ARGS)
 {
     return fabs(x[j] - y[j]) < p0 ? (CLOSS_T)1 : (CLOSS_T)0;
 }
+
+CLOSS_INLINE CLOSS_T CLOSS_FN(huber_loss_dy)(EW_POINT_ARGS, CLOSS_T g) { return -g; }
 
 /* ------------------------------------------------------------ binary targets
  * (the helpers above, with their references): log-sigmoid and softplus
@@ -248,6 +260,12 @@ CLOSS_INLINE CLOSS_T CLOSS_FN(binary_cross_entropy_hess)(EW_POINT_ARGS)
     return (d * d + y[j] * (1 - y[j])) / (c * c);
 }
 
+/* dL/dy = log(1 - x) - log x, unclamped (torch's -logit(x)): +-inf at x = 0, 1. */
+CLOSS_INLINE CLOSS_T CLOSS_FN(binary_cross_entropy_dy)(EW_POINT_ARGS, CLOSS_T g)
+{
+    return CLOSS_FN(ew_log1p)(-x[j]) - log(x[j]);
+}
+
 /* binary_cross_entropy_with_logits, a = pos_weight p (1 when absent):
  * (1 - y) x - l log_sigmoid(x), l = 1 + (p - 1) y. Stable for any finite x.
  * dL/dx = l sigmoid(x) - p y. */
@@ -262,6 +280,13 @@ CLOSS_INLINE EW_POINT CLOSS_FN(binary_cross_entropy_with_logits_point)(EW_POINT_
 CLOSS_INLINE CLOSS_T CLOSS_FN(binary_cross_entropy_with_logits_hess)(EW_POINT_ARGS)
 {
     return (1 + (a - 1) * y[j]) * CLOSS_FN(ew_dsigmoid)(x[j]);
+}
+
+/* dL/dy = -x - (p - 1) log_sigmoid(x) (-x alone when p == 1, so that x = -inf
+ * gives inf, not 0 * inf). */
+CLOSS_INLINE CLOSS_T CLOSS_FN(binary_cross_entropy_with_logits_dy)(EW_POINT_ARGS, CLOSS_T g)
+{
+    return a == 1 ? -x[j] : -x[j] - (a - 1) * CLOSS_FN(ew_log_sigmoid)(x[j]);
 }
 
 /* soft_margin_loss: log(1 + exp(-y x)) = softplus(-y x), for labels y (+-1 in
@@ -280,6 +305,12 @@ CLOSS_INLINE CLOSS_T CLOSS_FN(soft_margin_loss_hess)(EW_POINT_ARGS)
     return y[j] * y[j] * CLOSS_FN(ew_dsigmoid)(y[j] * x[j]);
 }
 
+/* dL/dy = -x sigmoid(-y x) (torch does not differentiate the target; closs does). */
+CLOSS_INLINE CLOSS_T CLOSS_FN(soft_margin_loss_dy)(EW_POINT_ARGS, CLOSS_T g)
+{
+    return -x[j] * CLOSS_FN(ew_sigmoid)(-y[j] * x[j]);
+}
+
 /* hinge_embedding_loss, p0 = margin: max(0, margin - x) where y != 1, plus x
  * where y != -1 (labels other than +-1 get both terms, as in torch). The hinge
  * passes its gradient where margin - x >= 0 (torch's clamp_min) and NaN
@@ -295,6 +326,9 @@ CLOSS_INLINE EW_POINT CLOSS_FN(hinge_embedding_loss_point)(EW_POINT_ARGS)
 
 /* Piecewise linear: 0 (at the hinge too). */
 CLOSS_INLINE CLOSS_T CLOSS_FN(hinge_embedding_loss_hess)(EW_POINT_ARGS) { return 0; }
+
+/* The labels only select terms: 0 (torch's graph does not use the target). */
+CLOSS_INLINE CLOSS_T CLOSS_FN(hinge_embedding_loss_dy)(EW_POINT_ARGS, CLOSS_T g) { return 0; }
 
 /* ------------------------------------------------------------ distributions */
 
@@ -332,6 +366,20 @@ CLOSS_INLINE CLOSS_T CLOSS_FN(poisson_nll_loss_hess)(EW_POINT_ARGS)
     return p2 != 0 ? exp(x[j]) : y[j] / (xe * xe);
 }
 
+/* dL/dy = -x (log_input) or -log(x + eps); full adds log y + 1 / (2 y) where
+ * y > 1, and NaN where y <= 0 or is NaN: torch differentiates the masked
+ * Stirling term y log y - y + log(2 pi y) / 2 through its zeroed branch too
+ * (0 log 0, 0 / 0). */
+CLOSS_INLINE CLOSS_T CLOSS_FN(poisson_nll_loss_dy)(EW_POINT_ARGS, CLOSS_T g)
+{
+    CLOSS_T r = p2 != 0 ? -x[j] : -log(x[j] + p0);
+    if (p1 != 0) {
+        const CLOSS_T s = y[j] > 1 ? log(y[j]) + (CLOSS_T)0.5 / y[j] : (CLOSS_T)0;
+        r += y[j] > 0 ? s : (CLOSS_T)NAN;
+    }
+    return r;
+}
+
 /* kl_div, x = log q (the input), y = the target, p0 = log_target:
  *   p or log p target   y log y - y x  (0 where y == 0: torch's xlogy)   dL/dx = -y
  *   log_target          exp(y) (y - x)                                   dL/dx = -exp(y)
@@ -352,6 +400,14 @@ CLOSS_INLINE EW_POINT CLOSS_FN(kl_div_point)(EW_POINT_ARGS)
 
 /* Linear in the input: 0 (either target form). */
 CLOSS_INLINE CLOSS_T CLOSS_FN(kl_div_hess)(EW_POINT_ARGS) { return 0; }
+
+/* dL/dy = exp(y) (y - x + 1) (log_target), else log y + y / y - x as torch's
+ * xlogy(y, y) differentiates: NaN at y == 0 (0 / 0) and y = inf. */
+CLOSS_INLINE CLOSS_T CLOSS_FN(kl_div_dy)(EW_POINT_ARGS, CLOSS_T g)
+{
+    if (p0 != 0) return exp(y[j]) * (y[j] - x[j] + 1);
+    return log(y[j] + (CLOSS_T)(y[j] == 0)) + y[j] / y[j] - x[j];
+}
 
 /* gaussian_nll_loss, a = var (already broadcast to n), p0 = eps, p1 = full:
  *   0.5 (log v + (x - y)^2 / v) [+ 0.5 log(2 pi)],  v = max(var, eps)
@@ -377,34 +433,43 @@ CLOSS_INLINE CLOSS_T CLOSS_FN(gaussian_nll_loss_hess)(EW_POINT_ARGS)
     return 1 / (a < p0 ? p0 : a);
 }
 
+CLOSS_INLINE CLOSS_T CLOSS_FN(gaussian_nll_loss_dy)(EW_POINT_ARGS, CLOSS_T g) { return -g; }
+
 #pragma GCC diagnostic pop
 
 /* ------------------------------------------------------------ block kernels */
 
-/* The point function of loss `kind`, a constant in every caller: the switch
- * folds away. */
+/* Loss `kind`'s function name##_<fn> (point, hess, dy) on (args): kind is a
+ * constant in every caller, so the switch folds away. */
+#define EW_DISPATCH(fn, fail, ...)                                        \
+    switch (kind) {                                                       \
+        CLOSS_ELEMENTWISE_LOSSES(EW_DISPATCH_CASE_##fn)                   \
+    }                                                                     \
+    return fail;
+#define EW_DISPATCH_CASE_point(name, aux, params, traits) \
+    case EW_KIND(name): return CLOSS_FN(name##_point)(x, y, j, a, p0, p1, p2);
+#define EW_DISPATCH_CASE_hess(name, aux, params, traits) \
+    case EW_KIND(name): return CLOSS_FN(name##_hess)(x, y, j, a, p0, p1, p2);
+#define EW_DISPATCH_CASE_dy(name, aux, params, traits) \
+    case EW_KIND(name): return CLOSS_FN(name##_dy)(x, y, j, a, p0, p1, p2, g);
+
 CLOSS_INLINE EW_POINT CLOSS_FN(ew_eval)(const int kind, EW_POINT_ARGS)
 {
-    switch (kind) {
-#define EW_CASE(name, aux, params, traits) \
-    case EW_KIND(name): return CLOSS_FN(name##_point)(x, y, j, a, p0, p1, p2);
-        CLOSS_ELEMENTWISE_LOSSES(EW_CASE)
-#undef EW_CASE
-    }
-    return (EW_POINT){0};
+    EW_DISPATCH(point, (EW_POINT){0})
 }
 
-/* The Hessian's diagonal d2L/dx2 of loss `kind` (its name_hess). */
-CLOSS_INLINE CLOSS_T CLOSS_FN(ew_hess)(const int kind, EW_POINT_ARGS)
+/* The Hessian's diagonal d2L/dx2 of loss `kind`. */
+CLOSS_INLINE CLOSS_T CLOSS_FN(ew_hess)(const int kind, EW_POINT_ARGS) { EW_DISPATCH(hess, 0) }
+
+/* The target's gradient dL/dy of loss `kind`, from the point's dL/dx g. */
+CLOSS_INLINE CLOSS_T CLOSS_FN(ew_dy)(const int kind, EW_POINT_ARGS, CLOSS_T g)
 {
-    switch (kind) {
-#define EW_CASE(name, aux, params, traits) \
-    case EW_KIND(name): return CLOSS_FN(name##_hess)(x, y, j, a, p0, p1, p2);
-        CLOSS_ELEMENTWISE_LOSSES(EW_CASE)
-#undef EW_CASE
-    }
-    return 0;
+    EW_DISPATCH(dy, 0)
 }
+#undef EW_DISPATCH
+#undef EW_DISPATCH_CASE_point
+#undef EW_DISPATCH_CASE_hess
+#undef EW_DISPATCH_CASE_dy
 
 /* Elements [b, e) of one loss (kind) in one loop variant; every flag is a
  * compile-time constant in each caller. Returns the sum of the values when
@@ -412,7 +477,7 @@ CLOSS_INLINE CLOSS_T CLOSS_FN(ew_hess)(const int kind, EW_POINT_ARGS)
 CLOSS_INLINE double CLOSS_FN(ew_body)(const int kind, const int diff_aux, const void *ctx,
                                       int64_t b, int64_t e, const int has_a, const int has_w,
                                       const int store_v, const int sum_v, const int want_g,
-                                      const int go_vec, const int want_h)
+                                      const int go_vec, const int want_h, const int want_gy)
 {
     const ew_ctx *c = (const ew_ctx *)ctx;
     const CLOSS_T *restrict x = (const CLOSS_T *)c->x;
@@ -423,6 +488,7 @@ CLOSS_INLINE double CLOSS_FN(ew_body)(const int kind, const int diff_aux, const 
     CLOSS_T *restrict out = (CLOSS_T *)c->out;
     CLOSS_T *restrict gx = (CLOSS_T *)c->gx;
     CLOSS_T *restrict gaux = (CLOSS_T *)c->gaux;
+    CLOSS_T *restrict gy = (CLOSS_T *)c->gy;
     CLOSS_T *restrict hx = (CLOSS_T *)c->hx;
     const CLOSS_T p0 = (CLOSS_T)c->p0, p1 = (CLOSS_T)c->p1, p2 = (CLOSS_T)c->p2;
     const CLOSS_T gs = (CLOSS_T)c->gscale;
@@ -435,13 +501,19 @@ CLOSS_INLINE double CLOSS_FN(ew_body)(const int kind, const int diff_aux, const 
         /* before any store, so that it shares the point's loads and exp/log */     \
         const CLOSS_T h_ = want_h ? CLOSS_FN(ew_hess)(kind, x, y, j, a_, p0, p1, p2) \
                                   : (CLOSS_T)0;                                      \
+        /* before the weight: dy takes the unweighted dL/dx */                      \
+        CLOSS_T dy_ = want_gy ? CLOSS_FN(ew_dy)(kind, x, y, j, a_, p0, p1, p2, p_.g)  \
+                              : (CLOSS_T)0;                                          \
         if (has_w) {                                                                 \
             p_.v *= w[j];                                                            \
             p_.g *= w[j];                                                            \
+            dy_ *= w[j];                                                             \
         }                                                                            \
+        if (want_gy) gy[j] = go_vec ? dy_ * go[j] : dy_ * gs;                        \
         if (store_v) out[j] = p_.v;                                                  \
         if (want_g) gx[j] = go_vec ? p_.g * go[j] : p_.g * gs;                       \
-        if (want_g && diff_aux && gaux) { /* loop-invariant: unswitched */           \
+        /* gaux is required with gy (a second unswitched flag kept the loop scalar) */ \
+        if (want_g && diff_aux && (want_gy || gaux)) { /* loop-invariant: unswitched */ \
             if (has_w) p_.ga *= w[j];                                                \
             gaux[j] = go_vec ? p_.ga * go[j] : p_.ga * gs;                           \
         }                                                                            \
@@ -469,30 +541,51 @@ CLOSS_INLINE double CLOSS_FN(ew_outside)(const int kind, const void *ctx, int64_
     return count;
 }
 
+/* The weight's gradient dL/dw_i = L_i (the unweighted value, which a value
+ * kernel without weight has written into c->gw) times grad_output: go[i]
+ * (go_vec), else (L_i - c->shift) * c->gscale, the shift being a weighted
+ * mean's value (d/dw_i of sum(w L) / sum(w) is (L_i - mean) / sum(w)). */
+CLOSS_INLINE double CLOSS_FN(ew_weight_body)(const void *ctx, int64_t b, int64_t e,
+                                             const int go_vec)
+{
+    const ew_ctx *c = (const ew_ctx *)ctx;
+    const CLOSS_T *restrict go = (const CLOSS_T *)c->go;
+    CLOSS_T *restrict gw = (CLOSS_T *)c->gw;
+    const CLOSS_T gs = (CLOSS_T)c->gscale, shift = (CLOSS_T)c->shift;
+    for (int64_t j = b; j < e; ++j) gw[j] = go_vec ? gw[j] * go[j] : (gw[j] - shift) * gs;
+    return 0;
+}
+CLOSS_BLOCK_KERNEL(CLOSS_FN(ew_weight_grad), return CLOSS_FN(ew_weight_body)(c, b, e, 0);)
+CLOSS_BLOCK_KERNEL(CLOSS_FN(ew_weight_grad_go), return CLOSS_FN(ew_weight_body)(c, b, e, 1);)
+
 /* The block kernels of one loss and aux choice A: (has_w, store_v, sum_v,
- * want_g, go_vec, want_h); the value kernels (and grad_hess) of a loss with a
- * domain also sum, so that a NaN sum makes the driver look for elements
- * outside it. */
+ * want_g, go_vec, want_h, want_gy); the value kernels (and grad_hess) of a loss
+ * with a domain also sum, so that a NaN sum makes the driver look for elements
+ * outside it. The _y kernels also write the target's gradient. */
 #define EW_KERNEL(name, aux, traits, A, variant, ...)                                       \
     CLOSS_BLOCK_KERNEL(CLOSS_FN(name##_##variant##_a##A),                                   \
         return CLOSS_FN(ew_body)(EW_KIND(name), EW_DIFF_AUX(aux), c, b, e, A, __VA_ARGS__);)
+/* The gradient kernels, without (Y = 0) and with (Y = 1, names _y) the target's. */
+#define EW_GRAD_KERNELS(name, aux, traits, A, Y, y)                                       \
+    EW_KERNEL(name, aux, traits, A, grad##y, 0, 0, 0, 1, 0, 0, Y)                         \
+    EW_KERNEL(name, aux, traits, A, grad##y##_w, 1, 0, 0, 1, 0, 0, Y)                     \
+    EW_KERNEL(name, aux, traits, A, grad_go##y, 0, 0, 0, 1, 1, 0, Y)                      \
+    EW_KERNEL(name, aux, traits, A, grad_go##y##_w, 1, 0, 0, 1, 1, 0, Y)                  \
+    EW_KERNEL(name, aux, traits, A, fused##y, 0, 1, EW_CHECKS(traits), 1, 0, 0, Y)        \
+    EW_KERNEL(name, aux, traits, A, fused##y##_w, 1, 1, EW_CHECKS(traits), 1, 0, 0, Y)    \
+    EW_KERNEL(name, aux, traits, A, fused_sum##y, 0, 0, 1, 1, 0, 0, Y)                    \
+    EW_KERNEL(name, aux, traits, A, fused_sum##y##_w, 1, 0, 1, 1, 0, 0, Y)
 #define EW_KERNELS(name, aux, traits, A)                                           \
-    EW_KERNEL(name, aux, traits, A, value, 0, 1, EW_CHECKS(traits), 0, 0, 0)        \
-    EW_KERNEL(name, aux, traits, A, value_w, 1, 1, EW_CHECKS(traits), 0, 0, 0)      \
-    EW_KERNEL(name, aux, traits, A, sum, 0, 0, 1, 0, 0, 0)                          \
-    EW_KERNEL(name, aux, traits, A, sum_w, 1, 0, 1, 0, 0, 0)                        \
-    EW_KERNEL(name, aux, traits, A, grad, 0, 0, 0, 1, 0, 0)                         \
-    EW_KERNEL(name, aux, traits, A, grad_w, 1, 0, 0, 1, 0, 0)                       \
-    EW_KERNEL(name, aux, traits, A, grad_go, 0, 0, 0, 1, 1, 0)                      \
-    EW_KERNEL(name, aux, traits, A, grad_go_w, 1, 0, 0, 1, 1, 0)                    \
-    EW_KERNEL(name, aux, traits, A, fused, 0, 1, EW_CHECKS(traits), 1, 0, 0)        \
-    EW_KERNEL(name, aux, traits, A, fused_w, 1, 1, EW_CHECKS(traits), 1, 0, 0)      \
-    EW_KERNEL(name, aux, traits, A, fused_sum, 0, 0, 1, 1, 0, 0)                    \
-    EW_KERNEL(name, aux, traits, A, fused_sum_w, 1, 0, 1, 1, 0, 0)                  \
-    EW_KERNEL(name, aux, traits, A, gh, 0, 0, EW_CHECKS(traits), 1, 0, 1)           \
-    EW_KERNEL(name, aux, traits, A, gh_w, 1, 0, EW_CHECKS(traits), 1, 0, 1)         \
-    EW_KERNEL(name, aux, traits, A, gh_sum, 0, 0, 1, 1, 0, 1)                       \
-    EW_KERNEL(name, aux, traits, A, gh_sum_w, 1, 0, 1, 1, 0, 1)
+    EW_KERNEL(name, aux, traits, A, value, 0, 1, EW_CHECKS(traits), 0, 0, 0, 0)     \
+    EW_KERNEL(name, aux, traits, A, value_w, 1, 1, EW_CHECKS(traits), 0, 0, 0, 0)   \
+    EW_KERNEL(name, aux, traits, A, sum, 0, 0, 1, 0, 0, 0, 0)                       \
+    EW_KERNEL(name, aux, traits, A, sum_w, 1, 0, 1, 0, 0, 0, 0)                     \
+    EW_GRAD_KERNELS(name, aux, traits, A, 0, )                                      \
+    EW_GRAD_KERNELS(name, aux, traits, A, 1, _y)                                    \
+    EW_KERNEL(name, aux, traits, A, gh, 0, 0, EW_CHECKS(traits), 1, 0, 1, 0)        \
+    EW_KERNEL(name, aux, traits, A, gh_w, 1, 0, EW_CHECKS(traits), 1, 0, 1, 0)      \
+    EW_KERNEL(name, aux, traits, A, gh_sum, 0, 0, 1, 1, 0, 1, 0)                    \
+    EW_KERNEL(name, aux, traits, A, gh_sum_w, 1, 0, 1, 1, 0, 1, 0)
 /* Per loss: the kernels without aux, those with (EW_AUX_KERNELS_<aux>), the
  * domain counter. */
 #define EW_AUX_KERNELS_NOAUX(name, aux, traits)
@@ -513,22 +606,30 @@ CLOSS_ELEMENTWISE_LOSSES(EW_LOSS_KERNELS)
 #define EW_AUX_ROW_NOAUX(name, variant) {NULL, NULL}
 #define EW_AUX_ROW_AUX(name, variant) EW_ROW(name, 1, variant)
 #define EW_AUX_ROW_AUX_GRAD(name, variant) EW_ROW(name, 1, variant)
+/* [aux][target's gradient] rows of a gradient variant */
+#define EW_GRAD_ROWS(name, aux, variant)                                                   \
+    {{EW_ROW(name, 0, variant), EW_ROW(name, 0, variant##_y)},                             \
+     {EW_AUX_ROW_##aux(name, variant), EW_AUX_ROW_##aux(name, variant##_y)}}
 #define EW_TABLE_ENTRY(name, aux, params, traits)                                          \
     {                                                                                      \
         .value = {EW_ROW(name, 0, value), EW_AUX_ROW_##aux(name, value)},                  \
         .sum = {EW_ROW(name, 0, sum), EW_AUX_ROW_##aux(name, sum)},                        \
-        .grad = {{EW_ROW(name, 0, grad), EW_ROW(name, 0, grad_go)},                        \
-                 {EW_AUX_ROW_##aux(name, grad), EW_AUX_ROW_##aux(name, grad_go)}},         \
-        .fused = {EW_ROW(name, 0, fused), EW_AUX_ROW_##aux(name, fused)},                  \
-        .fused_sum = {EW_ROW(name, 0, fused_sum), EW_AUX_ROW_##aux(name, fused_sum)},      \
+        .grad = EW_GRAD_ROWS(name, aux, grad),                                             \
+        .grad_go = EW_GRAD_ROWS(name, aux, grad_go),                                       \
+        .fused = EW_GRAD_ROWS(name, aux, fused),                                           \
+        .fused_sum = EW_GRAD_ROWS(name, aux, fused_sum),                                   \
         .gh = {EW_ROW(name, 0, gh), EW_AUX_ROW_##aux(name, gh)},                           \
         .gh_sum = {EW_ROW(name, 0, gh_sum), EW_AUX_ROW_##aux(name, gh_sum)},               \
         .outside = CLOSS_FN(name##_outside),                                               \
     },
 static const ew_kernels CLOSS_FN(ew_kernels)[] = {CLOSS_ELEMENTWISE_LOSSES(EW_TABLE_ENTRY)};
+static const closs_block_fn CLOSS_FN(ew_weight_kernels)[2] = {CLOSS_FN(ew_weight_grad),
+                                                             CLOSS_FN(ew_weight_grad_go)};
 
 #undef EW_KERNEL
 #undef EW_KERNELS
+#undef EW_GRAD_KERNELS
+#undef EW_GRAD_ROWS
 #undef EW_AUX_KERNELS_NOAUX
 #undef EW_AUX_KERNELS_AUX
 #undef EW_AUX_KERNELS_AUX_GRAD

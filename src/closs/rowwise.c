@@ -17,28 +17,32 @@
 #include "closs_internal.h"
 
 /*
- * The losses: X(name, layout, nx, needs_y, one_element)
+ * The losses: X(name, layout, nx, needs_y, one_element, narrow)
  *   layout       what idx holds (closs_rowwise_layout); with indices, d >= 1
  *                and every index is validated before anything is written
  *   nx           differentiable inputs x0 .. (and gradients g0 ..), 1 to 3
  *   needs_y      per-row target values are required
  *   one_element  rows are single elements (d == 1): the block loop then
  *                vectorises across rows
+ *   narrow       the variants (rowwise_variant: 0 .. narrow - 1, at most 4)
+ *                whose forward kernels take narrow rows across rows
+ *                (rowwise.h, ROWWISE_NARROW_LENGTHS): triplet's L1, L2 and
+ *                max norms, not the other p (a pow per element)
  * Each has a row function <name>_row in rowwise.h.
  */
-#define CLOSS_ROWWISE_LOSSES(X)                                    \
-    X(margin_ranking_loss, CLOSS_ROWWISE_NO_INDICES, 2, 1, 1)      \
-    X(multi_margin_loss, CLOSS_ROWWISE_ROW_INDEX, 1, 0, 0)         \
-    X(multilabel_margin_loss, CLOSS_ROWWISE_ROW_INDICES, 1, 0, 0)  \
-    X(cosine_embedding_loss, CLOSS_ROWWISE_NO_INDICES, 2, 1, 0)    \
-    X(triplet_margin_loss, CLOSS_ROWWISE_NO_INDICES, 3, 0, 0)
+#define CLOSS_ROWWISE_LOSSES(X)                                       \
+    X(margin_ranking_loss, CLOSS_ROWWISE_NO_INDICES, 2, 1, 1, 0)      \
+    X(multi_margin_loss, CLOSS_ROWWISE_ROW_INDEX, 1, 0, 0, 4)         \
+    X(multilabel_margin_loss, CLOSS_ROWWISE_ROW_INDICES, 1, 0, 0, 1)  \
+    X(cosine_embedding_loss, CLOSS_ROWWISE_NO_INDICES, 2, 1, 0, 1)    \
+    X(triplet_margin_loss, CLOSS_ROWWISE_NO_INDICES, 3, 0, 0, 3)
 
 #define ROWWISE_KIND(name) CLOSS_CAT(ROWWISE_, name)
-#define ROWWISE_ENUM(name, layout, nx, needs_y, one_element) ROWWISE_KIND(name),
+#define ROWWISE_ENUM(name, layout, nx, needs_y, one_element, narrow) ROWWISE_KIND(name),
 enum { CLOSS_ROWWISE_LOSSES(ROWWISE_ENUM) ROWWISE_COUNT };
 
-#define ROWWISE_NAME(name, layout, nx, needs_y, one_element) #name,
-#define ROWWISE_LAYOUT(name, layout, nx, needs_y, one_element) layout,
+#define ROWWISE_NAME(name, layout, nx, needs_y, one_element, narrow) #name,
+#define ROWWISE_LAYOUT(name, layout, nx, needs_y, one_element, narrow) layout,
 const char *const closs_rowwise_names[] = {CLOSS_ROWWISE_LOSSES(ROWWISE_NAME)};
 const int closs_rowwise_layouts[] = {CLOSS_ROWWISE_LOSSES(ROWWISE_LAYOUT)};
 const int closs_rowwise_count = ROWWISE_COUNT;
@@ -47,7 +51,7 @@ const int closs_rowwise_count = ROWWISE_COUNT;
 typedef struct rowwise_traits {
     int layout, nx, needs_y, one_element;
 } rowwise_traits;
-#define ROWWISE_TRAITS(name, layout, nx, needs_y, one_element) {layout, nx, needs_y, one_element},
+#define ROWWISE_TRAITS(name, layout, nx, needs_y, one_element, narrow) {layout, nx, needs_y, one_element},
 static const rowwise_traits rowwise_traits_of[] = {CLOSS_ROWWISE_LOSSES(ROWWISE_TRAITS)};
 
 #define ROWWISE_MAX_INPUTS 3
@@ -64,6 +68,7 @@ typedef struct rowwise_ctx {
     void *g[ROWWISE_MAX_INPUTS];       /* gradients, n * d each */
     double p[4];                       /* the loss's parameters */
     double gscale;                     /* scalar grad_output over the mean's denominator */
+    void *gy;                          /* y's gradient (n), or NULL */
 } rowwise_ctx;
 
 /* One loss's block kernels for one dtype (closs_blocks_sums functions over
@@ -151,8 +156,10 @@ static closs_status prepare(int kind, const closs_rowwise_args *a, int out_given
     const rowwise_ctx init = {a->d, {a->x0, a->x1, a->x2}, a->y, a->idx, a->w, NULL, NULL,
                               {NULL, NULL, NULL}, {a->p0, a->p1, a->p2, a->p3}, 1.0};
     *c = init;
-    if (want_g)
+    if (want_g) {
         for (int j = 0; j < t->nx; ++j) c->g[j] = g[j];
+        c->gy = a->gy;
+    }
     if (indexed) {
         const closs_sums_fn check =
             t->layout == CLOSS_ROWWISE_ROW_INDEX ? row_index_check : row_indices_check;
@@ -208,6 +215,10 @@ closs_status closs_rowwise_call(closs_dtype dtype, int kind, closs_op op,
     CLOSS_REQUIRE(dtype == CLOSS_F32 || dtype == CLOSS_F64, CLOSS_ERR_INVALID_ARGUMENT);
     const int is_f64 = dtype == CLOSS_F64;
     const rowwise_kernels *k = is_f64 ? &rowwise_kernels_f64[kind] : &rowwise_kernels_f32[kind];
+    /* y's gradient (margin_ranking_loss alone has one): the kernels that write it */
+    const int want_gy = a->gy && kind == ROWWISE_KIND(margin_ranking_loss) &&
+                        (op == CLOSS_OP_BACKWARD || op == CLOSS_OP_FUSED);
+    if (want_gy) k = is_f64 ? &margin_ranking_y_kernels_f64 : &margin_ranking_y_kernels_f32;
     switch (op) {
     case CLOSS_OP_FORWARD: return value_pass(kind, k, a, is_f64, 0, 0);
     case CLOSS_OP_BACKWARD: return backward(kind, k, a, is_f64);
@@ -286,7 +297,25 @@ closs_status closs_rowwise_call(closs_dtype dtype, int kind, closs_op op,
          .p1 = p, .p2 = eps, .p3 = swap),                                               \
         (.g0 = grad_anchor, .g1 = grad_positive, .g2 = grad_negative))
 
+/* closs.h's every-gradient function (grads) of margin_ranking_loss. */
+#define MARGIN_RANKING_GRADS(T, SFX, DT)                                                  \
+    closs_status closs_margin_ranking_loss_grads_##SFX(                                   \
+        int64_t n, const T *input1, const T *input2, const T *target, double margin,      \
+        closs_reduction reduction, const T *grad_output, T *out, T *grad_input1,          \
+        T *grad_input2, T *grad_target)                                                   \
+    {                                                                                     \
+        const closs_rowwise_args a = {.n = n, .d = 1, .x0 = input1, .x1 = input2,         \
+                                      .y = target, .p0 = margin, .reduction = reduction,  \
+                                      .grad_output = grad_output, .out = out,             \
+                                      .g0 = grad_input1, .g1 = grad_input2,               \
+                                      .gy = grad_target};                                 \
+        CLOSS_REQUIRE(!out || !grad_output, CLOSS_ERR_INVALID_ARGUMENT);                  \
+        return closs_rowwise_call(DT, ROWWISE_KIND(margin_ranking_loss),                  \
+                                  out ? CLOSS_OP_FUSED : CLOSS_OP_BACKWARD, &a);          \
+    }
+
 #define ROWWISE_BOTH_DTYPES(M) M(float, f32, CLOSS_F32) M(double, f64, CLOSS_F64)
+ROWWISE_BOTH_DTYPES(MARGIN_RANKING_GRADS)
 ROWWISE_BOTH_DTYPES(MARGIN_RANKING)
 ROWWISE_BOTH_DTYPES(MULTI_MARGIN)
 ROWWISE_BOTH_DTYPES(MULTILABEL_MARGIN)
