@@ -316,7 +316,25 @@ CLOSS_INLINE int closs_simd(void)
         else                                                                            \
             CLOSS_CAT(name, _base)(c, b, e, s);                                         \
     }
+/* A block kernel that is compute-bound when `compute` (a constant expression)
+ * is nonzero, streaming otherwise: the copies of the one kind are called, and
+ * GCC drops the other's, which nothing references. */
 #if defined(CLOSS_SIMD_ISA_LEVELS)
+#define CLOSS_BLOCK_KERNEL_IF_COMPUTE(compute, name, ...)                                   \
+    static __attribute__((target("arch=x86-64-v4"))) double CLOSS_CAT(name, _v4)           \
+        CLOSS_BLOCK_PARAMS { __VA_ARGS__ }                                                  \
+    static __attribute__((target("arch=x86-64-v3"))) double CLOSS_CAT(name, _v3)           \
+        CLOSS_BLOCK_PARAMS { __VA_ARGS__ }                                                  \
+    static CLOSS_AT_AVX2 double CLOSS_CAT(name, _avx2) CLOSS_BLOCK_PARAMS { __VA_ARGS__ } \
+    static double CLOSS_CAT(name, _base) CLOSS_BLOCK_PARAMS { __VA_ARGS__ }               \
+    static double name CLOSS_BLOCK_PARAMS                                                 \
+    {                                                                                     \
+        const int level_ = closs_simd();                                                  \
+        if (compute && level_ >= CLOSS_SIMD_AVX512) return CLOSS_CAT(name, _v4)(c, b, e); \
+        if (compute && level_ == CLOSS_SIMD_AVX2) return CLOSS_CAT(name, _v3)(c, b, e);   \
+        if (!compute && level_ >= CLOSS_SIMD_AVX2) return CLOSS_CAT(name, _avx2)(c, b, e); \
+        return CLOSS_CAT(name, _base)(c, b, e);                                           \
+    }
 #define CLOSS_COMPUTE_SUMS_KERNEL(name, ...)                                            \
     static __attribute__((target("arch=x86-64-v4"))) void CLOSS_CAT(name, _v4)         \
         CLOSS_SUMS_PARAMS { __VA_ARGS__ }                                               \
@@ -334,12 +352,14 @@ CLOSS_INLINE int closs_simd(void)
             CLOSS_CAT(name, _base)(c, b, e, s);                                         \
     }
 #else
+#define CLOSS_BLOCK_KERNEL_IF_COMPUTE(compute, name, ...) CLOSS_BLOCK_KERNEL(name, __VA_ARGS__)
 #define CLOSS_COMPUTE_SUMS_KERNEL CLOSS_SUMS_KERNEL
 #endif
 
 #else /* no dispatch: one copy */
 #define CLOSS_BLOCK_KERNEL(name, ...) static double name CLOSS_BLOCK_PARAMS { __VA_ARGS__ }
 #define CLOSS_SUMS_KERNEL(name, ...) static void name CLOSS_SUMS_PARAMS { __VA_ARGS__ }
+#define CLOSS_BLOCK_KERNEL_IF_COMPUTE(compute, name, ...) CLOSS_BLOCK_KERNEL(name, __VA_ARGS__)
 #define CLOSS_COMPUTE_SUMS_KERNEL CLOSS_SUMS_KERNEL
 #endif
 

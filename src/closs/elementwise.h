@@ -88,12 +88,19 @@ enum {
  *                       cancels u's rounding error (Goldberg, "What every computer
  *                       scientist should know about floating-point arithmetic",
  *                       1991, theorem 4); u == 1 means log1p(z) = z to rounding.
+ *   logistic pieces     e = exp(-|t|) in [0, 1], u = 1 + e rounded, r = 1 / u and
+ *                       log1p(e) = log(u) + d r: d = e - (u - 1) is u's rounding
+ *                       error, exact (Fast2Sum: Dekker, 1971), and log(1 + d / u) =
+ *                       d / u to within (d / u)^2 / 2, far below an ulp. One exp, one
+ *                       log and one division serve softplus, sigmoid and sigmoid' at
+ *                       one t: every helper below recomputes them and GCC merges the
+ *                       identical calls.
  *   softplus(t)         log(1 + exp(t)) = max(t, 0) + log1p(exp(-|t|)): exact to
  *                       rounding for every finite t and never overflows (Maechler,
  *                       "Accurately computing log(1 - exp(-|a|))", 2012, sec. 3).
  *   log_sigmoid(x)      -softplus(-x) = min(x, 0) - log1p(exp(-|x|)).
- *   sigmoid(x)          from e = exp(-|x|) in (0, 1]: 1 / (1 + e) for x >= 0,
- *                       e / (1 + e) below, so neither side overflows.
+ *   sigmoid(x)          r for x >= 0, e r below, so neither side overflows.
+ *   sigmoid'(x)         sigmoid(x) sigmoid(-x) = e r^2: 0 at +-inf.
  *   xlogx(x)            x log x, and 0 where x == 0 (torch.xlogy(x, x),
  *                       scipy.special.xlogy).
  */
@@ -103,27 +110,33 @@ static inline CLOSS_T CLOSS_FN(ew_log1p)(CLOSS_T z)
     return u == 1 ? z : l * (z / (u - 1));
 }
 
+/* log1p(exp(-|t|)) */
+static inline CLOSS_T CLOSS_FN(ew_log1p_exp_neg)(CLOSS_T t)
+{
+    const CLOSS_T e = exp(-fabs(t)), u = 1 + e;
+    return log(u) + (e - (u - 1)) * (1 / u);
+}
+
 static inline CLOSS_T CLOSS_FN(ew_softplus)(CLOSS_T t)
 {
-    return (t > 0 ? t : 0) + CLOSS_FN(ew_log1p)(exp(-fabs(t)));
+    return (t > 0 ? t : 0) + CLOSS_FN(ew_log1p_exp_neg)(t);
 }
 
 static inline CLOSS_T CLOSS_FN(ew_log_sigmoid)(CLOSS_T x)
 {
-    return (x < 0 ? x : 0) - CLOSS_FN(ew_log1p)(exp(-fabs(x)));
+    return (x < 0 ? x : 0) - CLOSS_FN(ew_log1p_exp_neg)(x);
 }
 
 static inline CLOSS_T CLOSS_FN(ew_sigmoid)(CLOSS_T x)
 {
-    const CLOSS_T e = exp(-fabs(x));
-    return (x >= 0 ? 1 : e) / (1 + e);
+    const CLOSS_T e = exp(-fabs(x)), r = 1 / (1 + e);
+    return x >= 0 ? r : e * r;
 }
 
-/* sigmoid'(x) = sigmoid(x) sigmoid(-x) = e / (1 + e)^2, e = exp(-|x|): 0 at +-inf. */
 static inline CLOSS_T CLOSS_FN(ew_dsigmoid)(CLOSS_T x)
 {
-    const CLOSS_T e = exp(-fabs(x)), d = 1 + e;
-    return e / (d * d);
+    const CLOSS_T e = exp(-fabs(x)), r = 1 / (1 + e);
+    return e * r * r;
 }
 
 static inline CLOSS_T CLOSS_FN(ew_xlogx)(CLOSS_T x)
@@ -417,13 +430,13 @@ CLOSS_INLINE CLOSS_T CLOSS_FN(kl_div_dy)(EW_POINT_ARGS, CLOSS_T g)
 CLOSS_INLINE EW_POINT CLOSS_FN(gaussian_nll_loss_point)(EW_POINT_ARGS)
 {
     const CLOSS_T d = x[j] - y[j], s = a < p0 ? p0 : a;
-    const CLOSS_T ls = log(s);
+    const CLOSS_T ls = log(s), q = 1 / s; /* the one division */
     EW_POINT r;
     r.outside = a < 0;
-    r.v = !r.outside ? (CLOSS_T)0.5 * (ls + d * d / s) : (CLOSS_T)NAN;
+    r.g = d * q;
+    r.v = !r.outside ? (CLOSS_T)0.5 * (ls + d * r.g) : (CLOSS_T)NAN;
     if (p1 != 0) r.v += (CLOSS_T)(0.5 * EW_LOG_2PI);
-    r.g = d / s;
-    r.ga = (CLOSS_T)0.5 * (1 / s - d * d / (s * s));
+    r.ga = (CLOSS_T)0.5 * (q - r.g * r.g);
     return r;
 }
 
@@ -563,7 +576,7 @@ CLOSS_BLOCK_KERNEL(CLOSS_FN(ew_weight_grad_go), return CLOSS_FN(ew_weight_body)(
  * with a domain also sum, so that a NaN sum makes the driver look for elements
  * outside it. The _y kernels also write the target's gradient. */
 #define EW_KERNEL(name, aux, traits, A, variant, ...)                                       \
-    CLOSS_BLOCK_KERNEL(CLOSS_FN(name##_##variant##_a##A),                                   \
+    CLOSS_BLOCK_KERNEL_IF_COMPUTE(((traits) & EW_EXP), CLOSS_FN(name##_##variant##_a##A),   \
         return CLOSS_FN(ew_body)(EW_KIND(name), EW_DIFF_AUX(aux), c, b, e, A, __VA_ARGS__);)
 /* The gradient kernels, without (Y = 0) and with (Y = 1, names _y) the target's. */
 #define EW_GRAD_KERNELS(name, aux, traits, A, Y, y)                                       \
