@@ -237,6 +237,7 @@ lane_multi_margin = functools.partial(_core.rowwise_value, _core.ROWWISE["multi_
 lane_multilabel_margin = functools.partial(_core.rowwise_value,
                                            _core.ROWWISE["multilabel_margin_loss"])
 lane_ctc = _core.ctc_value
+lane_pointwise = _core.pointwise_lane
 
 
 # --------------------------------------------------------------------------- calls

@@ -261,6 +261,75 @@ def pointwise(int kind, int op, x, y, w, aux, double p0, double p1, double p2, i
     check(st)
 
 
+cdef inline bint same_array(object a, object x, int ty) noexcept:
+    """a is None, or a kernel array of x's type and shape (the element-wise lane)."""
+    if a is None:
+        return True
+    cdef int nd = cnp.PyArray_NDIM(<cnp.ndarray>x)
+    if not kernel_array(a, ty, nd):
+        return False
+    cdef int k
+    for k in range(nd):
+        if cnp.PyArray_DIM(<cnp.ndarray>a, k) != cnp.PyArray_DIM(<cnp.ndarray>x, k):
+            return False
+    return True
+
+
+cdef inline bint overlaps(object a, object b) noexcept:
+    """Two C-contiguous arrays (b may be None) share memory."""
+    if b is None:
+        return False
+    cdef char *pa = <char *>cnp.PyArray_DATA(<cnp.ndarray>a)
+    cdef char *pb = <char *>cnp.PyArray_DATA(<cnp.ndarray>b)
+    return (pa < pb + cnp.PyArray_NBYTES(<cnp.ndarray>b)
+            and pb < pa + cnp.PyArray_NBYTES(<cnp.ndarray>a))
+
+
+def pointwise_lane(int kind, x, y, w, aux, p0, p1, p2, reduction, bint fused=False, out=None):
+    """The lane of an element-wise loss's value (fused: value and input gradient, into
+    out when given) when x, y, w and aux (None: absent) are kernel arrays of one
+    float type and one shape with elements, the parameters plain numbers and the
+    reduction plain: the value, or (value, gradient); None otherwise, or when the
+    kernel refuses the call (its general path then raises the error)."""
+    cdef int r = plain_reduction(reduction)
+    if r < 0 or not cnp.PyArray_CheckExact(x) or not (is_real(p0) and is_real(p1) and is_real(p2)):
+        return None
+    cdef int ty = cnp.PyArray_TYPE(<cnp.ndarray>x)
+    cdef int nd = cnp.PyArray_NDIM(<cnp.ndarray>x)
+    if not ((ty == F32 or ty == F64) and kernel_array(x, ty, nd) and same_array(y, x, ty)
+            and y is not None and same_array(w, x, ty) and same_array(aux, x, ty)):
+        return None
+    cdef closs_elementwise_args a
+    a.n = cnp.PyArray_SIZE(<cnp.ndarray>x)
+    if a.n == 0 or not 0 <= kind < closs_elementwise_count:
+        return None
+    if out is not None and not (same_array(out, x, ty) and not overlaps(out, x)
+                                and not overlaps(out, y) and not overlaps(out, w)
+                                and not overlaps(out, aux)
+                                and cnp.PyArray_ISWRITEABLE(<cnp.ndarray>out)):
+        return None
+    if r == CLOSS_REDUCTION_NONE:
+        value = cnp.PyArray_EMPTY(nd, cnp.PyArray_DIMS(<cnp.ndarray>x), ty, 0)
+    else:
+        value = lane_buffer(ty, r, a.n)
+    g = None
+    if fused:
+        g = out if out is not None else cnp.PyArray_EMPTY(nd, cnp.PyArray_DIMS(<cnp.ndarray>x), ty, 0)
+    a.input, a.target, a.weight, a.aux = pointer(x), pointer(y), pointer(w), pointer(aux)
+    a.out, a.grad_output, a.grad_input = pointer(value), NULL, pointer(g)
+    a.grad_aux, a.hess, a.grad_target, a.grad_weight = NULL, NULL, NULL, NULL
+    a.p0, a.p1, a.p2 = p0, p1, p2
+    a.reduction = <closs_reduction>r
+    cdef closs_status st
+    cdef closs_op op = CLOSS_OP_FUSED if fused else CLOSS_OP_FORWARD
+    with nogil:
+        st = closs_elementwise_call(CLOSS_F64 if ty == F64 else CLOSS_F32, kind, op, &a)
+    if st != CLOSS_OK:
+        return None
+    v = lane_result(ty, r, value)
+    return (v, g) if fused else v
+
+
 # ------------------------------------------------------------------ row-wise
 
 

@@ -18,6 +18,56 @@ from closs._typing import Array, ArrayLike, Reduced, Scalar, Value
 from closs._errors import DomainError, DTypeError, ParameterError, ShapeError
 
 
+# The element-wise lane: a call whose arrays are already in the kernel's form (exact
+# C-contiguous native ndarrays of one float dtype and one shape, no broadcasting),
+# with plain parameters and reduction, goes straight to C (closs._core.pointwise_lane);
+# anything else, or any status but OK, takes the general path (the _*_call
+# preparers), which normalises the arguments and makes every error message. Each
+# loss's _*_lane gives the lane's arguments: (kind, input, target, weight, aux, p0,
+# p1, p2); its Module uses it too.
+_EW = _api._core.POINTWISE
+
+
+def _lane_value(spec, reduction, size_average=None, reduce=None):
+    """The lane's value of spec (a _*_lane's tuple), or None: the general path."""
+    if size_average is not None or reduce is not None:
+        return None
+    return _api.lane_pointwise(*spec, reduction)
+
+
+def _l1_lane(input, target, weight=None):
+    return _EW["l1_loss"], input, target, weight, None, 0.0, 0.0, 0.0
+
+
+def _mse_lane(input, target, weight=None):
+    return _EW["mse_loss"], input, target, weight, None, 0.0, 0.0, 0.0
+
+
+def _smooth_l1_lane(input, target, beta=1.0):
+    return _EW["smooth_l1_loss"], input, target, None, None, beta, 0.0, 0.0
+
+
+def _huber_lane(input, target, delta=1.0, weight=None):
+    return _EW["huber_loss"], input, target, weight, None, delta, 0.0, 0.0
+
+
+def _bce_lane(input, target, weight=None):
+    return _EW["binary_cross_entropy"], input, target, weight, None, 0.0, 0.0, 0.0
+
+
+def _bce_logits_lane(input, target, weight=None, pos_weight=None):
+    return (_EW["binary_cross_entropy_with_logits"], input, target, weight, pos_weight,
+            0.0, 0.0, 0.0)
+
+
+def _soft_margin_lane(input, target):
+    return _EW["soft_margin_loss"], input, target, None, None, 0.0, 0.0, 0.0
+
+
+def _hinge_embedding_lane(input, target, margin=1.0):
+    return _EW["hinge_embedding_loss"], input, target, None, None, margin, 0.0, 0.0
+
+
 def _l1_call(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     r = _api.reduction_code(reduction, size_average, reduce)
     return _api.pointwise("l1_loss", input, target, r, weight, mean_by="weight_sum")
@@ -67,6 +117,9 @@ def l1_loss(
 
     A weighted 'mean' divides by the sum of the weights (as torch does).
     """
+    v = _lane_value(_l1_lane(input, target, weight), reduction, size_average, reduce)
+    if v is not None:
+        return v
     return _l1_call(input, target, size_average, reduce, reduction, weight).value()
 
 
@@ -93,6 +146,9 @@ def mse_loss(
 
     A weighted 'mean' divides by the sum of the weights (as torch does).
     """
+    v = _lane_value(_mse_lane(input, target, weight), reduction, size_average, reduce)
+    if v is not None:
+        return v
     return _mse_call(input, target, size_average, reduce, reduction, weight).value()
 
 
@@ -116,6 +172,9 @@ def smooth_l1_loss(
     reduce: bool | None = None, reduction: str = "mean", beta: float = 1.0,
 ) -> Value:
     """0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta (d = input - target; beta=0 is L1)."""
+    v = _lane_value(_smooth_l1_lane(input, target, beta), reduction, size_average, reduce)
+    if v is not None:
+        return v
     return _smooth_l1_call(input, target, size_average, reduce, reduction, beta).value()
 
 
@@ -142,6 +201,9 @@ def huber_loss(
 
     A weighted 'mean' divides by the element count (as torch does).
     """
+    v = _lane_value(_huber_lane(input, target, delta, weight), reduction)
+    if v is not None:
+        return v
     return _huber_call(input, target, reduction, delta, weight).value()
 
 
@@ -395,6 +457,9 @@ def binary_cross_entropy(
     size_average: bool | None = None, reduce: bool | None = None, reduction: str = "mean",
 ) -> Value:
     """-w (y log x + (1 - y) log(1 - x)) for probabilities x, y in [0, 1]; logs clamped at -100."""
+    v = _lane_value(_bce_lane(input, target, weight), reduction, size_average, reduce)
+    if v is not None:
+        return v
     return _bce_call(input, target, weight, size_average, reduce, reduction).value()
 
 
@@ -423,6 +488,10 @@ def binary_cross_entropy_with_logits(
 ) -> Value:
     """-w (p y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))), stable for any logit x;
     pos_weight p broadcasts along the last (class) dimension."""
+    v = _lane_value(_bce_logits_lane(input, target, weight, pos_weight), reduction, size_average,
+                    reduce)
+    if v is not None:
+        return v
     return _bce_logits_call(input, target, weight, size_average, reduce, reduction,
                             pos_weight).value()
 
@@ -447,6 +516,9 @@ def soft_margin_loss(
     reduce: bool | None = None, reduction: str = "mean",
 ) -> Value:
     """log(1 + exp(-y x)) for labels y = +-1."""
+    v = _lane_value(_soft_margin_lane(input, target), reduction, size_average, reduce)
+    if v is not None:
+        return v
     return _soft_margin_call(input, target, size_average, reduce, reduction).value()
 
 
@@ -494,6 +566,9 @@ def hinge_embedding_loss(
     reduce: bool | None = None, reduction: str = "mean",
 ) -> Value:
     """x where y = 1, max(0, margin - x) where y = -1 (labels of other values get both)."""
+    v = _lane_value(_hinge_embedding_lane(input, target, margin), reduction, size_average, reduce)
+    if v is not None:
+        return v
     return _hinge_embedding_call(input, target, margin, size_average, reduce, reduction).value()
 
 

@@ -77,7 +77,17 @@ class _Loss(Generic[G]):
     def _prepare(self, *args: Any) -> Any:
         raise NotImplementedError
 
+    # The element-wise losses' lane (closs.functional's _*_lane for this Module's
+    # options): forward and value_and_grad on arguments in the kernel's form go
+    # straight to C, and the call that backward needs is prepared when it is asked.
+    _lane: Callable[..., Any] | None = None
+
     def forward(self, *args: ArrayLike, **kwargs: Any) -> Value:
+        if self._lane is not None:
+            v = _api.lane_pointwise(*self._lane(*args, **kwargs), self.reduction)
+            if v is not None:
+                self._last = _Deferred(self, args, kwargs)
+                return v
         call = self._prepare(*args, **kwargs)
         self._last = call
         return call.value()
@@ -134,6 +144,11 @@ class _Loss(Generic[G]):
                        wrt: str | Sequence[str] | None = None, **kwargs: Any) -> Any:
         """The loss and its gradient(s) in one fused pass (grad_output = ones); wrt and
         out as backward's."""
+        if self._lane is not None and wrt is None:
+            r = _api.lane_pointwise(*self._lane(*args, **kwargs), self.reduction, True, out)
+            if r is not None:
+                self._last = _Deferred(self, args, kwargs)
+                return r
         call = self._prepare(*args, **kwargs)
         self._last = call
         return call.value_and_grad(out, wrt)
@@ -143,6 +158,24 @@ class _Loss(Generic[G]):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.extra_repr()})"
+
+
+class _Deferred:
+    """The last forward of a Module that took the lane: its call, prepared when a
+    gradient is first asked, from the Module's options at forward time."""
+
+    __slots__ = ("module", "args", "kwargs", "call")
+
+    def __init__(self, module: _Loss[Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        snapshot = object.__new__(type(module))
+        snapshot.__dict__.update(module.__dict__)
+        snapshot._last = None
+        self.module, self.args, self.kwargs, self.call = snapshot, args, kwargs, None
+
+    def grad(self, grad_output: Any, out: Any, wrt: Any) -> Any:
+        if self.call is None:
+            self.call = self.module._prepare(*self.args, **self.kwargs)
+        return self.call.grad(grad_output, out, wrt)
 
 
 class _SecondOrder:
@@ -179,11 +212,13 @@ class _SecondOrder:
 
 
 class L1Loss(_SecondOrder, _Loss[Array]):
+    _lane = staticmethod(F._l1_lane)
     def _prepare(self, input, target, weight=None):
         return F._l1_call(input, target, reduction=self.reduction, weight=weight)
 
 
 class MSELoss(_SecondOrder, _Loss[Array]):
+    _lane = staticmethod(F._mse_lane)
     def _prepare(self, input, target, weight=None):
         return F._mse_call(input, target, reduction=self.reduction, weight=weight)
 
@@ -197,6 +232,9 @@ class SmoothL1Loss(_SecondOrder, _Loss[Array]):
     def _prepare(self, input, target):
         return F._smooth_l1_call(input, target, reduction=self.reduction, beta=self.beta)
 
+    def _lane(self, input, target):
+        return F._smooth_l1_lane(input, target, self.beta)
+
     def extra_repr(self) -> str:
         return f"reduction={self.reduction!r}, beta={self.beta}"
 
@@ -209,6 +247,9 @@ class HuberLoss(_SecondOrder, _Loss[Array]):
 
     def _prepare(self, input, target, weight=None):
         return F._huber_call(input, target, reduction=self.reduction, delta=self.delta, weight=weight)
+
+    def _lane(self, input, target, weight=None):
+        return F._huber_lane(input, target, self.delta, weight)
 
     def extra_repr(self) -> str:
         return f"reduction={self.reduction!r}, delta={self.delta}"
@@ -260,6 +301,9 @@ class BCELoss(_SecondOrder, _WeightedLoss):
     def _prepare(self, input, target):
         return F._bce_call(input, target, self.weight, reduction=self.reduction)
 
+    def _lane(self, input, target):
+        return F._bce_lane(input, target, self.weight)
+
 
 class BCEWithLogitsLoss(_SecondOrder, _WeightedLoss):
     def __init__(self, weight: ArrayLike | None = None, size_average: bool | None = None,
@@ -272,8 +316,12 @@ class BCEWithLogitsLoss(_SecondOrder, _WeightedLoss):
         return F._bce_logits_call(input, target, self.weight, reduction=self.reduction,
                                   pos_weight=self.pos_weight)
 
+    def _lane(self, input, target):
+        return F._bce_logits_lane(input, target, self.weight, self.pos_weight)
+
 
 class SoftMarginLoss(_SecondOrder, _Loss[Array]):
+    _lane = staticmethod(F._soft_margin_lane)
     def _prepare(self, input, target):
         return F._soft_margin_call(input, target, reduction=self.reduction)
 
@@ -292,6 +340,9 @@ class HingeEmbeddingLoss(_SecondOrder, _Loss[Array]):
 
     def _prepare(self, input, target):
         return F._hinge_embedding_call(input, target, self.margin, reduction=self.reduction)
+
+    def _lane(self, input, target):
+        return F._hinge_embedding_lane(input, target, self.margin)
 
     def extra_repr(self) -> str:
         return f"margin={self.margin}, reduction={self.reduction!r}"

@@ -239,3 +239,116 @@ def test_ctc_lane_leaves_the_rest():
     with pytest.raises(IndexError, match="out of bounds"):
         F.ctc_loss(lp, targets + 5, il, tl)
     assert_same(F.ctc_loss(lp, targets, il.tolist(), tl), F.ctc_loss(lp, targets, il, tl))
+
+
+# ----------------------------------------------------------------- element-wise lane
+
+EW_CASES = [  # (functional name, Module, general preparer, positional options, kwargs)
+    ("l1_loss", "L1Loss", {}, {}),
+    ("l1_loss", "L1Loss", {"weight": True}, {}),
+    ("mse_loss", "MSELoss", {}, {}),
+    ("mse_loss", "MSELoss", {"weight": True}, {}),
+    ("smooth_l1_loss", "SmoothL1Loss", {"beta": 0.5}, {"beta": 0.5}),
+    ("smooth_l1_loss", "SmoothL1Loss", {"beta": 0.0}, {"beta": 0.0}),
+    ("huber_loss", "HuberLoss", {"delta": 0.7, "weight": True}, {"delta": 0.7}),
+    ("binary_cross_entropy", "BCELoss", {"weight": True}, {"weight": True}),
+    ("binary_cross_entropy_with_logits", "BCEWithLogitsLoss",
+     {"weight": True, "pos_weight": True}, {"weight": True, "pos_weight": True}),
+    ("soft_margin_loss", "SoftMarginLoss", {}, {}),
+    ("hinge_embedding_loss", "HingeEmbeddingLoss", {"margin": 0.3}, {"margin": 0.3}),
+]
+
+
+def ew_args(name, dtype, shape=(4, 6), seed=3):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(shape).astype(dtype)
+    if name == "binary_cross_entropy":
+        x = rng.uniform(0.05, 0.95, shape).astype(dtype)
+    y = rng.uniform(0, 1, shape).astype(dtype)
+    if name in ("soft_margin_loss", "hinge_embedding_loss"):
+        y = np.where(rng.standard_normal(shape) > 0, 1.0, -1.0).astype(dtype)
+    w = rng.uniform(0.5, 2, shape).astype(dtype)
+    return x, y, w
+
+
+def ew_options(opts, w):
+    return {k: (w if v is True else v) for k, v in opts.items()}
+
+
+@DTYPES
+@REDUCTIONS
+@pytest.mark.parametrize("name,module,fopts,mopts", EW_CASES, ids=lambda v: str(v))
+def test_elementwise_lane_is_the_general_path(name, module, fopts, mopts, reduction, dtype):
+    """Functional value, Module forward and value_and_grad (with and without out=) in
+    the lane give the general path's bits; backward after a lane forward is the
+    general call's gradient, with the options of forward time."""
+    import closs.nn as nn
+    x, y, w = ew_args(name, dtype)
+    fkw = ew_options(fopts, w)
+    lane = _api.lane_pointwise(*getattr(F, "_" + {"binary_cross_entropy": "bce",
+                                                   "binary_cross_entropy_with_logits": "bce_logits",
+                                                   }.get(name, name.replace("_loss", ""))
+                                        + "_lane")(x, y, **fkw), reduction)
+    assert lane is not None
+    call = getattr(F, "_" + {"binary_cross_entropy": "bce",
+                             "binary_cross_entropy_with_logits": "bce_logits"}.get(
+                                 name, name.replace("_loss", "")) + "_call")
+    ref = call(x, y, reduction=reduction, **fkw)
+    assert_same(getattr(F, name)(x, y, reduction=reduction, **fkw), ref.value())
+    mkw = ew_options(mopts, w)
+    fwd = {"weight": w} if "weight" in fopts and "weight" not in mopts else {}
+    m = getattr(nn, module)(reduction=reduction, **mkw)
+    ref_v, ref_g = ref.value_and_grad()
+    v, g = m.value_and_grad(x, y, **fwd)
+    assert_same(v, ref_v)
+    assert_same(g, ref_g)
+    buf = np.full_like(x, np.nan)
+    v, g = m.value_and_grad(x, y, out=buf, **fwd)
+    assert g is buf
+    assert_same(v, ref_v)
+    assert_same(g, ref_g)
+    assert_same(m(x, y, **fwd), ref.value())
+    m.reduction = "sum"  # after forward: backward keeps forward's options
+    assert_same(m.backward(), ref.grad())
+    if reduction == "none":
+        go = np.random.default_rng(1).uniform(0.5, 2, x.shape).astype(dtype)
+        m.reduction = reduction
+        m(x, y, **fwd)
+        assert_same(m.backward(go), ref.grad(go))
+
+
+def test_elementwise_lane_takes_only_the_kernel_form():
+    """Other dtypes, layouts, shapes, broadcasting, parameter types, reductions and
+    bad values leave the lane (None) and reach the general path and its errors."""
+    x, y, w = ew_args("mse_loss", np.float32)
+    K = _core.POINTWISE["mse_loss"]
+    lane = _api.lane_pointwise
+    assert lane(K, x, y, None, None, 0.0, 0.0, 0.0, "mean") is not None
+    for bad in (x.astype(np.float64), np.asfortranarray(x), x[:, ::2], x.reshape(-1),
+                x[None], x.tolist(), x.astype(">f4"), x[:0]):
+        assert lane(K, bad, y, None, None, 0.0, 0.0, 0.0, "mean") is None
+        assert lane(K, x, bad, None, None, 0.0, 0.0, 0.0, "mean") is None
+        assert lane(K, x, y, bad, None, 0.0, 0.0, 0.0, "mean") is None
+    assert lane(K, x, y[:1], None, None, 0.0, 0.0, 0.0, "mean") is None  # broadcast
+    assert lane(K, x, y, None, None, np.float64(0.0), 0.0, 0.0, "mean") is None
+    assert lane(K, x, y, None, None, 0.0, 0.0, 0.0, "batchmean") is None
+    assert lane(K, x, None, None, None, 0.0, 0.0, 0.0, "mean") is None
+    H = _core.POINTWISE["huber_loss"]
+    assert lane(H, x, y, None, None, -1.0, 0.0, 0.0, "mean") is None  # C refuses
+    with pytest.raises(Exception, match="non-positive"):
+        F.huber_loss(x, y, delta=-1.0)
+    B = _core.POINTWISE["binary_cross_entropy"]
+    assert lane(B, x + 2, y, None, None, 0.0, 0.0, 0.0, "mean") is None  # outside [0, 1]
+    with pytest.raises(Exception, match="between 0 and 1"):
+        F.binary_cross_entropy(x + 2, y)
+    # out= that overlaps an input, is read-only or of another form: the general path
+    for out in (x, y, np.empty_like(x, dtype=np.float64), np.empty((4, 6), np.float32, "F")):
+        assert lane(K, x, y, None, None, 0.0, 0.0, 0.0, "mean", True, out) is None
+    ro = np.empty_like(x)
+    ro.flags.writeable = False
+    assert lane(K, x, y, None, None, 0.0, 0.0, 0.0, "mean", True, ro) is None
+    import closs.nn as nn
+    m = nn.MSELoss()
+    xx = x.copy()
+    v, g = m.value_and_grad(xx, y, out=xx)  # aliasing: the general path's right answer
+    np.testing.assert_allclose(g, 2 * (x - y) / x.size, rtol=1e-6)
