@@ -1,7 +1,8 @@
-/* tools/ew_kernel_bench.c: the element-wise family's transcendental losses
- * against mse_loss through the C API alone (no Python), 1 thread, float32 or
- * float64, 'mean', fused value and gradient and forward; medians of many
- * repetitions, side by side in one process. Issue 19's memory-floor ratio.
+/* tools/ew_kernel_bench.c: the element-wise family's transcendental losses, and
+ * cross_entropy and nll_loss with few classes (n elements: n / C rows), against
+ * mse_loss through the C API alone (no Python), 1 thread, float32, 'mean', fused
+ * value and gradient and forward; medians of many repetitions, side by side in
+ * one process. Issue 19's memory-floor ratios.
  *   cc -O2 tools/ew_kernel_bench.c -Isrc/closs -Ibuild/c -Lbuild/c -lcloss -o ewb
  *   OMP_NUM_THREADS=1 LD_LIBRARY_PATH=build/c ./ewb [n] [reps]  */
 #include <stdio.h>
@@ -77,6 +78,40 @@ int main(int argc, char **argv)
         const double fw = 1e3 * t[k][0][reps / 2], fu = 1e3 * t[k][1][reps / 2];
         if (k == MSE) mse_fused = fu;
         printf("%-22s forward %8.3f  fused %8.3f  (%.2fx)\n", names[k], fw, fu, fu / mse_fused);
+    }
+    /* cross_entropy and nll_loss, n / C rows of C classes */
+    const int classes[3] = {2, 3, 10};
+    int64_t *lab = malloc(sizeof(int64_t) * (size_t)n);
+    static double tc[3][4][200];
+    for (int r = 0; r < reps && r < 200; ++r)
+        for (int q = 0; q < 3; ++q) {
+            const int64_t C = classes[q], rows = n / C;
+            for (int64_t i = 0; i < rows; ++i) lab[i] = (i * 7 + r) % C;
+            for (int f = 0; f < 4; ++f) {
+                const double t0 = now();
+                if (f == 0)
+                    closs_cross_entropy_f32(rows, C, 1, a[0], lab, NULL, -100, 0.0,
+                                            CLOSS_REDUCTION_MEAN, out);
+                else if (f == 1)
+                    closs_cross_entropy_fused_f32(rows, C, 1, a[0], lab, NULL, -100, 0.0,
+                                                  CLOSS_REDUCTION_MEAN, out, g);
+                else if (f == 2)
+                    closs_nll_loss_f32(rows, C, 1, a[0], lab, NULL, -100, CLOSS_REDUCTION_MEAN, out);
+                else
+                    closs_nll_loss_fused_f32(rows, C, 1, a[0], lab, NULL, -100,
+                                             CLOSS_REDUCTION_MEAN, out, g);
+                tc[q][f][r] = now() - t0;
+            }
+        }
+    for (int q = 0; q < 3; ++q) {
+        double m[4];
+        for (int f = 0; f < 4; ++f) {
+            qsort(tc[q][f], reps, sizeof(double), cmp);
+            m[f] = 1e3 * tc[q][f][reps / 2];
+        }
+        printf("cross_entropy C=%-2d     forward %8.3f  fused %8.3f  (%.2fx)   nll_loss forward "
+               "%8.3f  fused %8.3f  (%.2fx)\n", classes[q], m[0], m[1], m[1] / mse_fused, m[2],
+               m[3], m[3] / mse_fused);
     }
     return 0;
 }
