@@ -98,8 +98,11 @@ def test_every_loss_against_the_in_memory_call(key, i):
             full = getattr(closs.functional, loss.name)(*args, **options, reduction=reduction)
             got = lazy.compute(scheduler="threads")
             assert got.dtype == np.asarray(full).dtype and got.shape == np.shape(full)
-            if reduction == "none":  # a vector loop or its remainder: an ulp apart
-                np.testing.assert_allclose(got, full, rtol=4e-16, atol=1e-300)
+            if reduction == "none":
+                # an element in a vector loop or in its remainder: libmvec's exp/log
+                # (within 4 ulp, FMA in the x86-64-v4 copies) or libm's scalar ones,
+                # a few ulp apart (9e-16 seen at 4.7e-16)
+                np.testing.assert_allclose(got, full, rtol=2e-15, atol=1e-300)
                 assert lazy.chunks[0] == (dargs[0].chunks[1] if loss.name == "ctc_loss"
                                           else dargs[0].chunks[0])
             else:
