@@ -323,7 +323,7 @@ def pointwise_lane(int kind, x, y, w, aux, p0, p1, p2, reduction, bint fused=Fal
     cdef closs_status st
     cdef closs_op op = CLOSS_OP_FUSED if fused else CLOSS_OP_FORWARD
     with nogil:
-        st = closs_elementwise_call(CLOSS_F64 if ty == F64 else CLOSS_F32, kind, op, &a)
+        st = closs_elementwise_call(kernel_dtype(ty), kind, op, &a)
     if st != CLOSS_OK:
         return None
     v = lane_result(ty, r, value)
