@@ -154,7 +154,7 @@ static closs_status prepare(int kind, const closs_rowwise_args *a, int out_given
     CLOSS_REQUIRE(out_given, CLOSS_ERR_NULL_POINTER);
 
     const rowwise_ctx init = {a->d, {a->x0, a->x1, a->x2}, a->y, a->idx, a->w, NULL, NULL,
-                              {NULL, NULL, NULL}, {a->p0, a->p1, a->p2, a->p3}, 1.0};
+                              {NULL, NULL, NULL}, {a->p0, a->p1, a->p2, a->p3}, 1.0, NULL};
     *c = init;
     if (want_g) {
         for (int j = 0; j < t->nx; ++j) c->g[j] = g[j];
