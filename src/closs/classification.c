@@ -90,7 +90,7 @@ typedef struct closs_cl_ctx {
 typedef struct closs_cl_kernels {
     closs_sums_fn targets;                   /* validation and weight sum only */
     closs_sums_fn none;                      /* nothing: zero sums */
-    closs_sums_fn nll[3];
+    closs_sums_fn nll[2][3];                 /* [s == 1] */
     closs_sums_fn rows[CL_NVARIANTS][3];     /* s == 1 */
     closs_sums_fn tiles[CL_NVARIANTS][3];    /* s > 1 */
     closs_sums_fn few[CL_U_PROB][3];         /* s == 1, c <= CL_FEW, class indices */
@@ -256,7 +256,7 @@ static closs_status cl_run(closs_dtype dtype, int kind, closs_op op,
         fn = kind == CLOSS_CLASSIFICATION_nll_loss ? k->gh_nll
                                                    : k->gh[a->s > 1 || a->c < CL_GH_VECTOR_MIN][u];
     } else if (kind == CLOSS_CLASSIFICATION_nll_loss) {
-        fn = k->nll[op];
+        fn = k->nll[a->s == 1][op];
         parallel_min = CLOSS_STREAM_PARALLEL_MIN;
         if (!want_g) {
             unit = 1; /* a gather: one element per position */

@@ -584,18 +584,18 @@ CLOSS_INLINE void CL_FN(lanes_put)(const double v[CL_L], CLOSS_T *restrict out,
         for (int k = 0; k < CL_L; ++k) acc[k] += v[k];
 }
 
-/* The gradient's scale of CL_L positions (as grad_scale): go[k], or c->gscale
- * without go, 0 where not kept. */
+/* The gradient's scale of CL_L positions (as grad_scale, in CLOSS_T): go[k], or
+ * c->gscale without go, 0 where not kept. */
 CLOSS_INLINE void CL_FN(lanes_scale)(const closs_cl_ctx *c, const CLOSS_T *restrict go,
-                                     const int kept[CL_L], double r[CL_L])
+                                     const int kept[CL_L], CLOSS_T r[CL_L])
 {
+    const CLOSS_T gs = (CLOSS_T)c->gscale;
     if (go) /* the load unconditional, the lanes not kept replaced by bits: see online() */
 #pragma omp simd
-        for (int k = 0; k < CL_L; ++k)
-            r[k] = (double)CL_FN(pick)(go[k], kept[k] ? (CL_UINT)-1 : 0, 0);
+        for (int k = 0; k < CL_L; ++k) r[k] = CL_FN(pick)(go[k], kept[k] ? (CL_UINT)-1 : 0, 0);
     else
 #pragma omp simd
-        for (int k = 0; k < CL_L; ++k) r[k] = kept[k] ? c->gscale : 0.0;
+        for (int k = 0; k < CL_L; ++k) r[k] = kept[k] ? gs : 0;
 }
 
 /* xt[j][k] = x[k c + j] (to) or back (!to), with c a constant in each case of
@@ -658,43 +658,61 @@ CLOSS_INLINE void CL_FN(few_group)(const closs_cl_ctx *c, const CLOSS_T *restric
     for (int64_t j = 0; j < C; ++j)
 #pragma omp simd
         for (int k = 0; k < CL_L; ++k) m[k] = xt[j][k] > m[k] ? xt[j][k] : m[k];
-    double sum[CL_L] = {0}, dot[CL_L] = {0};
-    CLOSS_T xtv[CL_L] = {0};
+    /* In CLOSS_T, with nothing lost to cancellation: log sum = log1p(q), q the sum
+     * of the exponentials but the max's 1 (those below 1, and the count of 1s less
+     * one), log1p(q) = log(1 + q) + (q - ((1 + q) - 1)) / (1 + q) (the rounding of
+     * 1 + q corrected to first order: exact where 1 + q rounds to 1); d_t = m - x_t
+     * and dm = sum_j u_j (m - x_j) (terms >= 0), so that the loss is
+     *   a (d_t + log sum) + b (wtotal log sum + dm)    (lse - x_j = m - x_j + log sum),
+     * within a few ulp of CLOSS_T however small. */
+    CLOSS_T q[CL_L] = {0}, ones[CL_L] = {0}, dm[CL_L] = {0}, dt[CL_L] = {0};
     for (int32_t j = 0; j < (int32_t)C; ++j) {
         const CLOSS_T uj = CL_FN(dense)(u, CL_HAS_W(u) ? w[j] : 0, 0, keep, eps_c);
 #pragma omp simd
         for (int k = 0; k < CL_L; ++k) {
             const CLOSS_T v = xt[j][k], ev = CL_EXP(v - m[k]);
             if (want_v) {
-                if (u != CL_U_ONEHOT) dot[k] += (double)uj * (double)v;
-                xtv[k] = tt[k] == j ? v : xtv[k]; /* x_t */
+                if (u != CL_U_ONEHOT) dm[k] += uj * (m[k] - v);
+                dt[k] = tt[k] == j ? m[k] - v : dt[k];
             }
             xt[j][k] = ev;
-            sum[k] += (double)ev;
+            const CLOSS_T one = ev == 1 ? 1 : 0; /* not `ev == 1 ? 0 : ev`: GCC 12 leaves that a branch */
+            q[k] += ev - one;
+            ones[k] += one;
         }
     }
+    CLOSS_T inv[CL_L];
+#pragma omp simd
+    for (int k = 0; k < CL_L; ++k) {
+        q[k] += ones[k] - 1;
+        inv[k] = 1 / (1 + q[k]);
+    }
     if (want_v) {
+        const CLOSS_T wtotal = (CLOSS_T)c->wtotal;
         double v[CL_L];
 #pragma omp simd
         for (int k = 0; k < CL_L; ++k) {
-            const double a = c->keep * wt[k], b = kept[k] ? c->eps_c : 0.0;
-            const double lse = (double)m[k] + closs_log_f64(sum[k]);
-            double vk = a * (lse - (double)xtv[k]);
-            if (u != CL_U_ONEHOT) vk += b * (c->wtotal * lse - dot[k]);
-            v[k] = kept[k] ? vk : 0.0;
+            const CLOSS_T s1 = 1 + q[k], a = (CLOSS_T)(c->keep * wt[k]);
+            const CLOSS_T ls = CLOSS_FN(closs_log)(s1) + (q[k] - (s1 - 1)) * inv[k];
+            CLOSS_T vk = a * (dt[k] + ls);
+            if (u != CL_U_ONEHOT) vk += eps_c * (wtotal * ls + dm[k]);
+            v[k] = kept[k] ? (double)vk : 0.0;
         }
         CL_FN(lanes_put)(v, out, acc);
     }
     if (!want_g) return;
-    CLOSS_T kk[CL_L], rb[CL_L], ra[CL_L];
-    double r[CL_L];
+    /* the scales in CLOSS_T: r = grad_output (go[k], or gscale; 0 where not kept),
+     * ra = r a, rb = r b, kk = r (a + b wtotal) / sum */
+    const CLOSS_T keep_t = (CLOSS_T)c->keep;
+    const CLOSS_T bw = u != CL_U_ONEHOT ? eps_c * (CLOSS_T)c->wtotal : 0;
+    CLOSS_T r[CL_L], kk[CL_L], rb[CL_L], ra[CL_L];
     CL_FN(lanes_scale)(c, go, kept, r);
 #pragma omp simd
     for (int k = 0; k < CL_L; ++k) {
-        const double a = c->keep * wt[k], b = kept[k] ? c->eps_c : 0.0;
-        kk[k] = (CLOSS_T)(r[k] * (a + (u != CL_U_ONEHOT ? b * c->wtotal : 0.0)) / sum[k]);
-        rb[k] = (CLOSS_T)(r[k] * b);
-        ra[k] = (CLOSS_T)(r[k] * a);
+        const CLOSS_T ka = r[k] * (keep_t * (CLOSS_T)wt[k]);
+        kk[k] = (ka + r[k] * bw) * inv[k];
+        rb[k] = r[k] * eps_c;
+        ra[k] = ka;
     }
     for (int32_t j = 0; j < (int32_t)C; ++j) {
         const CLOSS_T wj = CL_HAS_W(u) ? w[j] : 0;
@@ -790,6 +808,54 @@ CLOSS_INLINE void CL_FN(nll)(const void *ctx, int64_t b, int64_t e, double *sums
     sums[CL_SUM_LOSS] = lsum;
     sums[CL_SUM_WEIGHT] = wsum;
     sums[CL_SUM_BAD] = bad;
+}
+
+/* nll_loss on rows (s == 1), CL_L positions at a time: the targets as lanes
+ * (lanes_targets), the values -w_t x_t by a gather, and the group's gradient
+ * rows written once, while in cache: zeros, then -scale w_t at the target
+ * classes (a memset of the block, then a scatter, read the gradient back from
+ * memory). The last positions of the block, fewer than CL_L, run nll(). */
+CLOSS_INLINE void CL_FN(nll_rows)(const void *ctx, int64_t b, int64_t e, double *sums,
+                                  const int want_v, const int want_g)
+{
+    const closs_cl_ctx *c = (const closs_cl_ctx *)ctx;
+    const int64_t C = c->c;
+    const CLOSS_T *restrict go = (const CLOSS_T *)c->go;
+    CLOSS_T *restrict out = (CLOSS_T *)c->out;
+    double acc[CL_L] = {0}, wacc[CL_L] = {0}, bad = 0.0;
+    int64_t p = b;
+    for (; p + CL_L <= e; p += CL_L) {
+        const CLOSS_T *restrict x = (const CLOSS_T *)c->x + p * C;
+        int32_t tt[CL_L];
+        int kept[CL_L];
+        double wt[CL_L];
+        CL_FN(lanes_targets)(c, c->t + p, tt, kept, wt, &bad);
+#pragma omp simd
+        for (int k = 0; k < CL_L; ++k) wacc[k] += wt[k];
+        if (want_v) {
+            double v[CL_L];
+#pragma omp simd
+            for (int k = 0; k < CL_L; ++k) { /* tt is in range: the load is unconditional */
+                const double xt = (double)x[k * C + tt[k]];
+                v[k] = kept[k] ? -wt[k] * xt : 0.0;
+            }
+            CL_FN(lanes_put)(v, out ? out + p : NULL, acc);
+        }
+        if (want_g) {
+            CLOSS_T *restrict gx = (CLOSS_T *)c->gx + p * C;
+            CLOSS_T r[CL_L], gv[CL_L];
+            CL_FN(lanes_scale)(c, go ? go + p : NULL, kept, r);
+#pragma omp simd
+            for (int k = 0; k < CL_L; ++k) gv[k] = kept[k] ? -(r[k] * (CLOSS_T)wt[k]) : 0;
+            for (int64_t j = 0; j < CL_L * C; ++j) gx[j] = 0;
+            for (int k = 0; k < CL_L; ++k) gx[k * C + tt[k]] = gv[k];
+        }
+    }
+    double tail[CL_NSUMS] = {0};
+    if (p < e) CL_FN(nll)(ctx, p, e, tail, want_v, want_g);
+    sums[CL_SUM_LOSS] = CL_FN(lanes_sum)(acc) + tail[CL_SUM_LOSS];
+    sums[CL_SUM_WEIGHT] = CL_FN(lanes_sum)(wacc) + tail[CL_SUM_WEIGHT];
+    sums[CL_SUM_BAD] = bad + tail[CL_SUM_BAD];
 }
 
 /* Validates the class indices and sums the weights of the kept ones, CL_L
@@ -979,11 +1045,15 @@ CL_KERNEL(gh_nll, gh, CL_U_ONEHOT, 1, 1)
 CL_KERNEL(nll_v, nll, 1, 0)
 CL_KERNEL(nll_g, nll, 0, 1)
 CL_KERNEL(nll_f, nll, 1, 1)
+CL_KERNEL(nll_rows_v, nll_rows, 1, 0)
+CL_KERNEL(nll_rows_g, nll_rows, 0, 1)
+CL_KERNEL(nll_rows_f, nll_rows, 1, 1)
 
 static const closs_cl_kernels CL_FN(kernels) = {
     .targets = CL_FN(targets),
     .none = CL_FN(nothing),
-    .nll = {CL_FN(nll_v), CL_FN(nll_g), CL_FN(nll_f)},
+    .nll = {{CL_FN(nll_v), CL_FN(nll_g), CL_FN(nll_f)},
+            {CL_FN(nll_rows_v), CL_FN(nll_rows_g), CL_FN(nll_rows_f)}},
     .few = {CL_TABLE(few, onehot), CL_TABLE(few, smooth), CL_TABLE(few, smooth_w)},
     .rows = {CL_TABLE(rows, onehot), CL_TABLE(rows, smooth), CL_TABLE(rows, smooth_w),
              CL_TABLE(rows, prob), CL_TABLE(rows, prob_w)},
