@@ -190,12 +190,18 @@ def set_threads(t, torch):
 # -------------------------------------------------------------------- contenders
 
 
+def default_grads(call):
+    """The gradients a call returns by default (wrt=None): the input's, and var's or
+    both inputs' where the loss has them; wrt="all" is --wrt's table."""
+    return [g for g in call.grads if g.default]
+
+
 def closs_fn(loss, op, args, options):
     """closs's call for op: functional forward, Module backward / fused into a buffer."""
     if op == "forward":
         return functools.partial(getattr(closs.functional, loss.name), *args, **options)
     call = loss.prepare(*args, reduction="mean", **options)
-    bufs = tuple(np.empty(g.shape, g.dtype) for g in call.grads)
+    bufs = tuple(np.empty(g.shape, g.dtype) for g in default_grads(call))
     out = bufs[0] if len(bufs) == 1 else bufs
     module = loss.module(**{k: v for k, v in options.items() if k in loss.module_options})
     fwd = {k: v for k, v in options.items() if k in loss.forward_options}
@@ -209,7 +215,7 @@ def grad_positions(loss, args, options):
     """The arguments torch differentiates: a registry entry may say (grad_args);
     by default, the first as many as closs returns gradients for."""
     call = loss.prepare(*args, reduction="mean", **options)
-    return getattr(loss, "grad_args", tuple(range(len(call.grads))))
+    return getattr(loss, "grad_args", tuple(range(len(default_grads(call)))))
 
 
 def torch_fn(torch, loss, op, args, options):
@@ -238,7 +244,7 @@ def bytes_moved(loss, op, args, options):
     moved = sum(a.nbytes for a in args if isinstance(a, np.ndarray))
     if op != "forward":
         call = loss.prepare(*args, reduction="mean", **options)
-        moved += sum(int(np.prod(g.shape)) * g.dtype.itemsize for g in call.grads)
+        moved += sum(int(np.prod(g.shape)) * g.dtype.itemsize for g in default_grads(call))
     return moved
 
 
