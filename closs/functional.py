@@ -68,6 +68,22 @@ def _hinge_embedding_lane(input, target, margin=1.0):
     return _EW["hinge_embedding_loss"], input, target, None, None, margin, 0.0, 0.0
 
 
+def _lane_flag(value):
+    """A bool option as the kernel's float parameter; None (the general path, which
+    raises or converts) for anything but a bool."""
+    return float(value) if type(value) is bool else None
+
+
+def _poisson_nll_lane(input, target, log_input=True, full=False, eps=1e-8):
+    return (_EW["poisson_nll_loss"], input, target, None, None, eps, _lane_flag(full),
+            _lane_flag(log_input))
+
+
+def _kl_div_lane(input, target, log_target=False):
+    """(Not for reduction='mean': that warns, on the general path.)"""
+    return _EW["kl_div"], input, target, None, None, _lane_flag(log_target), 0.0, 0.0
+
+
 def _l1_call(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     r = _api.reduction_code(reduction, size_average, reduce)
     return _api.pointwise("l1_loss", input, target, r, weight, mean_by="weight_sum")
@@ -624,6 +640,10 @@ def poisson_nll_loss(
     reduction: str = "mean",
 ) -> Value:
     """exp(x) - y x (log_input) or x - y log(x + eps); full adds Stirling's term where y > 1."""
+    v = _lane_value(_poisson_nll_lane(input, target, log_input, full, eps), reduction,
+                    size_average, reduce)
+    if v is not None:
+        return v
     return _poisson_nll_call(input, target, log_input, full, size_average, eps, reduce,
                              reduction).value()
 
@@ -649,6 +669,10 @@ def kl_div(
 ) -> Value:
     """y (log y - x) for log-probabilities x (y log-probabilities too with log_target);
     'batchmean' divides the sum by the batch size."""
+    if reduction != "mean":
+        v = _lane_value(_kl_div_lane(input, target, log_target), reduction, size_average, reduce)
+        if v is not None:
+            return v
     return _kl_div_call(input, target, size_average, reduce, reduction, log_target).value()
 
 

@@ -354,6 +354,9 @@ class PoissonNLLLoss(_SecondOrder, _Loss[Array]):
         super().__init__(size_average, reduce, reduction)
         self.log_input, self.full, self.eps = log_input, full, eps
 
+    def _lane(self, input, target):
+        return F._poisson_nll_lane(input, target, self.log_input, self.full, self.eps)
+
     def _prepare(self, input, target):
         return F._poisson_nll_call(input, target, self.log_input, self.full, eps=self.eps,
                                    reduction=self.reduction)
@@ -367,6 +370,14 @@ class KLDivLoss(_SecondOrder, _Loss[Array]):
                  reduction: str = "mean", log_target: bool = False) -> None:
         super().__init__(size_average, reduce, reduction)
         self.log_target = log_target
+
+    @property
+    def _lane(self):
+        # reduction='mean' warns, on the general path
+        return None if self.reduction == "mean" else self._kl_div_lane
+
+    def _kl_div_lane(self, input, target):
+        return F._kl_div_lane(input, target, self.log_target)
 
     def _prepare(self, input, target):
         return F._kl_div_call(input, target, reduction=self.reduction,

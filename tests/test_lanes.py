@@ -256,6 +256,12 @@ EW_CASES = [  # (functional name, Module, general preparer, positional options, 
      {"weight": True, "pos_weight": True}, {"weight": True, "pos_weight": True}),
     ("soft_margin_loss", "SoftMarginLoss", {}, {}),
     ("hinge_embedding_loss", "HingeEmbeddingLoss", {"margin": 0.3}, {"margin": 0.3}),
+    ("poisson_nll_loss", "PoissonNLLLoss", {}, {}),
+    ("poisson_nll_loss", "PoissonNLLLoss", {"full": True}, {"full": True}),
+    ("poisson_nll_loss", "PoissonNLLLoss", {"log_input": False, "eps": 1e-3},
+     {"log_input": False, "eps": 1e-3}),
+    ("kl_div", "KLDivLoss", {}, {}),
+    ("kl_div", "KLDivLoss", {"log_target": True}, {"log_target": True}),
 ]
 
 
@@ -267,12 +273,16 @@ def ew_args(name, dtype, shape=(4, 6), seed=3):
     y = rng.uniform(0, 1, shape).astype(dtype)
     if name in ("soft_margin_loss", "hinge_embedding_loss"):
         y = np.where(rng.standard_normal(shape) > 0, 1.0, -1.0).astype(dtype)
+    if name == "poisson_nll_loss":  # rates or log-rates (both positive here), counts
+        x = rng.uniform(0.1, 3, shape).astype(dtype)
+        y = rng.poisson(2.0, shape).astype(dtype)
     w = rng.uniform(0.5, 2, shape).astype(dtype)
     return x, y, w
 
 
 def ew_options(opts, w):
-    return {k: (w if v is True else v) for k, v in opts.items()}
+    """opts with the weight arrays (weight / pos_weight: True) made."""
+    return {k: (w if v is True and k in ("weight", "pos_weight") else v) for k, v in opts.items()}
 
 
 @DTYPES
