@@ -193,6 +193,11 @@ cdef inline void *pointer(object a) noexcept:
     return NULL if a is None else cnp.PyArray_DATA(<cnp.ndarray>a)
 
 
+cdef inline closs_dtype kernel_dtype(int ty) noexcept nogil:
+    """The C dtype of a float type (F32 or F64: float_type's or the lanes' checks)."""
+    return CLOSS_F64 if ty == F64 else CLOSS_F32
+
+
 # ------------------------------------------------------------------ library
 
 
@@ -254,10 +259,9 @@ def pointwise(int kind, int op, x, y, w, aux, double p0, double p1, double p2, i
     a.p0, a.p1, a.p2 = p0, p1, p2
     a.reduction = <closs_reduction>reduction
     check_outputs(op, out, gx, hx)
-    cdef closs_dtype dtype = CLOSS_F64 if ty == F64 else CLOSS_F32
     cdef closs_status st
     with nogil:
-        st = closs_elementwise_call(dtype, kind, <closs_op>op, &a)
+        st = closs_elementwise_call(kernel_dtype(ty), kind, <closs_op>op, &a)
     check(st)
 
 
@@ -333,10 +337,6 @@ def pointwise_lane(int kind, x, y, w, aux, p0, p1, p2, reduction, bint fused=Fal
 # ------------------------------------------------------------------ row-wise
 
 
-cdef inline closs_dtype kernel_dtype(int ty) noexcept nogil:
-    return CLOSS_F64 if ty == F64 else CLOSS_F32
-
-
 def rowwise(int kind, int op, int64_t n, int64_t d, x0, x1, x2, y, idx, w,
             double p0, double p1, double p2, double p3, int reduction, out, go, g0, g1, g2,
             gy=None):
@@ -409,10 +409,6 @@ def rowwise_value(int kind, x, idx, w, p0, p1, reduction):
 # ------------------------------------------------------------------ ctc
 
 
-cdef inline closs_dtype dtype_of(int ty) noexcept nogil:
-    return CLOSS_F32 if ty == F32 else CLOSS_F64
-
-
 def ctc(int op, int64_t t, int64_t n, int64_t c, log_probs, targets, int64_t s,
         bint concatenated, input_lengths, target_lengths, int64_t blank, bint zero_infinity,
         int reduction, out, go, grad):
@@ -444,7 +440,7 @@ def ctc(int op, int64_t t, int64_t n, int64_t c, log_probs, targets, int64_t s,
         <closs_reduction>reduction, pout, pgo, pg)
     cdef closs_status st
     with nogil:
-        st = closs_ctc_call(dtype_of(ty), <closs_op>op, &a)
+        st = closs_ctc_call(kernel_dtype(ty), <closs_op>op, &a)
     check(st)
 
 
@@ -479,7 +475,7 @@ def ctc_value(log_probs, targets, input_lengths, target_lengths, blank, reductio
         blank, zero_infinity, <closs_reduction>r, pointer(out), NULL, NULL)
     cdef closs_status st
     with nogil:
-        st = closs_ctc_call(dtype_of(ty), CLOSS_OP_FORWARD, &a)
+        st = closs_ctc_call(kernel_dtype(ty), CLOSS_OP_FORWARD, &a)
     return lane_result(ty, r, out) if st == CLOSS_OK else None
 
 
@@ -522,7 +518,7 @@ def classification(int kind, int op, int64_t n, int64_t c, int64_t s, x, t, tp, 
         pout, pgo, pgx, phx, pgt, pgw)
     cdef closs_status st
     with nogil:
-        st = closs_classification_call(dtype_of(ty), kind, <closs_op>op, &a)
+        st = closs_classification_call(kernel_dtype(ty), kind, <closs_op>op, &a)
     check(st)
 
 
@@ -545,7 +541,7 @@ def classification_value(int kind, x, t, w, ignore_index, label_smoothing, reduc
         label_smoothing, <closs_reduction>r, pointer(out), NULL, NULL, NULL, NULL, NULL)
     cdef closs_status st
     with nogil:
-        st = closs_classification_call(dtype_of(ty), kind, CLOSS_OP_FORWARD, &a)
+        st = closs_classification_call(kernel_dtype(ty), kind, CLOSS_OP_FORWARD, &a)
     return lane_result(ty, r, out) if st == CLOSS_OK else None
 
 
@@ -591,7 +587,7 @@ def linear(int kind, int op, int64_t n, int64_t in_features, int64_t c, int64_t 
     a.grad_bias = data(gbias, ty, v, "grad_linear_bias", True)
     cdef closs_status st
     with nogil:
-        st = closs_linear_call(dtype_of(ty), kind, <closs_op>op, &a)
+        st = closs_linear_call(kernel_dtype(ty), kind, <closs_op>op, &a)
     check(st)
 
 
