@@ -390,3 +390,45 @@ def test_fortran_order_is_not_copied():
         tracemalloc.stop()
     assert peak < 1 << 16, f"peak {peak / 2**20:.1f} MiB"
     np.testing.assert_allclose(value, expected, rtol=1e-12)
+
+
+def fortran_misaligned(a):
+    """A Fortran-order copy of a whose data starts one byte past an aligned address."""
+    buf = np.empty(a.nbytes + 1, np.uint8)
+    m = np.ndarray(a.shape, a.dtype, buffer=buf.data, offset=1, order="F")
+    m[...] = a
+    assert not m.flags.aligned and m.flags.f_contiguous
+    return m
+
+
+@DTYPES
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@pytest.mark.parametrize("form", ["big-endian", "misaligned", "one-big-endian"])
+@pytest.mark.parametrize("loss,options", list(layout_cases()))
+def test_shared_layout_in_other_byte_forms(loss, options, form, dtype):
+    """Fortran-order operands that are also byte-swapped or misaligned (all of them,
+    or one): the C-order native call's values and gradients, whether the layout is
+    read in memory order or not."""
+    args, opts = setup(loss, options, dtype, seed=11, shape=(6, 7))
+
+    def fortran(a, first):
+        if not isinstance(a, np.ndarray) or a.dtype.kind != "f":
+            return a
+        if form == "misaligned":
+            return fortran_misaligned(a)
+        if form == "big-endian" or first:
+            return np.asfortranarray(big_endian(a))
+        return np.asfortranarray(a)
+
+    fargs = [fortran(a, k == 0) for k, a in enumerate(args)]
+    fopts = {k: fortran(v, False) for k, v in opts.items()}
+    rtol = 1e-5 if dtype == np.float32 else 1e-13
+    for reduction in ("none", "sum"):
+        expected, result = run(loss, args, opts, reduction), run(loss, fargs, fopts, reduction)
+        for a, b in zip(result[:2], expected[:2]):
+            assert np.shape(a) == np.shape(b)
+            np.testing.assert_allclose(a, b, rtol=rtol, atol=rtol * 1e-2)
+        for gs, hs in zip(result[2:], expected[2:]):
+            for g, h in zip(gs, hs):
+                assert g.shape == h.shape
+                np.testing.assert_allclose(g, h, rtol=rtol, atol=rtol * 1e-2)
