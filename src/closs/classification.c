@@ -66,6 +66,8 @@ enum { CL_SUM_LOSS = 0, CL_SUM_WEIGHT = 1, CL_SUM_BAD = 2, CL_NSUMS = 3 };
  * 2-vCPU machine: c = 4 95 / 121 -> 13 / 23, c = 8 50 / 62 -> 8.5 / 14,
  * c = 12 33 / 44 -> 10 / 15, c = 16 18 / 23 -> 7.1 / 11). */
 #define CL_FEW 16
+/* nll_loss's row kernel (nll_rows) for c below this: a group's indices are int32 */
+#define CL_NLL_ROWS_MAX (1 << 26)
 
 /* What a block kernel reads and writes; arrays are of the kernel's dtype. */
 typedef struct closs_cl_ctx {
@@ -256,7 +258,7 @@ static closs_status cl_run(closs_dtype dtype, int kind, closs_op op,
         fn = kind == CLOSS_CLASSIFICATION_nll_loss ? k->gh_nll
                                                    : k->gh[a->s > 1 || a->c < CL_GH_VECTOR_MIN][u];
     } else if (kind == CLOSS_CLASSIFICATION_nll_loss) {
-        fn = k->nll[a->s == 1][op];
+        fn = k->nll[a->s == 1 && a->c < CL_NLL_ROWS_MAX][op];
         parallel_min = CLOSS_STREAM_PARALLEL_MIN;
         if (!want_g) {
             unit = 1; /* a gather: one element per position */

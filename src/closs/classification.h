@@ -810,8 +810,9 @@ CLOSS_INLINE void CL_FN(nll)(const void *ctx, int64_t b, int64_t e, double *sums
     sums[CL_SUM_BAD] = bad;
 }
 
-/* nll_loss on rows (s == 1), CL_L positions at a time: the targets as lanes
- * (lanes_targets), the values -w_t x_t by a gather, and the group's gradient
+/* nll_loss on rows (s == 1, c < CL_NLL_ROWS_MAX), CL_L positions at a time: the
+ * targets as lanes (lanes_targets), the values -w_t x_t by a gather (its own
+ * loop, so that the load is unconditional), and the group's gradient
  * rows written once, while in cache: zeros, then -scale w_t at the target
  * classes (a memset of the block, then a scatter, read the gradient back from
  * memory). The last positions of the block, fewer than CL_L, run nll(). */
@@ -833,12 +834,13 @@ CLOSS_INLINE void CL_FN(nll_rows)(const void *ctx, int64_t b, int64_t e, double 
 #pragma omp simd
         for (int k = 0; k < CL_L; ++k) wacc[k] += wt[k];
         if (want_v) {
+            const int32_t c32 = (int32_t)C; /* < CL_NLL_ROWS_MAX: 16 rows' indices fit */
+            CLOSS_T xt[CL_L];
             double v[CL_L];
 #pragma omp simd
-            for (int k = 0; k < CL_L; ++k) { /* tt is in range: the load is unconditional */
-                const double xt = (double)x[k * C + tt[k]];
-                v[k] = kept[k] ? -wt[k] * xt : 0.0;
-            }
+            for (int k = 0; k < CL_L; ++k) xt[k] = x[k * c32 + tt[k]]; /* a gather: tt in range */
+#pragma omp simd
+            for (int k = 0; k < CL_L; ++k) v[k] = kept[k] ? -wt[k] * (double)xt[k] : 0.0;
             CL_FN(lanes_put)(v, out ? out + p : NULL, acc);
         }
         if (want_g) {
