@@ -49,7 +49,8 @@ static void call(int k, int fused, int64_t n, T **a, T *out, T *g, T *g2)
 int main(int argc, char **argv)
 {
     const int64_t n = argc > 1 ? (int64_t)atof(argv[1]) : 10000000;
-    const int reps = argc > 2 ? atoi(argv[2]) : 25;
+    int reps = argc > 2 ? atoi(argv[2]) : 25;
+    reps = reps < 1 ? 1 : reps > 200 ? 200 : reps; /* the timing tables hold 200 */
     T *a[5], out[1], *g = malloc(sizeof(T) * n), *g2 = malloc(sizeof(T) * n);
     for (int i = 0; i < 5; ++i) a[i] = malloc(sizeof(T) * n);
     srand(1);
@@ -63,7 +64,7 @@ int main(int argc, char **argv)
         g[i] = g2[i] = 0;
     }
     static double t[NLOSS][2][200];
-    for (int r = 0; r < reps && r < 200; ++r)
+    for (int r = 0; r < reps; ++r)
         for (int k = 0; k < NLOSS; ++k)
             for (int f = 0; f < 2; ++f) {
                 const double t0 = now();
@@ -83,7 +84,7 @@ int main(int argc, char **argv)
     const int classes[3] = {2, 3, 10};
     int64_t *lab = malloc(sizeof(int64_t) * (size_t)n);
     static double tc[3][4][200];
-    for (int r = 0; r < reps && r < 200; ++r)
+    for (int r = 0; r < reps; ++r)
         for (int q = 0; q < 3; ++q) {
             const int64_t C = classes[q], rows = n / C;
             for (int64_t i = 0; i < rows; ++i) lab[i] = (i * 7 + r) % C;

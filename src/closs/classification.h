@@ -812,10 +812,10 @@ CLOSS_INLINE void CL_FN(nll)(const void *ctx, int64_t b, int64_t e, double *sums
 
 /* nll_loss on rows (s == 1, c < CL_NLL_ROWS_MAX), CL_L positions at a time: the
  * targets as lanes (lanes_targets), the values -w_t x_t by a gather (its own
- * loop, so that the load is unconditional), and the group's gradient
- * rows written once, while in cache: zeros, then -scale w_t at the target
- * classes (a memset of the block, then a scatter, read the gradient back from
- * memory). The last positions of the block, fewer than CL_L, run nll(). */
+ * loop, so that the load is unconditional), and the group's gradient rows
+ * written once, while in cache: zeros, then -scale w_t at the target classes
+ * (nll()'s memset of a whole block, then its scatter, reads the gradient back
+ * from memory). The last positions of the block, fewer than CL_L, run nll(). */
 CLOSS_INLINE void CL_FN(nll_rows)(const void *ctx, int64_t b, int64_t e, double *sums,
                                   const int want_v, const int want_g)
 {
